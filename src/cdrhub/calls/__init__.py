@@ -1,0 +1,1 @@
+"""The domain: call legs, phone numbers, directions and outcomes."""

@@ -1,0 +1,122 @@
+"""Settings: environment variables `CDRHUB_*` over an optional TOML file named by `CDRHUB_CONFIG`.
+
+Core settings are typed fields here. Each domain (automations, crm, analytics) reads its own
+TOML sections from `Settings.file` so that this module stays small and knows nothing of them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+TIME_MODES = ("local", "utc")
+
+
+class ConfigError(ValueError):
+    """A setting has a value cdrhub cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./cdrhub.db"
+    ingest_token: str | None = None  # None: generated on first start and kept in the database
+    api_key: str | None = None  # None: generated on first start and kept in the database
+    ingest_allow: tuple[IpNetwork, ...] = ()  # empty: any source address
+    timezone: str = "Asia/Jerusalem"
+    # How Voicenter's `time` is read: "local" = epoch digits are the account's wall clock
+    # (what Voicenter sends), "utc" = a true epoch.
+    time_mode: str = "local"
+    time_mismatch_seconds: int = 300
+    default_region: str = "IL"
+    max_body_bytes: int = 1024 * 1024
+    run_worker: bool = True
+    public_url: str | None = None  # how Voicenter reaches us, for the printed ingest URL
+    file: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML file
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.file.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def _parse_allow(value: Any) -> tuple[IpNetwork, ...]:
+    items = value if isinstance(value, list) else str(value).replace(";", ",").split(",")
+    try:
+        return tuple(ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip())
+    except ValueError as exc:
+        raise ConfigError(f"CDRHUB_INGEST_ALLOW: {exc}") from exc
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "ingest_allow":
+        return _parse_allow(value)
+    if name in {"time_mismatch_seconds", "max_body_bytes"}:
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
+    if name == "run_worker":
+        return value if isinstance(value, bool) else _parse_bool(str(value))
+    return None if value in ("", None) else str(value)
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings: defaults < TOML file < environment < explicit overrides."""
+    env = os.environ if env is None else env
+    file: dict[str, Any] = {}
+    if path := env.get("CDRHUB_CONFIG"):
+        try:
+            file = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"CDRHUB_CONFIG: cannot read {path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"CDRHUB_CONFIG: {path}: {exc}") from exc
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name == "file":
+            continue
+        if f.name in file and not isinstance(file[f.name], dict):
+            values[f.name] = _coerce(f.name, file[f.name])
+        env_value = env.get(f"CDRHUB_{f.name.upper()}")
+        if env_value is not None:
+            values[f.name] = _coerce(f.name, env_value)
+    values.update(overrides)
+    settings = Settings(**values, file=file)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    if settings.time_mode not in TIME_MODES:
+        raise ConfigError(f"time_mode must be one of {TIME_MODES}, not {settings.time_mode!r}")
+    try:
+        settings.tz  # noqa: B018 - raises for an unknown zone
+    except Exception as exc:
+        raise ConfigError(f"unknown time zone {settings.timezone!r}") from exc

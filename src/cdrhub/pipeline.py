@@ -1,0 +1,75 @@
+"""The one path every CDR takes into the database, whatever brought it (webhook, import,
+backfill, replay): store the leg, then let each domain react inside the same transaction.
+
+A hook sees every leg that is new or whose content changed, never a plain redelivery, and runs
+in the leg's transaction: rollups, outbox jobs and callback items commit with the leg or not at
+all. Hooks must be idempotent for a given (leg, content) and must not commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, Engine
+
+from cdrhub.calls.model import CallLeg
+from cdrhub.config import Settings
+from cdrhub.store import legs as legs_repo
+from cdrhub.store.engine import write_transaction
+
+SaveKind = Literal["new", "revised", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLeg:
+    id: int
+    kind: SaveKind
+    leg: CallLeg
+    previous: CallLeg | None  # the content before a revision, None otherwise
+    received_at: datetime
+
+
+LegHook = Callable[[Connection, StoredLeg], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A normalized leg and how it reached us."""
+
+    leg: CallLeg
+    encoding: str  # json | xmlrpc | form | query | import | backfill
+    raw_body: bytes | None = None
+
+
+def build_hooks(settings: Settings) -> list[LegHook]:
+    """The hooks every ingest runs, in order. Each domain contributes its own here."""
+    hooks: list[LegHook] = []
+    return hooks
+
+
+def store_legs(
+    conn: Connection, items: Iterable[Incoming], hooks: Sequence[LegHook], received_at: datetime
+) -> list[StoredLeg]:
+    """Store legs and run hooks on an open write transaction (the caller commits)."""
+    stored: list[StoredLeg] = []
+    for item in items:
+        leg_id, kind, previous = legs_repo.save_leg(
+            conn, item.leg, encoding=item.encoding, raw_body=item.raw_body, received_at=received_at
+        )
+        result = StoredLeg(leg_id, kind, item.leg, previous, received_at)
+        if kind != "duplicate":
+            for hook in hooks:
+                hook(conn, result)
+        stored.append(result)
+    return stored
+
+
+def ingest(
+    engine: Engine, items: Iterable[Incoming], hooks: Sequence[LegHook], received_at: datetime
+) -> list[StoredLeg]:
+    """Store legs in one committed transaction; returns only after the commit."""
+    with write_transaction(engine) as conn:
+        return store_legs(conn, items, hooks, received_at)

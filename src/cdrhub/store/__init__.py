@@ -1,0 +1,1 @@
+"""Persistence: engine set-up, schema, migrations and the repositories over them."""

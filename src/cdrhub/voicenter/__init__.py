@@ -1,0 +1,1 @@
+"""The provider's wire: decode and answer the three encodings, normalize to CallLeg."""

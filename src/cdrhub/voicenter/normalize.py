@@ -1,0 +1,316 @@
+"""Wire dict (any encoding, any spelling) -> CallLeg. Pure: no I/O, no clock but the argument.
+
+Liberal by design: key case and spacing variants, numbers as strings, empty strings as
+"none", `0` as a real value, and an IVR that is not valid JSON are all accepted; every field is
+kept in `raw` and fields we do not know are listed in `unknown_fields`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cdrhub.calls.model import CallLeg, IvrStep
+from cdrhub.calls.phones import to_e164
+from cdrhub.voicenter import vocab
+
+EPOCH = datetime(1970, 1, 1)
+_SQUASH = re.compile(r"[\s_\-]+")
+_ID_PREFIX = re.compile(r"^(\d{14})")
+
+KNOWN_FIELDS = frozenset(
+    {
+        "caller", "target", "time", "duration", "ivruniqueid", "type", "status",
+        "leg1dialstatusname", "targetextension", "targetextensionname", "callerextension",
+        "callerextensionname", "did", "queueid", "queuename", "record", "price", "dialtime",
+        "representativename", "representativecode", "targetcountry", "callercountry",
+        "secondswaitinginqueue", "originalivruniqueid", "departmentname", "departmentid",
+        "topdepartmentname", "topdepartmentid", "ivr", "aidata", "customdata", "direction",
+        "isanswer", "actualcallduration", "actualcalldialtime",
+    }
+)  # fmt: skip
+
+
+class NormalizeError(ValueError):
+    """The fields cannot make a leg (no `ivruniqueid`)."""
+
+
+def squash_key(key: str) -> str:
+    return _SQUASH.sub("", key).lower()
+
+
+class _Fields:
+    """Case- and spacing-insensitive view of the wire dict; empty strings read as None."""
+
+    def __init__(self, wire: Mapping[str, Any]) -> None:
+        self.by_key: dict[str, Any] = {}
+        for key, value in wire.items():
+            self.by_key.setdefault(squash_key(str(key)), value)
+
+    def get(self, key: str) -> Any:
+        value = self.by_key.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    def text(self, key: str) -> str | None:
+        value = self.get(key)
+        if value is None or isinstance(value, (dict, list)):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+
+    def number(self, key: str) -> float | None:
+        value = self.get(key)
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.replace(",", "."))
+            except ValueError:
+                return None
+        return None
+
+    def integer(self, key: str) -> int | None:
+        value = self.number(key)
+        if value is None or value != value or value in (float("inf"), float("-inf")):
+            return None
+        return round(value)
+
+
+def _id_or_none(value: int | None) -> int | None:
+    """Queue and department ids: `0` means none."""
+    return value or None
+
+
+def parse_json_text(value: Any) -> Any:
+    """A nested value that may arrive as a JSON string; returns the string when it is not JSON."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+_PAIR = re.compile(r'"?(\w+)"?\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([^,}\]]+))')
+
+
+def _salvage_objects(text: str) -> list[dict[str, Any]]:
+    """Recover key/value pairs from an IVR string that is almost JSON (the seed's example)."""
+    objects = []
+    for chunk in re.findall(r"\{[^{}]*\}?", text):
+        pairs = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3).strip()
+                 for m in _PAIR.finditer(chunk)}  # fmt: skip
+        if pairs:
+            objects.append(pairs)
+    return objects
+
+
+def parse_ivr(value: Any) -> tuple[tuple[IvrStep, ...], str | None]:
+    """IVR steps in order, and the verbatim value when it was a string that is not JSON."""
+    if value is None or value == "":
+        return (), None
+    raw_text = None
+    parsed = parse_json_text(value)
+    if isinstance(parsed, str):
+        raw_text = parsed
+        parsed = _salvage_objects(parsed)
+    if isinstance(parsed, dict):
+        if all(isinstance(v, Mapping) for v in parsed.values()):
+            # bracketed form keys decode to {"0": {...}, "1": {...}}
+            parsed = [parsed[k] for k in sorted(parsed, key=lambda k: (len(str(k)), str(k)))]
+        else:  # a single step sent as an object
+            parsed = [parsed]
+    if not isinstance(parsed, list):
+        return (), raw_text if raw_text is not None else json.dumps(value, default=str)
+    steps = []
+    for index, item in enumerate(parsed):
+        if not isinstance(item, Mapping):
+            continue
+        f = _Fields(item)
+        layer_id: int | str | None = f.integer("layerid")
+        if layer_id is None:
+            layer_id = f.text("layerid")
+        steps.append(
+            IvrStep(
+                layer_id=layer_id,
+                layer_name=f.text("layername"),
+                layer_number=f.integer("layernumber"),
+                dtmf=f.text("dtmf"),
+                order=f.integer("dtmforder") or index + 1,
+            )
+        )
+    steps.sort(key=lambda s: s.order)
+    return tuple(steps), raw_text
+
+
+def id_prefix_time(ivruniqueid: str) -> datetime | None:
+    """The local wall-clock start that begins every `ivruniqueid` (YYYYMMDDhhmmss)."""
+    match = _ID_PREFIX.match(ivruniqueid)
+    if not match:
+        return None
+    try:
+        return datetime.strptime(match.group(1), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+
+
+def _to_utc(local: datetime, tz: ZoneInfo, received_at: datetime | None) -> datetime:
+    """UTC instant of a naive wall-clock reading, DST aware.
+
+    In the repeated autumn hour both readings are possible; the one that is not after the
+    moment we received the CDR, and closest to it, is the start.
+    """
+    early = local.replace(tzinfo=tz, fold=0).astimezone(UTC).replace(tzinfo=None)
+    late = local.replace(tzinfo=tz, fold=1).astimezone(UTC).replace(tzinfo=None)
+    if early == late or received_at is None:
+        return early
+    candidates = [c for c in (late, early) if c <= received_at]
+    return candidates[0] if candidates else early
+
+
+def _start_times(
+    time_raw: int | None,
+    ivruniqueid: str,
+    tz: ZoneInfo,
+    time_mode: str,
+    received_at: datetime | None,
+) -> tuple[datetime | None, datetime | None, int | None]:
+    """(UTC start, local start, seconds between start and the id prefix)."""
+    prefix = id_prefix_time(ivruniqueid)
+    if time_raw is None:
+        if prefix is None:
+            return None, None, None
+        return _to_utc(prefix, tz, received_at), prefix, None
+    try:
+        reading = EPOCH + timedelta(seconds=time_raw)
+    except OverflowError:
+        return None, None, None
+    if time_mode == "utc":
+        utc = reading
+        local = utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    else:
+        local = reading
+        utc = _to_utc(local, tz, received_at)
+    mismatch = abs(int((local - prefix).total_seconds())) if prefix else None
+    return utc, local, mismatch
+
+
+def _custom_data(f: _Fields) -> dict[str, Any] | None:
+    data: dict[str, Any] = {}
+    custom = parse_json_text(f.get("customdata"))
+    if isinstance(custom, dict):
+        data.update(custom)
+    elif custom is not None:
+        data["value"] = custom
+    for key, value in f.by_key.items():
+        if key.startswith("var") and len(key) > 3:
+            data.setdefault(key, value)
+    return data or None
+
+
+def normalize(
+    wire: Mapping[str, Any],
+    *,
+    tz: ZoneInfo,
+    time_mode: str = "local",
+    region: str = "IL",
+    received_at: datetime | None = None,
+) -> CallLeg:
+    """Build a CallLeg from one CDR's fields. `received_at` is naive UTC, used only to settle
+    the repeated autumn hour."""
+    if not isinstance(wire, Mapping):
+        raise NormalizeError(f"a CDR is a set of fields, not {type(wire).__name__}")
+    f = _Fields(wire)
+    ivruniqueid = f.text("ivruniqueid")
+    if not ivruniqueid:
+        raise NormalizeError("no ivruniqueid: the CDR cannot be stored idempotently")
+
+    type_raw = f.text("type") or ""
+    known_type = vocab.call_type(type_raw)
+    direction = known_type.direction if known_type else _guess_direction(f)
+    status = (f.text("status") or "").upper()
+
+    started_at, started_local, mismatch = _start_times(
+        f.integer("time"), ivruniqueid, tz, time_mode, received_at
+    )
+    caller, target, did = f.text("caller"), f.text("target"), f.text("did")
+    caller_ext, target_ext = f.text("callerextension"), f.text("targetextension")
+    caller_ext_name, target_ext_name = f.text("callerextensionname"), f.text("targetextensionname")
+    rep_code, rep_name = f.text("representativecode"), f.text("representativename")
+    if direction == "out":
+        ext, ext_name = caller_ext, caller_ext_name
+    else:
+        ext, ext_name = target_ext or caller_ext, target_ext_name or caller_ext_name
+    ivr, ivr_raw = parse_ivr(f.get("ivr"))
+
+    return CallLeg(
+        ivruniqueid=ivruniqueid,
+        type=type_raw,
+        type_key=known_type.name if known_type else None,
+        type_id=known_type.id if known_type else None,
+        direction=direction,
+        status=status,
+        status_known=status in vocab.KNOWN_STATUSES,
+        leg1_status=(f.text("leg1dialstatusname") or "").upper() or None,
+        started_at=started_at,
+        started_at_local=started_local,
+        time_raw=f.integer("time"),
+        time_mismatch_seconds=mismatch,
+        caller=caller,
+        caller_e164=to_e164(caller, region),
+        target=target,
+        target_e164=to_e164(target, region),
+        did=did,
+        did_e164=to_e164(did, region),
+        caller_extension=caller_ext,
+        caller_extension_name=caller_ext_name,
+        target_extension=target_ext,
+        target_extension_name=target_ext_name,
+        duration=f.integer("duration"),
+        dialtime=f.integer("dialtime"),
+        wait_seconds=f.integer("secondswaitinginqueue"),
+        queue_id=_id_or_none(f.integer("queueid")),
+        queue_name=f.text("queuename"),
+        agent_code=rep_code or ext,
+        agent_name=rep_name or ext_name,
+        representative_code=rep_code,
+        representative_name=rep_name,
+        department_id=_id_or_none(f.integer("departmentid")),
+        department_name=f.text("departmentname"),
+        top_department_id=_id_or_none(f.integer("topdepartmentid")),
+        top_department_name=f.text("topdepartmentname"),
+        price_agorot=f.number("price"),
+        record_url=f.text("record"),
+        caller_country=f.text("callercountry"),
+        target_country=f.text("targetcountry"),
+        original_ivruniqueid=f.text("originalivruniqueid"),
+        ivr=ivr,
+        ivr_raw=ivr_raw,
+        ai_data=parse_json_text(f.get("aidata")),
+        custom_data=_custom_data(f),
+        unknown_fields=tuple(
+            k for k in wire if squash_key(str(k)) not in KNOWN_FIELDS
+            and not squash_key(str(k)).startswith("var")
+        ),  # fmt: skip
+        raw=dict(wire),
+    )
+
+
+def _guess_direction(f: _Fields) -> str:
+    """For a type we do not know: trust a `direction` field, else the presence of a DID."""
+    hint = (f.text("direction") or "").lower()
+    if hint.startswith("in"):
+        return "in"
+    if hint.startswith("out"):
+        return "out"
+    return "in" if f.text("did") else "unknown"
