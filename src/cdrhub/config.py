@@ -69,7 +69,9 @@ def _parse_bool(value: str) -> bool:
 def _parse_allow(value: Any) -> tuple[IpNetwork, ...]:
     items = value if isinstance(value, list) else str(value).replace(";", ",").split(",")
     try:
-        return tuple(ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip())
+        return tuple(
+            ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip()
+        )
     except ValueError as exc:
         raise ConfigError(f"CDRHUB_INGEST_ALLOW: {exc}") from exc
 

@@ -188,8 +188,11 @@ def _start_times(
     """(UTC start, local start, seconds between start and the id prefix)."""
     prefix = id_prefix_time(ivruniqueid)
     if time_raw is None:
-        if prefix is None:
-            return None, None, None
+        if prefix is None:  # no clock on the CDR at all: the moment it reached us
+            if received_at is None:
+                return None, None, None
+            local = received_at.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+            return received_at, local, None
         return _to_utc(prefix, tz, received_at), prefix, None
     try:
         reading = EPOCH + timedelta(seconds=time_raw)
@@ -299,8 +302,9 @@ def normalize(
         ai_data=parse_json_text(f.get("aidata")),
         custom_data=_custom_data(f),
         unknown_fields=tuple(
-            k for k in wire if squash_key(str(k)) not in KNOWN_FIELDS
-            and not squash_key(str(k)).startswith("var")
+            k
+            for k in wire
+            if squash_key(str(k)) not in KNOWN_FIELDS and not squash_key(str(k)).startswith("var")
         ),  # fmt: skip
         raw=dict(wire),
     )

@@ -1,0 +1,89 @@
+"""The `cdrhub` command. Each domain adds its own commands through a `register(app)` function."""
+
+from __future__ import annotations
+
+import typer
+
+from cdrhub.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, help="cdrhub: Voicenter CDRs, stored and put to use.")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL only for more than 1)."),
+) -> None:
+    """Start the web service (ingest, API, dashboard); migrates the database first."""
+    import uvicorn
+
+    from cdrhub.web.app import create_app
+
+    settings = settings_or_exit()
+    application = create_app(settings)
+    base = settings.public_url or f"http://{host}:{port}"
+    typer.echo(f"cdrhub {settings.database_url}")
+    typer.echo(f"Voicenter CDR URL: {base}/voicenter/cdr/{application.state.ingest_token}")
+    if not settings.api_key:
+        typer.echo(f"API key (generated, kept in the database): {application.state.api_key}")
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+quarantine_app = typer.Typer(help="Bodies that could not be read as CDRs.")
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    all_: bool = typer.Option(False, "--all", help="Also bodies replayed before."),
+) -> None:
+    """Run quarantined bodies through ingest again (after a fix); those that still fail stay."""
+    from cdrhub.pipeline import build_hooks
+    from cdrhub.replay import replay
+    from cdrhub.store.engine import make_engine
+    from cdrhub.store.migrate import upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    results = replay(engine, settings, build_hooks(settings), include_replayed=all_)
+    for r in results:
+        outcome = f"still failing: {r.error}" if r.error else "ok"
+        typer.echo(f"#{r.quarantine_id}: stored {r.stored} leg(s), {outcome}")
+    failed = sum(1 for r in results if r.error)
+    typer.echo(f"{len(results)} replayed, {len(results) - failed} cleared, {failed} still failing")
+    if failed:
+        raise typer.Exit(1)
+
+
+@quarantine_app.command("list")
+def quarantine_list() -> None:
+    """List pending quarantined bodies."""
+    from cdrhub.store import quarantine
+    from cdrhub.store.engine import make_engine
+    from cdrhub.store.migrate import upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        for row in quarantine.pending(conn):
+            typer.echo(
+                f"#{row['id']} x{row['received_count']} {len(row['body'])} bytes: {row['reason']}"
+            )
+
+
+def _register_domains() -> None:
+    """Each domain adds its commands here (analytics, automations, crm)."""
+
+
+_register_domains()

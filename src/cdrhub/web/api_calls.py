@@ -1,0 +1,225 @@
+"""Read API for stored legs and the quarantine (bearer API key)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import Connection, RowMapping, and_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from cdrhub.calls.phones import to_e164
+from cdrhub.config import Settings
+from cdrhub.store import quarantine as quarantine_repo
+from cdrhub.store.schema import legs
+from cdrhub.voicenter import vocab
+from cdrhub.web.auth import require_api_key
+
+router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)])
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value is not None else None
+
+
+def _number(value: float | None) -> int | float | None:
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+def leg_json(row: RowMapping) -> dict[str, Any]:
+    """The API's shape of a stored leg."""
+    local = row["started_at_local"]
+    return {
+        "ivruniqueid": row["ivruniqueid"],
+        "type": row["type_key"] or row["type"],
+        "type_raw": row["type"],
+        "type_id": row["type_id"],
+        "type_known": row["type_key"] is not None,
+        "direction": row["direction"],
+        "status": row["status"],
+        "status_known": row["status_known"],
+        "leg1_status": row["leg1_status"],
+        "started_at": _iso(row["started_at"]),
+        "started_at_local": local.isoformat(timespec="seconds") if local else None,
+        "time_raw": row["time_raw"],
+        "time_mismatch_seconds": row["time_mismatch_seconds"],
+        **{
+            k: row[k]
+            for k in (
+                "caller",
+                "caller_e164",
+                "target",
+                "target_e164",
+                "did",
+                "did_e164",
+                "caller_extension",
+                "caller_extension_name",
+                "target_extension",
+                "target_extension_name",
+                "duration",
+                "dialtime",
+                "wait_seconds",
+                "queue_id",
+                "queue_name",
+                "agent_code",
+                "agent_name",
+                "representative_code",
+                "representative_name",
+                "department_id",
+                "department_name",
+                "top_department_id",
+                "top_department_name",
+                "record_url",
+                "caller_country",
+                "target_country",
+            )
+        },  # fmt: skip
+        "price_agorot": _number(row["price_agorot"]),
+        "original_ivruniqueid": row["original_ivruniqueid"],
+        "ivr": row["ivr"] or [],
+        "ivr_raw": row["ivr_raw"],
+        "ai_data": row["ai_data"],
+        "custom_data": row["custom_data"],
+        "unknown_fields": row["unknown_fields"] or [],
+        "encoding": row["encoding"],
+        "revision": row["revision"],
+        "deliveries": row["deliveries"],
+        "first_received_at": _iso(row["first_received_at"]),
+        "last_received_at": _iso(row["last_received_at"]),
+        "raw": row["raw"],
+    }
+
+
+def _read(request: Request) -> Connection:
+    return request.app.state.engine.connect()
+
+
+@router.get("/calls/{ivruniqueid}")
+def get_call(ivruniqueid: str, request: Request) -> dict[str, Any]:
+    """One leg by its Voicenter id, with its raw payload and delivery count."""
+    with _read(request) as conn:
+        row = conn.execute(select(legs).where(legs.c.ivruniqueid == ivruniqueid)).mappings().first()
+    if row is None:
+        raise HTTPException(404, f"no leg {ivruniqueid!r}")
+    return leg_json(row)
+
+
+def parse_bound(value: str, settings: Settings, *, end: bool) -> datetime:
+    """A local date (inclusive, whole day) or an ISO datetime (local unless it has an offset),
+    as naive UTC."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            local = datetime.combine(day + timedelta(days=1) if end else day, time())
+        else:
+            local = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise HTTPException(422, f"not a date or ISO datetime: {value!r}") from exc
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=settings.tz)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _encode_cursor(row: RowMapping) -> str:
+    return base64.urlsafe_b64encode(
+        f"{row['started_at'].isoformat()}|{row['id']}".encode()
+    ).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(422, "invalid cursor") from exc
+
+
+def call_filters(
+    settings: Settings,
+    *,
+    from_: str | None,
+    to: str | None,
+    phone: str | None,
+    agent: str | None,
+    type_: str | None,
+    status: str | None,
+    queue: str | None,
+    direction: str | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if from_:
+        where.append(legs.c.started_at >= parse_bound(from_, settings, end=False))
+    if to:
+        end = parse_bound(to, settings, end=True)
+        where.append(legs.c.started_at < end if len(to) == 10 else legs.c.started_at <= end)
+    if phone:
+        e164 = to_e164(phone, settings.default_region)
+        if e164:
+            cols = (legs.c.caller_e164, legs.c.target_e164, legs.c.did_e164)
+            where.append(or_(*(c == e164 for c in cols)))
+        else:
+            where.append(or_(legs.c.caller == phone, legs.c.target == phone, legs.c.did == phone))
+    if agent:
+        where.append(or_(legs.c.agent_code == agent, legs.c.representative_code == agent,
+                         legs.c.caller_extension == agent, legs.c.target_extension == agent))  # fmt: skip
+    if type_:
+        known = vocab.call_type(type_)
+        where.append(legs.c.type_key == known.name if known else legs.c.type == type_)
+    if status:
+        where.append(legs.c.status == status.upper())
+    if queue:
+        where.append(
+            legs.c.queue_id == int(queue) if queue.isdigit() else legs.c.queue_name == queue
+        )
+    if direction:
+        where.append(legs.c.direction == direction.lower())
+    return where
+
+
+@router.get("/calls")
+def list_calls(
+    request: Request,
+    from_: str | None = Query(None, alias="from", description="local date or ISO datetime"),
+    to: str | None = Query(None, description="local date (inclusive) or ISO datetime"),
+    phone: str | None = Query(None, description="any written form; matched in E.164"),
+    agent: str | None = None,
+    type: str | None = Query(None, description="call type, loosely spelled"),
+    status: str | None = None,
+    queue: str | None = Query(None, description="queue id or name"),
+    direction: str | None = Query(None, description="in, out, leg1, transfer, conference"),
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Legs newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
+    settings: Settings = request.app.state.settings
+    where = call_filters(
+        settings, from_=from_, to=to, phone=phone, agent=agent, type_=type,
+        status=status, queue=queue, direction=direction,
+    )  # fmt: skip
+    if cursor:
+        at, ident = _decode_cursor(cursor)
+        where.append(or_(legs.c.started_at < at, and_(legs.c.started_at == at, legs.c.id < ident)))
+    query = (
+        select(legs)
+        .where(*where)
+        .order_by(legs.c.started_at.desc(), legs.c.id.desc())
+        .limit(limit + 1)
+    )
+    with _read(request) as conn:
+        rows = list(conn.execute(query).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1]) if more and rows[-1]["started_at"] else None
+    return {"calls": [leg_json(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get("/quarantine")
+def list_quarantine(
+    request: Request, include_replayed: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Bodies that could not be read as CDRs, oldest first."""
+    with _read(request) as conn:
+        rows = quarantine_repo.pending(conn, include_replayed=include_replayed)
+    return {"items": [quarantine_repo.as_json(r) for r in rows]}

@@ -1,0 +1,48 @@
+"""The app factory: one FastAPI app per Settings, everything it needs set up eagerly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cdrhub import __version__
+from cdrhub.config import Settings
+from cdrhub.pipeline import build_hooks
+from cdrhub.store.engine import make_engine
+from cdrhub.store.migrate import upgrade
+from cdrhub.store.state import get_or_create_secret
+from cdrhub.web import api_calls, health, ingest
+from cdrhub.web.metrics import Metrics
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Background services (the outbox worker) start here, so that tests that build an app
+        # without entering its lifespan run none.
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="cdrhub",
+        version=__version__,
+        description="Receives, keeps and puts to use Voicenter call detail records.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.ingest_token = settings.ingest_token or get_or_create_secret(engine, "ingest_token")
+    app.state.api_key = settings.api_key or get_or_create_secret(engine, "api_key")
+    app.state.hooks = build_hooks(settings)
+    app.state.metrics = Metrics.create()
+
+    app.include_router(health.router)
+    app.include_router(ingest.router)
+    app.include_router(api_calls.router)
+    return app
