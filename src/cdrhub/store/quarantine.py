@@ -32,8 +32,9 @@ def keep(
 ) -> int:
     """Store a body (or count it again); returns its quarantine id."""
     digest = hashlib.sha256(body).hexdigest()
-    safe_headers = {k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v)
-                    for k, v in headers.items()}  # fmt: skip
+    safe_headers = {
+        k: ("<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers.items()
+    }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(quarantine).values(
         body_sha256=digest,

@@ -24,15 +24,43 @@ _ID_PREFIX = re.compile(r"^(\d{14})")
 
 KNOWN_FIELDS = frozenset(
     {
-        "caller", "target", "time", "duration", "ivruniqueid", "type", "status",
-        "leg1dialstatusname", "targetextension", "targetextensionname", "callerextension",
-        "callerextensionname", "did", "queueid", "queuename", "record", "price", "dialtime",
-        "representativename", "representativecode", "targetcountry", "callercountry",
-        "secondswaitinginqueue", "originalivruniqueid", "departmentname", "departmentid",
-        "topdepartmentname", "topdepartmentid", "ivr", "aidata", "customdata", "direction",
-        "isanswer", "actualcallduration", "actualcalldialtime",
+        "caller",
+        "target",
+        "time",
+        "duration",
+        "ivruniqueid",
+        "type",
+        "status",
+        "leg1dialstatusname",
+        "targetextension",
+        "targetextensionname",
+        "callerextension",
+        "callerextensionname",
+        "did",
+        "queueid",
+        "queuename",
+        "record",
+        "price",
+        "dialtime",
+        "representativename",
+        "representativecode",
+        "targetcountry",
+        "callercountry",
+        "secondswaitinginqueue",
+        "originalivruniqueid",
+        "departmentname",
+        "departmentid",
+        "topdepartmentname",
+        "topdepartmentid",
+        "ivr",
+        "aidata",
+        "customdata",
+        "direction",
+        "isanswer",
+        "actualcallduration",
+        "actualcalldialtime",
     }
-)  # fmt: skip
+)
 
 
 class NormalizeError(ValueError):
@@ -108,8 +136,10 @@ def _salvage_objects(text: str) -> list[dict[str, Any]]:
     """Recover key/value pairs from an IVR string that is almost JSON (the seed's example)."""
     objects = []
     for chunk in re.findall(r"\{[^{}]*\}?", text):
-        pairs = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3).strip()
-                 for m in _PAIR.finditer(chunk)}  # fmt: skip
+        pairs = {
+            m.group(1): m.group(2) if m.group(2) is not None else m.group(3).strip()
+            for m in _PAIR.finditer(chunk)
+        }
         if pairs:
             objects.append(pairs)
     return objects
@@ -305,7 +335,7 @@ def normalize(
             k
             for k in wire
             if squash_key(str(k)) not in KNOWN_FIELDS and not squash_key(str(k)).startswith("var")
-        ),  # fmt: skip
+        ),
         raw=dict(wire),
     )
 

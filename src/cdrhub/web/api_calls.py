@@ -75,7 +75,7 @@ def leg_json(row: RowMapping) -> dict[str, Any]:
                 "caller_country",
                 "target_country",
             )
-        },  # fmt: skip
+        },
         "price_agorot": _number(row["price_agorot"]),
         "original_ivruniqueid": row["original_ivruniqueid"],
         "ivr": row["ivr"] or [],
@@ -162,8 +162,14 @@ def call_filters(
         else:
             where.append(or_(legs.c.caller == phone, legs.c.target == phone, legs.c.did == phone))
     if agent:
-        where.append(or_(legs.c.agent_code == agent, legs.c.representative_code == agent,
-                         legs.c.caller_extension == agent, legs.c.target_extension == agent))  # fmt: skip
+        where.append(
+            or_(
+                legs.c.agent_code == agent,
+                legs.c.representative_code == agent,
+                legs.c.caller_extension == agent,
+                legs.c.target_extension == agent,
+            )
+        )
     if type_:
         known = vocab.call_type(type_)
         where.append(legs.c.type_key == known.name if known else legs.c.type == type_)
@@ -195,9 +201,16 @@ def list_calls(
     """Legs newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
     settings: Settings = request.app.state.settings
     where = call_filters(
-        settings, from_=from_, to=to, phone=phone, agent=agent, type_=type,
-        status=status, queue=queue, direction=direction,
-    )  # fmt: skip
+        settings,
+        from_=from_,
+        to=to,
+        phone=phone,
+        agent=agent,
+        type_=type,
+        status=status,
+        queue=queue,
+        direction=direction,
+    )
     if cursor:
         at, ident = _decode_cursor(cursor)
         where.append(or_(legs.c.started_at < at, and_(legs.c.started_at == at, legs.c.id < ident)))
