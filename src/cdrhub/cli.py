@@ -87,3 +87,7 @@ def _register_domains() -> None:
 
 
 _register_domains()
+
+
+if __name__ == "__main__":
+    app()
