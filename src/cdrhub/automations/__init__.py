@@ -1,0 +1,1 @@
+"""Automations: rules that act on legs, the outbox and its worker, channels, callback items."""

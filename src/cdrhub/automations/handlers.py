@@ -1,0 +1,3 @@
+"""Registers the automation job handlers (one per channel) with the outbox registry."""
+
+from __future__ import annotations

@@ -1,0 +1,409 @@
+"""The transactional outbox: durable jobs that commit with the data that caused them.
+
+Any domain can use it. The API:
+
+Enqueue, inside the caller's open write transaction (never commits)::
+
+    from cdrhub.automations.outbox import enqueue
+    job_id = enqueue(conn, "crm.push", f"crm.push:{leg.ivruniqueid}", {"leg_id": 42})
+    # -> the new job's id, or None when a job with that key already exists (idempotent)
+
+    enqueue(conn, kind, key, payload, run_at=None, max_attempts=None, leg_id=None)
+
+`key` is the job's identity (unique across all kinds; prefix it with the kind). A second
+`enqueue` with the same key changes nothing, so a hook that runs again for a redelivered or
+revised CDR creates no second job. `payload` is JSON. `run_at` (naive UTC) delays the first run.
+
+Handle, by registering a callable for the job kind (at import time of your module)::
+
+    from cdrhub.automations.outbox import JobContext, job_handler, RetryLater, PermanentFailure
+
+    @job_handler("crm.push")
+    def push(ctx: JobContext) -> dict | None:
+        ctx.payload, ctx.key, ctx.attempt, ctx.idempotency_key, ctx.settings, ctx.engine
+        ...  # return a JSON-able result (kept on the job) or None
+
+and add the module's dotted path to `HANDLER_MODULES` below so that every worker process imports
+it. A handler runs outside any transaction, at least once (a worker killed mid-job leaves the job
+to be retried once its lease expires), so it must be idempotent: send `ctx.idempotency_key` to
+the outside service. To steer the outcome raise:
+
+- `RetryLater(reason, retry_after=seconds)`: transient (429, 5xx, network); retried with
+  exponential backoff and jitter, never sooner than `retry_after`; dead after `max_attempts`.
+- `PermanentFailure(reason)`: will not succeed by retrying (400, auth); the job goes `dead`.
+- `Skip(reason)`: nothing to do after all (opted out, already texted); the job goes `skipped`.
+- `Reschedule(at, reason)`: not now (quiet hours); runs at `at` without using up an attempt.
+Any other exception counts as transient.
+
+Statuses: pending -> running -> done | skipped | dead (or back to pending for a retry).
+`list_jobs`, `get_job` and `retry_job` serve the CLI (`cdrhub jobs`) and the API (`/api/jobs`).
+Workers claim due jobs with `claim` (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the write
+lock taken at BEGIN) under a lease; see `cdrhub.automations.worker`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cdrhub.automations.tables import outbox_jobs
+from cdrhub.config import Settings
+
+DEFAULT_MAX_ATTEMPTS = 8
+FINISHED = ("done", "dead", "skipped")
+STATUSES = ("pending", "running", *FINISHED)
+
+# Modules that register job handlers; every worker imports them. Domains add theirs here.
+HANDLER_MODULES: tuple[str, ...] = ("cdrhub.automations.handlers",)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def idempotency_key(key: str) -> str:
+    """The key sent to outside services for a job: stable, short, safe in any header."""
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+# --- outcomes a handler can raise ------------------------------------------------------------
+
+
+class JobOutcome(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryLater(JobOutcome):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(JobOutcome):
+    pass
+
+
+class Skip(JobOutcome):
+    pass
+
+
+class Reschedule(JobOutcome):
+    def __init__(self, at: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
+
+
+# --- handler registry ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    id: int
+    kind: str
+    key: str
+    payload: Mapping[str, Any]
+    attempt: int  # 1 on the first run
+    max_attempts: int
+    settings: Settings
+    engine: Engine
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def idempotency_key(self) -> str:
+        return idempotency_key(self.key)
+
+
+Handler = Callable[[JobContext], Any]
+
+
+class HandlerRegistry:
+    """Job kind -> handler callable."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, handler: Handler) -> Handler:
+        self._handlers[kind] = handler
+        return handler
+
+    def get(self, kind: str) -> Handler | None:
+        return self._handlers.get(kind)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
+
+
+REGISTRY = HandlerRegistry()
+
+
+def job_handler(kind: str, registry: HandlerRegistry = REGISTRY) -> Callable[[Handler], Handler]:
+    """Decorator: register `fn` as the handler of job kind `kind`."""
+
+    def decorate(fn: Handler) -> Handler:
+        return registry.register(kind, fn)
+
+    return decorate
+
+
+def load_handler_modules() -> HandlerRegistry:
+    """Import every module in HANDLER_MODULES (which registers their handlers)."""
+    import importlib
+
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
+    return REGISTRY
+
+
+# --- writing jobs ----------------------------------------------------------------------------
+
+
+def enqueue(
+    conn: Connection,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    *,
+    run_at: datetime | None = None,
+    max_attempts: int | None = None,
+    leg_id: int | None = None,
+) -> int | None:
+    """Add a job in the caller's transaction; None when a job with `key` already exists."""
+    now = utcnow()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(outbox_jobs)
+        .values(
+            kind=kind,
+            key=key,
+            payload=dict(payload),
+            status="pending",
+            attempts=0,
+            max_attempts=max_attempts or DEFAULT_MAX_ATTEMPTS,
+            run_at=run_at or now,
+            leg_id=leg_id,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(outbox_jobs.c.id)
+    )
+    return conn.execute(stmt).scalar()
+
+
+# --- claiming and finishing (the worker's side) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    lease: str
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(outbox_jobs.c.status == "pending", outbox_jobs.c.run_at <= now),
+        # a worker died holding it: its lease ran out
+        and_(outbox_jobs.c.status == "running", outbox_jobs.c.locked_until < now),
+    )
+
+
+def claim(
+    conn: Connection,
+    *,
+    worker_id: str,
+    lease_seconds: float,
+    limit: int = 1,
+    kinds: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[ClaimedJob]:
+    """Take up to `limit` due jobs for this worker (in the caller's write transaction)."""
+    now = now or utcnow()
+    query = select(outbox_jobs.c.id).where(_due(now))
+    if kinds is not None:
+        if not kinds:
+            return []
+        query = query.where(outbox_jobs.c.kind.in_(kinds))
+    query = query.order_by(outbox_jobs.c.run_at, outbox_jobs.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(conn.execute(query).scalars())
+    claimed = []
+    for job_id in ids:
+        lease = uuid.uuid4().hex
+        row = (
+            conn.execute(
+                update(outbox_jobs)
+                .where(outbox_jobs.c.id == job_id)
+                .values(
+                    status="running",
+                    attempts=outbox_jobs.c.attempts + 1,
+                    locked_until=now + timedelta(seconds=lease_seconds),
+                    lease=lease,
+                    locked_by=worker_id,
+                    updated_at=now,
+                )
+                .returning(
+                    outbox_jobs.c.kind,
+                    outbox_jobs.c.key,
+                    outbox_jobs.c.payload,
+                    outbox_jobs.c.attempts,
+                    outbox_jobs.c.max_attempts,
+                )
+            )
+            .mappings()
+            .one()
+        )
+        claimed.append(
+            ClaimedJob(
+                id=job_id,
+                kind=row["kind"],
+                key=row["key"],
+                payload=dict(row["payload"] or {}),
+                attempt=row["attempts"],
+                max_attempts=row["max_attempts"],
+                lease=lease,
+            )
+        )
+    return claimed
+
+
+def backoff_seconds(
+    attempt: int,
+    *,
+    base: float = 10.0,
+    cap: float = 3600.0,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Exponential backoff with jitter (half to full of base * 2^(attempt-1), capped),
+    never shorter than the server's Retry-After."""
+    rng = rng or random
+    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = ceiling / 2 + rng.random() * ceiling / 2
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def _finish(conn: Connection, job: ClaimedJob, now: datetime, **values: Any) -> bool:
+    """Record an outcome unless the lease was lost (another worker owns the job now)."""
+    result = conn.execute(
+        update(outbox_jobs)
+        .where(outbox_jobs.c.id == job.id, outbox_jobs.c.lease == job.lease)
+        .values(locked_until=None, lease=None, updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+def mark_done(conn: Connection, job: ClaimedJob, result: Any, now: datetime) -> bool:
+    return _finish(conn, job, now, status="done", result=result, finished_at=now, last_error=None)
+
+
+def mark_skipped(conn: Connection, job: ClaimedJob, reason: str, now: datetime) -> bool:
+    return _finish(conn, job, now, status="skipped", result={"skipped": reason}, finished_at=now)
+
+
+def mark_dead(conn: Connection, job: ClaimedJob, reason: str, now: datetime) -> bool:
+    return _finish(conn, job, now, status="dead", last_error=reason, finished_at=now)
+
+
+def mark_retry(conn: Connection, job: ClaimedJob, reason: str, now: datetime, delay: float) -> bool:
+    if job.attempt >= job.max_attempts:
+        return mark_dead(conn, job, f"{reason} (after {job.attempt} attempts)", now)
+    return _finish(
+        conn, job, now, status="pending", last_error=reason, run_at=now + timedelta(seconds=delay)
+    )
+
+
+def mark_rescheduled(
+    conn: Connection, job: ClaimedJob, reason: str, now: datetime, at: datetime
+) -> bool:
+    """Run later without using up an attempt."""
+    return _finish(
+        conn,
+        job,
+        now,
+        status="pending",
+        last_error=reason,
+        run_at=at,
+        attempts=outbox_jobs.c.attempts - 1,
+    )
+
+
+# --- reading and operating -------------------------------------------------------------------
+
+
+def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in row.keys() if k not in {"lease"}}  # noqa: SIM118
+
+
+def list_jobs(
+    conn: Connection,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    query = select(outbox_jobs)
+    if status:
+        query = query.where(outbox_jobs.c.status == status)
+    if kind:
+        query = query.where(outbox_jobs.c.kind == kind)
+    query = query.order_by(outbox_jobs.c.id.desc()).limit(limit).offset(offset)
+    return [_row(r) for r in conn.execute(query).mappings()]
+
+
+def count_jobs(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(outbox_jobs.c.status, func.count()).group_by(outbox_jobs.c.status)
+    ).all()
+    return {status: n for status, n in rows}
+
+
+def get_job(conn: Connection, job_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(outbox_jobs).where(outbox_jobs.c.id == job_id)).mappings().first()
+    return _row(row) if row is not None else None
+
+
+def retry_job(conn: Connection, job_id: int, *, now: datetime | None = None) -> bool:
+    """Put a dead or skipped job back in the queue with a fresh set of attempts."""
+    now = now or utcnow()
+    result = conn.execute(
+        update(outbox_jobs)
+        .where(outbox_jobs.c.id == job_id, outbox_jobs.c.status.in_(("dead", "skipped")))
+        .values(
+            status="pending",
+            attempts=0,
+            run_at=now,
+            finished_at=None,
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+def retry_dead(conn: Connection, *, kind: str | None = None, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    stmt = update(outbox_jobs).where(outbox_jobs.c.status == "dead")
+    if kind:
+        stmt = stmt.where(outbox_jobs.c.kind == kind)
+    result = conn.execute(
+        stmt.values(status="pending", attempts=0, run_at=now, finished_at=None, updated_at=now)
+    )
+    return result.rowcount

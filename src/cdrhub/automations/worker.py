@@ -1,0 +1,197 @@
+"""The outbox worker: claims due jobs, runs their handlers, records the outcome.
+
+Run it as `cdrhub worker` (any number of processes on PostgreSQL) or inside `cdrhub serve`
+(a background thread, on by default: `run_worker`). Settings, in the TOML `[worker]` section:
+`lease_seconds` (60: a job whose worker died is retried after this), `poll_seconds` (1),
+`threads` (2), `backoff_base_seconds` (10), `backoff_cap_seconds` (3600).
+
+Each job is claimed in one short transaction and finished in another; the handler runs between
+them with no transaction open, so a slow provider holds no database lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cdrhub.automations import outbox
+from cdrhub.automations.outbox import (
+    ClaimedJob,
+    HandlerRegistry,
+    JobContext,
+    PermanentFailure,
+    Reschedule,
+    RetryLater,
+    Skip,
+)
+from cdrhub.config import Settings
+from cdrhub.store.engine import write_transaction
+
+log = logging.getLogger("cdrhub.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    lease_seconds: float = 60.0
+    poll_seconds: float = 1.0
+    threads: int = 2
+    backoff_base_seconds: float = 10.0
+    backoff_cap_seconds: float = 3600.0
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> WorkerConfig:
+        values = {}
+        for name in cls.__dataclass_fields__:
+            if name in section:
+                values[name] = int(section[name]) if name == "threads" else float(section[name])
+        return cls(**values)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        registry: HandlerRegistry | None = None,
+        config: WorkerConfig | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.registry = registry or outbox.load_handler_modules()
+        self.config = config or WorkerConfig.from_section(settings.section("worker"))
+        self.worker_id = worker_id or default_worker_id()
+        self.stop_event = threading.Event()
+
+    # -- one job ------------------------------------------------------------------------------
+
+    def run_once(self, limit: int = 1) -> int:
+        """Claim and run up to `limit` due jobs; returns how many ran."""
+        with write_transaction(self.engine) as conn:
+            jobs = outbox.claim(
+                conn,
+                worker_id=self.worker_id,
+                lease_seconds=self.config.lease_seconds,
+                limit=limit,
+                kinds=self.registry.kinds(),
+            )
+        for job in jobs:
+            self._run(job)
+        return len(jobs)
+
+    def run_until_idle(self, max_jobs: int = 10_000) -> int:
+        """Run due jobs until none is left (tests and `cdrhub worker --once`)."""
+        done = 0
+        while done < max_jobs and self.run_once():
+            done += 1
+        return done
+
+    def _run(self, job: ClaimedJob) -> None:
+        handler = self.registry.get(job.kind)
+        ctx = JobContext(
+            id=job.id,
+            kind=job.kind,
+            key=job.key,
+            payload=job.payload,
+            attempt=job.attempt,
+            max_attempts=job.max_attempts,
+            settings=self.settings,
+            engine=self.engine,
+        )
+        outcome: tuple[str, Any]
+        try:
+            if handler is None:
+                raise PermanentFailure(f"no handler for job kind {job.kind!r}")
+            outcome = ("done", handler(ctx))
+        except RetryLater as exc:
+            outcome = ("retry", exc)
+        except PermanentFailure as exc:
+            outcome = ("dead", exc.reason)
+        except Skip as exc:
+            outcome = ("skipped", exc.reason)
+        except Reschedule as exc:
+            outcome = ("reschedule", exc)
+        except Exception as exc:  # a bug or an unforeseen error: transient by default
+            log.warning("job %s (%s) failed: %s", job.id, job.kind, traceback.format_exc())
+            outcome = ("retry", RetryLater(f"{type(exc).__name__}: {exc}"))
+        self._record(job, outcome)
+
+    def _record(self, job: ClaimedJob, outcome: tuple[str, Any]) -> None:
+        state, value = outcome
+        now = outbox.utcnow()
+        with write_transaction(self.engine) as conn:
+            if state == "done":
+                kept = outbox.mark_done(conn, job, _jsonable(value), now)
+            elif state == "skipped":
+                kept = outbox.mark_skipped(conn, job, value, now)
+            elif state == "dead":
+                kept = outbox.mark_dead(conn, job, value, now)
+            elif state == "reschedule":
+                kept = outbox.mark_rescheduled(conn, job, value.reason, now, value.at)
+            else:
+                delay = outbox.backoff_seconds(
+                    job.attempt,
+                    base=self.config.backoff_base_seconds,
+                    cap=self.config.backoff_cap_seconds,
+                    retry_after=value.retry_after,
+                )
+                kept = outbox.mark_retry(conn, job, value.reason, now, delay)
+        log.info("job %s %s attempt %s: %s", job.id, job.kind, job.attempt, state)
+        if not kept:
+            log.warning("job %s: lease lost before its outcome (%s) was recorded", job.id, state)
+
+    # -- loops --------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:
+                log.exception("worker loop error")
+                ran = 0
+            if not ran:
+                self.stop_event.wait(self.config.poll_seconds)
+
+    def run_forever(self) -> None:
+        """Block, running jobs on `threads` threads until `stop()`."""
+        threads = self.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.5)
+        except KeyboardInterrupt:
+            self.stop()
+
+    def start(self) -> list[threading.Thread]:
+        """Start the worker threads in the background (used by `serve`)."""
+        threads = []
+        for n in range(max(1, self.config.threads)):
+            t = threading.Thread(target=self._loop, name=f"cdrhub-worker-{n}", daemon=True)
+            t.start()
+            threads.append(t)
+        self._threads = threads
+        return threads
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        for t in getattr(self, "_threads", []):
+            t.join(timeout)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return str(value)

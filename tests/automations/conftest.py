@@ -1,0 +1,5 @@
+"""Automation test helpers; importing the tables puts them on the shared metadata."""
+
+from __future__ import annotations
+
+import cdrhub.automations.tables  # noqa: F401
