@@ -66,7 +66,7 @@ def decode(body: bytes, content_type: str | None, query: str = "") -> Decoded:
             raise DecodeError("empty request: no body and no fields in the query string", "json")
         return Decoded("query", [fields])
     try:
-        text = body.decode("utf-8")
+        text = body.decode("utf-8").strip()  # a raw newline is never part of a value
     except UnicodeDecodeError as exc:
         raise DecodeError(f"form body is not UTF-8: {exc}", "form") from exc
     fields = decode_form(text)

@@ -162,18 +162,17 @@ async def _handle(request: Request, path_token: str | None) -> Response:
     return _ack(received.encoding, OK, "OK")
 
 
-@router.api_route("/voicenter/cdr/{token}", methods=["POST", "GET"], summary="Receive a CDR")
+@router.post("/voicenter/cdr/{token}", operation_id="post_cdr", summary="Receive a CDR")
+@router.get("/voicenter/cdr/{token}", operation_id="get_cdr", summary="Receive a CDR (query)")
 async def receive_with_path_token(token: str, request: Request) -> Response:
     """Voicenter's webhook URL. Accepts JSON, XML-RPC, form-urlencoded, or a query string."""
     return await _handle(request, token)
 
 
-@router.api_route(
-    "/voicenter/cdr",
-    methods=["POST", "GET"],
-    summary="Receive a CDR (token in query or Basic auth)",
-)
+@router.post("/voicenter/cdr", operation_id="post_cdr_token_elsewhere")
+@router.get("/voicenter/cdr", operation_id="get_cdr_token_elsewhere")
 async def receive_with_query_token(request: Request) -> Response:
+    """The same, with the token as `?token=` or as HTTP Basic credentials."""
     return await _handle(request, None)
 
 
