@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import BigInteger, Connection, RowMapping, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.calls.model import CallLeg, IvrStep
@@ -29,6 +30,50 @@ def content_hash(leg: CallLeg) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _int_limit(column_type: Any) -> int:
+    return 2**63 - 1 if isinstance(column_type, BigInteger) else 2**31 - 1
+
+
+_LENGTHS = {c.name: getattr(c.type, "length", None) for c in legs.c}
+_INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c}
+
+
+def _json_safe(value: Any) -> Any:
+    """What PostgreSQL's JSONB can hold: no NUL characters, no NaN or infinities. The exact
+    bytes of the request stay in `raw_body`."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_json_safe(str(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _storable(row: dict[str, Any]) -> dict[str, Any]:
+    """Fit each value to its column, so that no CDR, however odd, makes storage fail and turn
+    into endless retries: long text is cut, out-of-range numbers become NULL."""
+    for name, value in row.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+            length = _LENGTHS[name]
+            row[name] = value[:length] if length else value
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int):
+            limit = _INT_LIMITS[name]
+            row[name] = value if -limit <= value <= limit else None
+        elif isinstance(value, float) and not math.isfinite(value):
+            row[name] = None
+        elif isinstance(value, (dict, list)):
+            row[name] = _json_safe(value)
+    return row
+
+
 def leg_to_row(leg: CallLeg) -> dict[str, Any]:
     row = {name: getattr(leg, name) for name in _COLUMN_FIELDS}
     row["ivr"] = [
@@ -43,7 +88,7 @@ def leg_to_row(leg: CallLeg) -> dict[str, Any]:
     ]
     row["unknown_fields"] = list(leg.unknown_fields)
     row["raw"] = leg.raw
-    return row
+    return _storable(row)
 
 
 def row_to_leg(row: RowMapping) -> CallLeg:

@@ -8,6 +8,7 @@ kept in `raw` and fields we do not know are listed in `unknown_fields`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,10 @@ class _Fields:
         return str(value)
 
     def number(self, key: str) -> float | None:
+        value = self._number(key)
+        return value if value is None or math.isfinite(value) else None
+
+    def _number(self, key: str) -> float | None:
         value = self.get(key)
         if isinstance(value, bool):
             return float(value)
@@ -109,9 +114,7 @@ class _Fields:
 
     def integer(self, key: str) -> int | None:
         value = self.number(key)
-        if value is None or value != value or value in (float("inf"), float("-inf")):
-            return None
-        return round(value)
+        return None if value is None else round(value)
 
 
 def _id_or_none(value: int | None) -> int | None:
