@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -62,7 +63,7 @@ bodies = st.one_of(
 @given(case=bodies)
 def test_no_body_gets_5xx_or_loses_its_bytes(
     settings: Settings, case: tuple[bytes, str | None]
-) -> None:  # noqa: F811
+) -> None:
     body, ctype = case
     app = _APPS.get(settings.database_url) or _APPS.setdefault(
         settings.database_url, create_app(settings)
