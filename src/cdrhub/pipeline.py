@@ -46,7 +46,9 @@ class Incoming:
 
 def build_hooks(settings: Settings) -> list[LegHook]:
     """The hooks every ingest runs, in order. Each domain contributes its own here."""
-    hooks: list[LegHook] = []
+    from cdrhub.analytics.hook import rollup_hook
+
+    hooks: list[LegHook] = [rollup_hook(settings)]
     return hooks
 
 

@@ -45,4 +45,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(api_calls.router)
+    from cdrhub.analytics.api import router as reports_router
+
+    app.include_router(reports_router)
     return app

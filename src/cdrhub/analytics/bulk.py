@@ -1,0 +1,126 @@
+"""Store many legs fast: one multi-row insert per batch and one upsert per rollup row, still
+idempotent on `ivruniqueid` and exact for the rollups.
+
+Legs already stored, repeated within the batch, or inserted concurrently by a webhook go
+through the ordinary pipeline (`store_legs`), which counts duplicates and handles revisions.
+Only the analytics hook runs on the fast path: importing history must not fire automations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.rollup import Deltas
+from cdrhub.calls.model import CallLeg
+from cdrhub.pipeline import Incoming, LegHook, store_legs
+from cdrhub.store.legs import leg_to_row
+from cdrhub.store.schema import legs
+
+_HASH_FIELDS = tuple(f for f in CallLeg.__dataclass_fields__ if f != "raw")
+_LOOKUP_CHUNK = 900
+
+
+def fast_content_hash(leg: CallLeg) -> str:
+    """The same digest as `store.legs.content_hash`, without `dataclasses.asdict`'s deep copy."""
+    data: dict[str, Any] = {name: getattr(leg, name) for name in _HASH_FIELDS}
+    data["ivr"] = [
+        {"layer_id": s.layer_id, "layer_name": s.layer_name, "layer_number": s.layer_number,
+         "dtmf": s.dtmf, "order": s.order}
+        for s in leg.ivr
+    ]  # fmt: skip
+    data["unknown"] = {k: leg.raw[k] for k in leg.unknown_fields if k in leg.raw}
+    blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class BulkResult:
+    new: int = 0
+    duplicate: int = 0
+    revised: int = 0
+    slow_path: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    def add(self, other: BulkResult) -> None:
+        self.new += other.new
+        self.duplicate += other.duplicate
+        self.revised += other.revised
+        self.slow_path += other.slow_path
+
+
+def _existing(conn: Connection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[i : i + _LOOKUP_CHUNK]
+        found.update(
+            conn.execute(select(legs.c.ivruniqueid).where(legs.c.ivruniqueid.in_(chunk))).scalars()
+        )
+    return found
+
+
+def bulk_store(
+    conn: Connection,
+    batch: Sequence[CallLeg],
+    *,
+    encoding: str,
+    received_at: datetime,
+    tz: ZoneInfo,
+    cfg: AnalyticsSettings,
+    hooks: Sequence[LegHook],
+) -> BulkResult:
+    """Store a batch on an open write transaction (the caller commits)."""
+    result = BulkResult()
+    firsts: dict[str, CallLeg] = {}
+    later: list[CallLeg] = []
+    for leg in batch:
+        if leg.ivruniqueid in firsts:
+            later.append(leg)
+        else:
+            firsts[leg.ivruniqueid] = leg
+    stored = _existing(conn, list(firsts))
+    fresh = [leg for leg in firsts.values() if leg.ivruniqueid not in stored]
+    later = [leg for leg in firsts.values() if leg.ivruniqueid in stored] + later
+    inserted: set[str] = set()
+    if fresh:
+        meta = {"raw_body": None, "encoding": encoding, "revision": 1, "deliveries": 1,
+                "first_received_at": received_at, "last_received_at": received_at}  # fmt: skip
+        rows = [
+            {**leg_to_row(leg), **meta, "content_hash": fast_content_hash(leg)} for leg in fresh
+        ]
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = (
+            dialect.insert(legs)
+            .on_conflict_do_nothing(index_elements=["ivruniqueid"])
+            .returning(legs.c.ivruniqueid)
+        )
+        inserted = set(conn.execute(stmt, rows).scalars())
+    deltas = Deltas()
+    for leg in fresh:
+        if leg.ivruniqueid in inserted:
+            deltas.add_leg(leg, tz, cfg)
+        else:  # a webhook stored it meanwhile
+            later.append(leg)
+    deltas.write(conn)
+    result.new = len(inserted)
+    if later:
+        result.slow_path = len(later)
+        for item in store_legs(
+            conn, [Incoming(leg, encoding) for leg in later], hooks, received_at
+        ):
+            if item.kind == "new":
+                result.new += 1
+            elif item.kind == "revised":
+                result.revised += 1
+            else:
+                result.duplicate += 1
+    return result

@@ -1,0 +1,176 @@
+"""What one leg adds to each rollup: pure, no I/O. The single place counting rules live.
+
+Counting (docs/analytics.md, after ../shared/docs/metrics.md):
+- An incoming contact is a leg of an incoming type (Incoming Call, Queue, VoiceMail, CC, Click 2
+  IVR Incoming, Click 2 Queue Incoming) that does not point to another call through
+  `OriginalIvrUniqueID`: the extension legs of a queue call and transferred legs link back to the
+  call they came from and are not counted again. The dialer's incoming leg 2 links to its
+  outgoing leg 1 and does count (its leg 1 is an outgoing attempt, metrics.md counts both).
+- An outgoing attempt is a leg of Extension Outgoing, Click2Call leg2, ProductiveCallLeg2,
+  Click 2 IVR or Auto forward. Leg 1 of Click2Call and ProductiveCall never is.
+- Every leg, whatever its type (unknown ones too), counts in `legs` and in cost.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from phonenumbers import geocoder
+
+from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.specs import CALLERS, CALLS, IVR, PEAK, WAIT_EDGES
+from cdrhub.calls.model import CallLeg
+from cdrhub.voicenter.vocab import ANSWERED, QUEUE_LEFT
+
+INCOMING_TYPES = frozenset(
+    {"Incoming Call", "Queue", "VoiceMail", "CC", "Click 2 IVR Incoming", "Click 2 Queue Incoming"}
+)
+DIALER_INCOMING = frozenset({"Click 2 IVR Incoming", "Click 2 Queue Incoming"})
+OUTGOING_TYPES = frozenset(
+    {"Extension Outgoing", "Click2Call leg2", "ProductiveCallLeg2", "Click 2 IVR", "Auto forward"}
+)
+MISSED_STATUSES = frozenset({"NOANSWER", "CANCEL"})
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    spec: str
+    dims: tuple[str | int, ...]
+    counters: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LegFacts:
+    hour: datetime  # local start of the hour the leg started in (naive)
+    facts: tuple[Fact, ...]
+    names: tuple[tuple[str, str, str], ...]  # (kind, code, name)
+
+
+def local_hour(started_at: datetime, tz: ZoneInfo) -> datetime:
+    local = started_at.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    return local.replace(minute=0, second=0, microsecond=0)
+
+
+def weekday_sunday_first(day: datetime) -> int:
+    return (day.weekday() + 1) % 7
+
+
+def type_label(leg: CallLeg) -> str:
+    return leg.type_key or leg.type.strip()
+
+
+def is_incoming_contact(leg: CallLeg) -> bool:
+    if leg.type_key not in INCOMING_TYPES:
+        return False
+    linked = leg.original_ivruniqueid and leg.original_ivruniqueid != leg.ivruniqueid
+    return not linked or leg.type_key in DIALER_INCOMING
+
+
+def is_outgoing_attempt(leg: CallLeg) -> bool:
+    return leg.type_key in OUTGOING_TYPES
+
+
+@lru_cache(maxsize=65536)
+def country_of_number(e164: str | None) -> str:
+    if not e164:
+        return ""
+    try:
+        return geocoder.country_name_for_number(phonenumbers.parse(e164, None), "en")
+    except phonenumbers.NumberParseException:
+        return ""
+
+
+def destination_country(leg: CallLeg) -> str:
+    return (leg.target_country or "").strip() or country_of_number(leg.target_e164)
+
+
+def _str(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _calls_counters(leg: CallLeg, incoming: bool, outgoing: bool, cfg: AnalyticsSettings) -> tuple:
+    status = leg.status
+    price = leg.price_agorot
+    cost = round(price * 1000) if price is not None and price == price else 0
+    contacts = answered = voicemail = abandoned = short = missed = sl_met = wait_ans = talk = 0
+    wa = [0] * 6
+    wb = [0] * 6
+    if incoming or outgoing:
+        contacts = 1
+        voicemail = int(incoming and (status == "VOICEMAIL" or leg.type_key == "VoiceMail"))
+        answered = int(status == ANSWERED and not voicemail)
+        talk = (leg.duration or 0) if answered else 0
+    if incoming:
+        limits = cfg.for_queue(_str(leg.queue_id))
+        wait = leg.wait_seconds or 0
+        abandoned = int(status in QUEUE_LEFT)
+        short = int(abandoned and wait < limits.short_abandon_seconds)
+        missed = int(
+            abandoned or voicemail or status in MISSED_STATUSES or (status == "VOEND" and wait > 0)
+        )
+        sl_met = int(answered and wait <= limits.service_level_seconds)
+        wait_ans = wait if answered else 0
+        if leg.queue_id is not None and leg.wait_seconds is not None:
+            bucket = bisect_right(WAIT_EDGES, leg.wait_seconds)
+            if answered:
+                wa[bucket] = 1
+            elif abandoned:
+                wb[bucket] = 1
+    return (
+        1, contacts, answered, voicemail, abandoned, short, missed, sl_met, wait_ans, talk, cost,
+        *wa, *wb,
+    )  # fmt: skip
+
+
+def _ivr_facts(leg: CallLeg, base: tuple[str, ...]) -> Iterator[Fact]:
+    seen: set[str] = set()
+    last = len(leg.ivr) - 1
+    for index, step in enumerate(leg.ivr):
+        layer = _str(step.layer_id) or _str(step.layer_number) or _str(step.layer_name)
+        reached = int(layer not in seen)
+        seen.add(layer)
+        hangup = int(index == last and leg.status == "VOEND")
+        dims = (*base, layer, _str(step.layer_number), _str(step.dtmf))
+        yield Fact(IVR.name, dims, (1, reached, hangup))
+
+
+def leg_facts(leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings) -> LegFacts | None:
+    """The facts a leg adds to the rollups, or None for a leg without a start time."""
+    if leg.started_at is None:
+        return None
+    hour = local_hour(leg.started_at, tz)
+    incoming = is_incoming_contact(leg)
+    outgoing = is_outgoing_attempt(leg)
+    base = (_str(leg.department_id), _str(leg.queue_id), leg.agent_code or "", type_label(leg))
+    country = destination_country(leg) if outgoing else ""
+    counters = _calls_counters(leg, incoming, outgoing, cfg)
+    facts = [Fact(CALLS.name, (*base, leg.direction, country), counters)]
+    if incoming:
+        answered, abandoned, missed = counters[2], counters[4], counters[6]
+        facts.append(
+            Fact(
+                PEAK.name, (*base, weekday_sunday_first(hour), hour.hour), (1, answered, abandoned)
+            )
+        )
+        facts.extend(_ivr_facts(leg, base))
+        number = leg.caller_e164 or leg.caller or ""
+        if number:
+            facts.append(Fact(CALLERS.name, (*base, number), (1, answered, missed)))
+    names = []
+    if leg.agent_code and leg.agent_name:
+        names.append(("agent", leg.agent_code, leg.agent_name))
+    if leg.queue_id is not None and leg.queue_name:
+        names.append(("queue", str(leg.queue_id), leg.queue_name))
+    if leg.department_id is not None and leg.department_name:
+        names.append(("department", str(leg.department_id), leg.department_name))
+    for step in leg.ivr if incoming else ():
+        layer = _str(step.layer_id) or _str(step.layer_number) or _str(step.layer_name)
+        if step.layer_name:
+            names.append(("layer", layer, step.layer_name))
+    return LegFacts(hour, tuple(facts), tuple(names))

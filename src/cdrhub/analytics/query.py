@@ -1,0 +1,193 @@
+"""Read rollups for a range: SQL over the rollup segments, plus the raw-leg edges, merged.
+
+Everything a report reads goes through `fetch`, so every report gets the same range handling,
+filters and raw-edge exactness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.facts import LegFacts, leg_facts
+from cdrhub.analytics.periods import HOUR, Plan, hour_span, plan, to_local
+from cdrhub.analytics.specs import SPECS, Spec
+from cdrhub.analytics.tables import ROLLUPS
+from cdrhub.store.legs import row_to_leg
+from cdrhub.store.schema import legs
+
+DAY = "day"  # a pseudo dimension: the local date of the period
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a report reads: a UTC range (None = unbounded) and the dimension values allowed."""
+
+    start: datetime | None
+    end: datetime | None
+    dims: Mapping[str, frozenset[str]]
+    tz: ZoneInfo
+    cfg: AnalyticsSettings
+
+
+def data_bounds(conn: Connection, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """Whole local hours around the first and last stored leg."""
+    low, high = conn.execute(select(func.min(legs.c.started_at), func.max(legs.c.started_at))).one()
+    if low is None:
+        return None
+    first = to_local(low, tz).replace(minute=0, second=0, microsecond=0)
+    last = to_local(high, tz).replace(minute=0, second=0, microsecond=0)
+    return hour_span(first, tz)[0], hour_span(last, tz)[1] + HOUR
+
+
+def make_plan(conn: Connection, spec: Spec, scope: Scope) -> Plan:
+    if scope.start is None and scope.end is None:
+        coarsest = spec.grains[-1]
+        return Plan(((coarsest, datetime.min, datetime.max),), ())
+    start, end = scope.start, scope.end
+    if start is None or end is None:
+        bounds = data_bounds(conn, scope.tz)
+        if bounds is None:
+            return Plan((), ())
+        start = start if start is not None else min(bounds[0], end)  # type: ignore[type-var]
+        end = end if end is not None else max(bounds[1], start)
+    return plan(start, end, scope.tz, spec.grains)
+
+
+def _time_condition(table: Any, segments: Sequence[tuple[str, datetime, datetime]]) -> Any:
+    parts = []
+    for grain, start, end in segments:
+        cond = [table.c.grain == grain]
+        if start != datetime.min:
+            cond.append(table.c.period >= start)
+        if end != datetime.max:
+            cond.append(table.c.period < end)
+        parts.append(and_(*cond))
+    return or_(*parts)
+
+
+def _group_columns(table: Any, group_by: Sequence[str]) -> list[Any]:
+    return [func.date(table.c.period).label(DAY) if g == DAY else table.c[g] for g in group_by]
+
+
+def _raw_facts(conn: Connection, spec: Spec, scope: Scope, raw: Iterable) -> Iterable[LegFacts]:
+    for start, end in raw:
+        rows = conn.execute(
+            select(legs).where(legs.c.started_at >= start, legs.c.started_at < end)
+        ).mappings()
+        for row in rows:
+            facts = leg_facts(row_to_leg(row), scope.tz, scope.cfg)
+            if facts is not None:
+                yield facts
+
+
+def _allowed(spec: Spec, dims: tuple, allowed: Mapping[str, frozenset[str]]) -> bool:
+    return all(dims[spec.dims.index(d)] in values for d, values in allowed.items())
+
+
+def fetch(
+    conn: Connection,
+    spec_name: str,
+    scope: Scope,
+    group_by: Sequence[str] = (),
+    *,
+    where: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Summed counters of a rollup, grouped by dimensions (and `day`), for a scope.
+
+    `where` adds conditions on dimensions: {"direction": "in"} (equal), {"queue": ("!=", "")}
+    (not equal) or {"type": frozenset({...})} (one of).
+    """
+    spec = SPECS[spec_name]
+    table = ROLLUPS[spec_name]
+    the_plan = make_plan(conn, spec, scope)
+    where = dict(where or {})
+    totals: dict[tuple, list[int]] = {}
+    if the_plan.segments:
+        conds = [_time_condition(table, the_plan.segments)]
+        conds += [table.c[d].in_(sorted(v)) for d, v in scope.dims.items()]
+        for dim, value in where.items():
+            if isinstance(value, tuple):
+                conds.append(table.c[dim] != value[1])
+            elif isinstance(value, frozenset):
+                conds.append(table.c[dim].in_(sorted(value)))
+            else:
+                conds.append(table.c[dim] == value)
+        groups = _group_columns(table, group_by)
+        query = select(*groups, *(func.sum(table.c[c]) for c in spec.counters)).where(*conds)
+        if groups:
+            query = query.group_by(*groups)
+        for row in conn.execute(query):
+            key = tuple(str(v) if g == DAY else v for g, v in zip(group_by, row, strict=False))
+            values = row[len(group_by) :]
+            if values[0] is None:
+                continue
+            totals[key] = [int(v) for v in values]
+    for facts in _raw_facts(conn, spec, scope, the_plan.raw):
+        for fact in facts.facts:
+            if fact.spec != spec_name or not _allowed(spec, fact.dims, scope.dims):
+                continue
+            if not _matches(spec, fact.dims, where):
+                continue
+            key = tuple(
+                facts.hour.date().isoformat() if g == DAY else fact.dims[spec.dims.index(g)]
+                for g in group_by
+            )
+            current = totals.setdefault(key, [0] * len(spec.counters))
+            for i, v in enumerate(fact.counters):
+                current[i] += v
+    return [
+        {**dict(zip(group_by, key, strict=True)), **dict(zip(spec.counters, values, strict=True))}
+        for key, values in totals.items()
+        if any(values)
+    ]
+
+
+def _matches(spec: Spec, dims: tuple, where: Mapping[str, Any]) -> bool:
+    for dim, value in where.items():
+        actual = dims[spec.dims.index(dim)]
+        if isinstance(value, tuple):
+            if actual == value[1]:
+                return False
+        elif isinstance(value, frozenset):
+            if actual not in value:
+                return False
+        elif actual != value:
+            return False
+    return True
+
+
+def total(rows: Iterable[Mapping[str, Any]], counters: Sequence[str]) -> dict[str, int]:
+    sums = dict.fromkeys(counters, 0)
+    for row in rows:
+        for c in counters:
+            sums[c] += row.get(c, 0)
+    return sums
+
+
+def count_groups(
+    conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
+) -> int:
+    """How many distinct `group_by` values have a positive sum of counter `positive`."""
+    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
+    the_plan = make_plan(conn, spec, scope)
+    if the_plan.raw or not the_plan.segments:
+        rows = fetch(conn, spec_name, scope, [group_by])
+        return sum(1 for r in rows if r[positive] > 0)
+    inner = (
+        select(table.c[group_by])
+        .where(
+            _time_condition(table, the_plan.segments),
+            *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
+        )
+        .group_by(table.c[group_by])
+        .having(func.sum(table.c[positive]) > 0)
+        .subquery()
+    )
+    return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)

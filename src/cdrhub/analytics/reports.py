@@ -1,0 +1,330 @@
+"""The reports: each a function from a scope (range, filters, settings) to rows, with the
+formula it follows. They read rollups only (through `query.fetch`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from cdrhub.analytics.facts import OUTGOING_TYPES
+from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, total
+from cdrhub.analytics.specs import CALLS, WAIT_LABELS
+from cdrhub.analytics.tables import names
+from cdrhub.voicenter import vocab
+
+Row = dict[str, Any]
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+class ReportError(ValueError):
+    """A report parameter has a value the report cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    name: str
+    formula: str
+    run: Callable[[Connection, Scope, Mapping[str, str]], list[Row]]
+    params: tuple[str, ...] = ()
+
+
+def ratio(part: float, whole: float, digits: int = 4) -> float | None:
+    return round(part / whole, digits) if whole else None
+
+
+def _names(conn: Connection, kind: str) -> dict[str, str]:
+    rows = conn.execute(select(names.c.code, names.c.name).where(names.c.kind == kind))
+    return {code: name for code, name in rows}
+
+
+def _agents(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    sort = params.get("sort") or "incoming"
+    if sort not in ("incoming", "outgoing"):
+        raise ReportError("sort must be `incoming` or `outgoing`")
+    label = _names(conn, "agent")
+    by_agent: dict[str, Row] = {}
+    for r in fetch(conn, "calls", scope, ["agent", "direction"], where={"agent": ("!=", "")}):
+        row = by_agent.setdefault(
+            r["agent"],
+            {"agent_code": r["agent"], "agent_name": label.get(r["agent"]),
+             "incoming_offered": 0, "incoming_answered": 0, "outgoing_attempts": 0,
+             "outgoing_answered": 0, "talk_seconds": 0},
+        )  # fmt: skip
+        if r["direction"] == "in":
+            row["incoming_offered"] += r["contacts"]
+            row["incoming_answered"] += r["answered"]
+        elif r["direction"] == "out":
+            row["outgoing_attempts"] += r["contacts"]
+            row["outgoing_answered"] += r["answered"]
+        row["talk_seconds"] += r["talk"]
+    rows = [r for r in by_agent.values() if r["incoming_offered"] or r["outgoing_attempts"]]
+    for row in rows:
+        handled = row["incoming_answered"] + row["outgoing_answered"]
+        row["avg_handle_seconds"] = ratio(row["talk_seconds"], handled, 1)
+        row["incoming_answer_ratio"] = ratio(row["incoming_answered"], row["incoming_offered"])
+        row["outgoing_answer_ratio"] = ratio(row["outgoing_answered"], row["outgoing_attempts"])
+    key = "incoming_answered" if sort == "incoming" else "outgoing_answered"
+    rows.sort(key=lambda r: (-r[key], r["agent_code"]))
+    return rows
+
+
+def _countries(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    rows = []
+    where = {"type": OUTGOING_TYPES}
+    for r in fetch(conn, "calls", scope, ["country"], where=where):
+        rows.append(
+            {
+                "country": r["country"] or "Unknown",
+                "attempts": r["contacts"],
+                "answered": r["answered"],
+                "answer_ratio": ratio(r["answered"], r["contacts"]),
+                "acd_seconds": ratio(r["talk"], r["answered"], 1),
+                "cost_agorot": r["cost_milli"] / 1000,
+            }
+        )
+    rows.sort(key=lambda r: (-r["attempts"], r["country"]))
+    return rows
+
+
+def _peak_hours(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    cells = {(r["weekday"], r["hour"]): r for r in fetch(conn, "peak", scope, ["weekday", "hour"])}
+    rows = []
+    for weekday in range(7):
+        for hour in range(24):
+            r = cells.get((weekday, hour), {})
+            rows.append(
+                {
+                    "weekday": weekday,
+                    "weekday_name": WEEKDAYS[weekday],
+                    "hour": hour,
+                    "offered": r.get("contacts", 0),
+                    "answered": r.get("answered", 0),
+                    "abandoned": r.get("abandoned", 0),
+                }
+            )
+    return rows
+
+
+def _wait_buckets(r: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    return {
+        "answered": {label: r[f"wa{i}"] for i, label in enumerate(WAIT_LABELS)},
+        "abandoned": {label: r[f"wb{i}"] for i, label in enumerate(WAIT_LABELS)},
+    }
+
+
+def queue_figures(r: Mapping[str, int]) -> Row:
+    offered, short = r["contacts"], r["short_abandoned"]
+    return {
+        "offered": offered,
+        "answered": r["answered"],
+        "abandoned": r["abandoned"],
+        "short_abandoned": short,
+        "abandon_rate": ratio(r["abandoned"], offered),
+        "abandon_rate_without_short": ratio(r["abandoned"] - short, offered - short),
+        "service_level": ratio(r["sl_met"], offered - short),
+        "asa_seconds": ratio(r["wait_answered"], r["answered"], 1),
+    }
+
+
+def _queues(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    label = _names(conn, "queue")
+    where = {"direction": "in", "queue": ("!=", "")}
+    rows = []
+    for r in fetch(conn, "calls", scope, ["queue"], where=where):
+        if not r["contacts"]:
+            continue
+        limits = scope.cfg.for_queue(r["queue"])
+        rows.append(
+            {
+                "queue_id": r["queue"],
+                "queue_name": label.get(r["queue"]),
+                **queue_figures(r),
+                "wait_buckets": _wait_buckets(r),
+                "service_level_seconds": limits.service_level_seconds,
+                "short_abandon_seconds": limits.short_abandon_seconds,
+            }
+        )
+    rows.sort(key=lambda r: (-r["offered"], r["queue_id"]))
+    return rows
+
+
+def _layer_order(row: Row) -> tuple:
+    number = row["layer_number"]
+    return (0, int(number), row["layer_id"]) if number.isdigit() else (1, 0, row["layer_id"])
+
+
+def _ivr(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    label = _names(conn, "layer")
+    layers: dict[str, Row] = {}
+    for r in fetch(conn, "ivr", scope, ["layer", "layer_number", "dtmf"]):
+        row = layers.setdefault(
+            r["layer"],
+            {"layer_id": r["layer"], "layer_name": label.get(r["layer"]),
+             "layer_number": r["layer_number"], "reached": 0, "visits": 0, "hangups": 0,
+             "dtmf": {}},
+        )  # fmt: skip
+        row["reached"] += r["reached"]
+        row["visits"] += r["visits"]
+        row["hangups"] += r["hangups"]
+        key = r["dtmf"] or "none"
+        row["dtmf"][key] = row["dtmf"].get(key, 0) + r["visits"]
+    rows = list(layers.values())
+    for row in rows:
+        row["dtmf"] = dict(sorted(row["dtmf"].items(), key=lambda kv: (-kv[1], kv[0])))
+    rows.sort(key=_layer_order)
+    return rows
+
+
+def _overview_figures(conn: Connection, scope: Scope) -> Row:
+    parts = fetch(conn, "calls", scope, ["direction", "queue", "type"])
+    incoming = total([p for p in parts if p["direction"] == "in"], CALLS.counters)
+    queued = total([p for p in parts if p["direction"] == "in" and p["queue"]], CALLS.counters)
+    outgoing = total([p for p in parts if p["direction"] == "out"], CALLS.counters)
+    every = total(parts, CALLS.counters)
+    handled = incoming["answered"] + outgoing["answered"]
+    return {
+        "offered": incoming["contacts"],
+        "answered": incoming["answered"],
+        "voicemail": incoming["voicemail"],
+        "abandoned": incoming["abandoned"],
+        "short_abandoned": incoming["short_abandoned"],
+        "abandon_rate": ratio(incoming["abandoned"], incoming["contacts"]),
+        "queue_offered": queued["contacts"],
+        "service_level": ratio(queued["sl_met"], queued["contacts"] - queued["short_abandoned"]),
+        "asa_seconds": ratio(queued["wait_answered"], queued["answered"], 1),
+        "aht_seconds": ratio(incoming["talk"] + outgoing["talk"], handled, 1),
+        "missed_contacts": incoming["missed"],
+        "missed_customers": count_groups(conn, "callers", scope, "number", "missed"),
+        "outgoing_attempts": outgoing["contacts"],
+        "outgoing_answered": outgoing["answered"],
+        "legs": every["legs"],
+        "unknown_type_legs": sum(p["legs"] for p in parts if vocab.call_type(p["type"]) is None),
+        "cost_agorot": every["cost_milli"] / 1000,
+    }
+
+
+def previous_scope(scope: Scope, days: int | None) -> Scope | None:
+    if scope.start is None or scope.end is None:
+        return None
+    if days is not None:
+        from cdrhub.analytics.periods import day_start_utc, to_local
+
+        first = to_local(scope.start, scope.tz).date()
+        return replace(
+            scope, start=day_start_utc(first - timedelta(days=days), scope.tz), end=scope.start
+        )
+    return replace(scope, start=scope.start - (scope.end - scope.start), end=scope.start)
+
+
+def _overview(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    rows = [{"period": "current", **_overview_figures(conn, scope)}]
+    days = int(params["_days"]) if params.get("_days") else None
+    before = previous_scope(scope, days)
+    if before is not None:
+        rows.append({"period": "previous", **_overview_figures(conn, before)})
+    return rows
+
+
+def _repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    threshold = int(params.get("min_calls") or scope.cfg.repeat_min_calls)
+    numbers: dict[str, Row] = {}
+    for r in fetch(conn, "callers", scope, ["number", DAY]):
+        row = numbers.setdefault(
+            r["number"],
+            {"number": r["number"], "contacts": 0, "answered": 0, "missed": 0,
+             "max_per_day": 0, "repeat_days": 0},
+        )  # fmt: skip
+        row["contacts"] += r["contacts"]
+        row["answered"] += r["answered"]
+        row["missed"] += r["missed"]
+        row["max_per_day"] = max(row["max_per_day"], r["contacts"])
+        row["repeat_days"] += int(r["contacts"] >= threshold)
+    rows = [r for r in numbers.values() if r["max_per_day"] >= threshold]
+    rows.sort(key=lambda r: (-r["max_per_day"], -r["contacts"], r["number"]))
+    return rows[: scope.cfg.repeat_limit]
+
+
+COST_GROUPS = ("department", "agent", "type", "country")
+
+
+def _cost(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    by = params.get("by") or "department"
+    if by not in COST_GROUPS:
+        raise ReportError(f"by must be one of {', '.join(COST_GROUPS)}")
+    label = _names(conn, by) if by in ("department", "agent") else {}
+    rows = [
+        {
+            "by": by,
+            "key": r[by],
+            "name": label.get(r[by]),
+            "legs": r["legs"],
+            "contacts": r["contacts"],
+            "cost_agorot": r["cost_milli"] / 1000,
+        }
+        for r in fetch(conn, "calls", scope, [by])
+    ]
+    rows.sort(key=lambda r: (-r["cost_agorot"], r["key"]))
+    return rows
+
+
+REPORTS: dict[str, Report] = {
+    r.name: r
+    for r in (
+        Report(
+            "agents",
+            "per agent (Voicenter user, else extension): incoming_offered = incoming contacts; "
+            "outgoing_attempts = customer legs (never leg 1); answered = status ANSWER; "
+            "avg_handle_seconds = talk seconds / (incoming + outgoing answered)",
+            _agents,
+            ("sort",),
+        ),
+        Report(
+            "countries",
+            "outgoing attempts by target_country (else from the number); answer_ratio = "
+            "answered / attempts; acd_seconds = talk seconds / answered; cost = sum(price)",
+            _countries,
+        ),
+        Report(
+            "peak-hours",
+            "incoming contacts per local weekday (0 = Sunday) x local hour; answered = ANSWER; "
+            "abandoned = left the queue (ABANDONE, TIMEOUT, EXIT, FULL, JOINEMPTY)",
+            _peak_hours,
+        ),
+        Report(
+            "queues",
+            "offered = contacts that entered the queue; abandon_rate = abandoned / offered; "
+            "service_level = answered with wait <= target / (offered - short abandons); "
+            "asa = queue wait of answered / answered",
+            _queues,
+        ),
+        Report(
+            "ivr",
+            "per IVR layer: reached = contacts that entered it; dtmf = keys pressed (visits); "
+            "hangups = contacts whose last layer it was with status VOEND",
+            _ivr,
+        ),
+        Report(
+            "overview",
+            "offered/answered/abandoned over incoming contacts; service level and ASA over queue "
+            "contacts; AHT = talk seconds / answered (both directions); missed_customers = "
+            "distinct numbers with a missed contact; previous = the same length just before",
+            _overview,
+        ),
+        Report(
+            "repeat-callers",
+            "numbers with at least min_calls incoming contacts on one local day",
+            _repeat_callers,
+            ("min_calls",),
+        ),
+        Report(
+            "cost",
+            "sum(price) of every leg (leg 1 and unknown types included), grouped by `by`",
+            _cost,
+            ("by",),
+        ),
+    )
+}

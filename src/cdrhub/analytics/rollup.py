@@ -1,0 +1,110 @@
+"""Keep the rollups exact: add a leg's facts (or subtract a revised leg's old ones) at every
+grain, inside the caller's transaction. Deltas are summed in memory first, so a batch of legs
+costs one upsert per distinct rollup row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.facts import LegFacts, leg_facts
+from cdrhub.analytics.specs import SPECS
+from cdrhub.analytics.tables import ROLLUPS, names
+from cdrhub.calls.model import CallLeg
+
+Key = tuple[str, str, datetime, tuple[Any, ...]]  # (spec, grain, period, dims)
+
+
+def period_start(hour: datetime, grain: str) -> datetime:
+    if grain == "h":
+        return hour
+    day = hour.replace(hour=0)
+    return day if grain == "d" else day.replace(day=1)
+
+
+class Deltas:
+    """Summed rollup deltas and the latest display names, ready to write."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, list[int]] = {}
+        self.names: dict[tuple[str, str], str] = {}
+
+    def add(self, facts: LegFacts | None, sign: int = 1) -> None:
+        if facts is None:
+            return
+        for fact in facts.facts:
+            for grain in SPECS[fact.spec].grains:
+                key = (fact.spec, grain, period_start(facts.hour, grain), fact.dims)
+                current = self.rows.get(key)
+                if current is None:
+                    self.rows[key] = [sign * v for v in fact.counters]
+                else:
+                    for i, v in enumerate(fact.counters):
+                        current[i] += sign * v
+        if sign > 0:
+            for kind, code, name in facts.names:
+                self.names[(kind, code)] = name
+
+    def add_leg(self, leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings, sign: int = 1) -> None:
+        self.add(leg_facts(leg, tz, cfg), sign)
+
+    def write(self, conn: Connection) -> None:
+        write_deltas(conn, self)
+        self.rows.clear()
+        self.names.clear()
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def write_deltas(conn: Connection, deltas: Deltas) -> None:
+    by_spec: dict[str, list[dict[str, Any]]] = {}
+    for (spec_name, grain, period, dims), counters in deltas.rows.items():
+        if not any(counters):
+            continue
+        spec = SPECS[spec_name]
+        row = {"grain": grain, "period": period, **dict(zip(spec.dims, dims, strict=True))}
+        row.update(zip(spec.counters, counters, strict=True))
+        by_spec.setdefault(spec_name, []).append(row)
+    for spec_name, rows in sorted(by_spec.items()):
+        spec, table = SPECS[spec_name], ROLLUPS[spec_name]
+        stmt = _insert(conn, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["grain", "period", *spec.dims],
+            set_={c: table.c[c] + stmt.excluded[c] for c in spec.counters},
+        )
+        rows.sort(key=lambda r: (r["grain"], r["period"]))  # a stable lock order on PostgreSQL
+        conn.execute(stmt, rows)
+    if deltas.names:
+        stmt = _insert(conn, names)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "code"], set_={"name": stmt.excluded.name}
+        )
+        conn.execute(
+            stmt,
+            [{"kind": k, "code": c, "name": n[:255]} for (k, c), n in sorted(deltas.names.items())],
+        )
+
+
+def apply_legs(
+    conn: Connection,
+    changes: Iterable[tuple[CallLeg | None, CallLeg | None]],
+    tz: ZoneInfo,
+    cfg: AnalyticsSettings,
+) -> None:
+    """Apply (previous, current) pairs: previous is subtracted, current added."""
+    deltas = Deltas()
+    for previous, current in changes:
+        if previous is not None:
+            deltas.add_leg(previous, tz, cfg, -1)
+        if current is not None:
+            deltas.add_leg(current, tz, cfg, 1)
+    deltas.write(conn)

@@ -1,0 +1,60 @@
+"""Run a report by name: read filters, build the scope, answer with formula and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cdrhub.analytics.config import analytics_settings
+from cdrhub.analytics.filters import parse_filters, resolve_dims
+from cdrhub.analytics.query import Scope
+from cdrhub.analytics.reports import REPORTS, ReportError
+from cdrhub.config import Settings
+
+FILTER_KEYS = ("from", "to", "department", "queue", "agent", "type")
+
+
+class UnknownReport(LookupError):
+    pass
+
+
+def run_report(
+    engine: Engine, settings: Settings, name: str, params: Mapping[str, str | None]
+) -> dict[str, Any]:
+    """The answer `{"report", "filters", "settings", "formula", "rows"}`.
+
+    Raises UnknownReport, or FilterError/ReportError (ValueError) for bad parameters.
+    """
+    report = REPORTS.get(name)
+    if report is None:
+        raise UnknownReport(name)
+    tz = settings.tz
+    cfg = analytics_settings(settings)
+    filters = parse_filters(params, tz)
+    extra = {k: str(v) for k, v in params.items() if k in report.params and v not in (None, "")}
+    if filters.start and filters.end and filters.start.is_date and filters.end.is_date:
+        days = (filters.end.utc - filters.start.utc).total_seconds() / 86400
+        extra["_days"] = str(round(days))
+    with engine.connect() as conn:
+        scope = Scope(
+            start=filters.start.utc if filters.start else None,
+            end=filters.end.utc if filters.end else None,
+            dims=resolve_dims(conn, filters),
+            tz=tz,
+            cfg=cfg,
+        )
+        rows = report.run(conn, scope, extra)
+    described = filters.describe()
+    described.update({k: v for k, v in extra.items() if not k.startswith("_")})
+    return {
+        "report": name,
+        "filters": described,
+        "settings": {"timezone": settings.timezone, **cfg.describe()},
+        "formula": report.formula,
+        "rows": rows,
+    }
+
+
+__all__ = ["FILTER_KEYS", "ReportError", "UnknownReport", "run_report"]
