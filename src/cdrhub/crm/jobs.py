@@ -1,0 +1,177 @@
+"""The CRM's outbox job handlers: recording archive, HubSpot, Pipedrive, generic webhooks.
+
+Each handler loads the leg's current content (a revision supersedes what was enqueued), talks
+to the outside service through the settings' base URL and records what it created in
+`crm_links`, so that a retry or a redelivery updates instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from cdrhub.automations.outbox import JobContext, PermanentFailure, Skip, job_handler
+from cdrhub.calls.model import CallLeg
+from cdrhub.crm.connectors import webhook
+from cdrhub.crm.connectors.hubspot import HubSpotApi, push_to_hubspot
+from cdrhub.crm.connectors.links import get_link, save_link
+from cdrhub.crm.connectors.payload import call_event
+from cdrhub.crm.connectors.pipedrive import PipedriveApi, call_log_body
+from cdrhub.crm.contacts import contacts_for_phone
+from cdrhub.crm.recordings.archive import archive_recording, get_recording, read_recording
+from cdrhub.crm.recordings.fetch import download_recording
+from cdrhub.crm.recordings.storage import make_storage
+from cdrhub.crm.settings import CrmSettings, load_crm_settings
+from cdrhub.store.legs import content_hash, get_leg
+
+KIND_RECORDING = "crm.recording"
+KIND_HUBSPOT = "crm.hubspot"
+KIND_PIPEDRIVE = "crm.pipedrive"
+KIND_WEBHOOK = "crm.webhook"
+
+
+def _leg(ctx: JobContext) -> CallLeg:
+    with ctx.engine.connect() as conn:
+        leg = get_leg(conn, ctx.payload["ivruniqueid"])
+    if leg is None:
+        raise PermanentFailure(f"no leg {ctx.payload['ivruniqueid']}")
+    return leg
+
+
+def _our_contact(ctx: JobContext, leg: CallLeg) -> dict[str, Any] | None:
+    if not leg.customer_number:
+        return None
+    with ctx.engine.connect() as conn:
+        found = contacts_for_phone(conn, leg.customer_number)
+    return found[0] if found else None
+
+
+@job_handler(KIND_RECORDING)
+def archive_job(ctx: JobContext) -> dict[str, Any]:
+    cfg = load_crm_settings(ctx.settings).recordings
+    with httpx.Client(timeout=cfg.timeout_seconds) as client:
+        storage = make_storage(cfg, client)
+        return archive_recording(
+            ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, client, now=ctx.now
+        )
+
+
+@job_handler(KIND_HUBSPOT)
+def hubspot_job(ctx: JobContext) -> dict[str, Any]:
+    crm = load_crm_settings(ctx.settings)
+    if not crm.hubspot.enabled:
+        raise Skip("HubSpot is not configured")
+    leg = _leg(ctx)
+    link = get_link(ctx.engine, "hubspot", leg.ivruniqueid)
+    contact = _our_contact(ctx, leg)
+    known_contact = (link.remote_contact_id if link else None) or (
+        contact["external_ids"].get("hubspot") if contact else None
+    )
+    with httpx.Client() as client:
+        result = push_to_hubspot(
+            HubSpotApi(crm.hubspot, client),
+            leg,
+            region=crm.region,
+            known_call_id=link.remote_id if link else None,
+            known_contact_id=known_contact,
+            contact_name=contact["name"] if contact else None,
+        )
+    save_link(
+        ctx.engine,
+        "hubspot",
+        leg.ivruniqueid,
+        result["call_id"],
+        now=ctx.now,
+        remote_contact_id=result["contact_id"],
+        content_hash=content_hash(leg),
+    )
+    return result
+
+
+def _recording_bytes(
+    ctx: JobContext, crm: CrmSettings, client: httpx.Client, leg: CallLeg
+) -> tuple[bytes, str, str]:
+    """(audio, file name, content type): the archived copy, else downloaded now."""
+    storage = make_storage(crm.recordings, client)
+    with ctx.engine.connect() as conn:
+        row = get_recording(conn, leg.ivruniqueid)
+    archived = read_recording(row, storage) if row else None
+    if archived is not None:
+        ext = (row or {}).get("object_key", "").rsplit(".", 1)[-1] or "mp3"
+        return archived.body, f"{leg.ivruniqueid}.{ext}", archived.content_type
+    got = download_recording(client, leg.record_url or "", crm.recordings)
+    return got.body, f"{leg.ivruniqueid}.{got.kind.extension}", got.kind.content_type
+
+
+def _attach(
+    ctx: JobContext, crm: CrmSettings, api: PipedriveApi, leg: CallLeg, call_log_id: str
+) -> str | None:
+    if not crm.pipedrive.attach_recordings or not leg.record_url:
+        return None
+    done = get_link(ctx.engine, "pipedrive.recording", leg.ivruniqueid)
+    if done and done.remote_id == call_log_id:
+        return "attached before"
+    try:
+        audio, name, content_type = _recording_bytes(ctx, crm, api.client, leg)
+    except PermanentFailure as exc:  # the call log stands without it
+        return f"not attached: {exc.reason}"
+    api.attach_recording(call_log_id, audio, name, content_type)
+    save_link(ctx.engine, "pipedrive.recording", leg.ivruniqueid, call_log_id, now=ctx.now)
+    return "attached"
+
+
+@job_handler(KIND_PIPEDRIVE)
+def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
+    crm = load_crm_settings(ctx.settings)
+    cfg = crm.pipedrive
+    if not cfg.enabled:
+        raise Skip("Pipedrive is not configured")
+    leg = _leg(ctx)
+    digest = content_hash(leg)
+    link = get_link(ctx.engine, "pipedrive", leg.ivruniqueid)
+    with httpx.Client() as client:
+        api = PipedriveApi(cfg, client)
+        if link and link.content_hash == digest:
+            call_log_id, action, person_id = link.remote_id, "kept", link.remote_contact_id
+        else:
+            contact = _our_contact(ctx, leg)
+            known = contact["external_ids"].get("pipedrive") if contact else None
+            person = (int(known), None) if known and known.isdigit() else None
+            if person is None and leg.customer_number:
+                person = api.find_person(leg.customer_number, crm.region)
+            if person is None and not cfg.log_unknown_callers:
+                raise Skip(f"no Pipedrive person with {leg.customer_number}")
+            if link:  # call logs cannot be edited: replace it
+                api.delete_call_log(link.remote_id)
+            call_log_id = api.create_call_log(call_log_body(leg, person, cfg.user_id))
+            person_id = str(person[0]) if person else None
+            save_link(
+                ctx.engine,
+                "pipedrive",
+                leg.ivruniqueid,
+                call_log_id,
+                now=ctx.now,
+                remote_contact_id=person_id,
+                content_hash=digest,
+            )
+            action = "replaced" if link else "created"
+        recording = _attach(ctx, crm, api, leg, call_log_id)
+    return {
+        "call_log_id": call_log_id,
+        "person_id": person_id,
+        "action": action,
+        "recording": recording,
+    }
+
+
+@job_handler(KIND_WEBHOOK)
+def webhook_job(ctx: JobContext) -> dict[str, Any]:
+    crm = load_crm_settings(ctx.settings)
+    target = crm.webhook(ctx.payload["target"])
+    if target is None:
+        raise Skip(f"webhook {ctx.payload['target']!r} is no longer configured")
+    event = call_event(_leg(ctx))
+    with httpx.Client() as client:
+        return webhook.deliver(client, target, event, "msg_" + ctx.idempotency_key, time.time())

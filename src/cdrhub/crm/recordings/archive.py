@@ -1,0 +1,161 @@
+"""The archive's book-keeping: one `crm_recordings` row per leg with a recording URL.
+
+`note_recording` runs in the ingest transaction (pending row, job enqueued by the hook);
+`archive_recording` is the outbox job (download, verify, store, checksum); `read_recording`
+serves the archived copy; `prune_recordings` deletes copies older than the retention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, Engine, select, update
+
+from cdrhub.automations.outbox import PermanentFailure, RetryLater
+from cdrhub.calls.model import CallLeg
+from cdrhub.crm.recordings.fetch import download_recording
+from cdrhub.crm.recordings.storage import Storage, StorageMissing
+from cdrhub.crm.settings import RecordingSettings
+from cdrhub.crm.tables import recordings
+from cdrhub.store.engine import write_transaction
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def note_recording(conn: Connection, leg: CallLeg) -> bool:
+    """Record that a leg has a recording to archive; True when a download is due (a new URL)."""
+    if not leg.record_url:
+        return False
+    row = conn.execute(
+        select(recordings.c.source_url, recordings.c.status).where(
+            recordings.c.ivruniqueid == leg.ivruniqueid
+        )
+    ).first()
+    if row is None:
+        conn.execute(
+            recordings.insert().values(
+                ivruniqueid=leg.ivruniqueid,
+                source_url=leg.record_url,
+                status="pending",
+                call_started_at=leg.started_at,
+            )
+        )
+        return True
+    if row.source_url == leg.record_url:
+        return False
+    conn.execute(
+        update(recordings)
+        .where(recordings.c.ivruniqueid == leg.ivruniqueid)
+        .values(
+            source_url=leg.record_url, status="pending", error=None, call_started_at=leg.started_at
+        )
+    )
+    return True
+
+
+def object_key(ivruniqueid: str, started_at: datetime | None, extension: str) -> str:
+    day = started_at.strftime("%Y/%m/%d") if started_at else "undated"
+    return f"{day}/{_UNSAFE.sub('_', ivruniqueid)}.{extension}"
+
+
+def get_recording(conn: Connection, ivruniqueid: str) -> dict[str, Any] | None:
+    row = (
+        conn.execute(select(recordings).where(recordings.c.ivruniqueid == ivruniqueid))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def _set(engine: Engine, ivruniqueid: str, **values: Any) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(recordings).where(recordings.c.ivruniqueid == ivruniqueid).values(**values)
+        )
+
+
+def archive_recording(
+    engine: Engine,
+    ivruniqueid: str,
+    cfg: RecordingSettings,
+    storage: Storage,
+    client: httpx.Client,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """Download, verify and store one recording; the outbox retries what raises RetryLater."""
+    with engine.connect() as conn:
+        row = get_recording(conn, ivruniqueid)
+    if row is None:
+        raise PermanentFailure(f"no recording noted for {ivruniqueid}")
+    if row["status"] == "archived" and row["storage"] == storage.name:
+        return {"archived": row["object_key"], "sha256": row["sha256"], "already": True}
+    source = row["source_url"]
+    try:
+        got = download_recording(client, source, cfg)
+    except RetryLater as exc:
+        _set(engine, ivruniqueid, error=exc.reason)
+        raise
+    except PermanentFailure as exc:
+        _set(engine, ivruniqueid, status="failed", error=exc.reason)
+        raise
+    key = object_key(ivruniqueid, row["call_started_at"], got.kind.extension)
+    storage.put(key, got.body, got.kind.content_type)
+    with write_transaction(engine) as conn:
+        # a revision may have changed the URL while we downloaded: keep the row pending then
+        conn.execute(
+            update(recordings)
+            .where(recordings.c.ivruniqueid == ivruniqueid, recordings.c.source_url == source)
+            .values(
+                status="archived",
+                storage=storage.name,
+                object_key=key,
+                sha256=got.sha256,
+                content_type=got.kind.content_type,
+                size_bytes=len(got.body),
+                error=None,
+                archived_at=now,
+                pruned_at=None,
+            )
+        )
+    return {"archived": key, "sha256": got.sha256, "bytes": len(got.body)}
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedAudio:
+    body: bytes
+    content_type: str
+    sha256: str
+
+
+def read_recording(row: dict[str, Any], storage: Storage) -> ArchivedAudio | None:
+    """The archived bytes of a recording row, None when there are none to serve."""
+    if row["status"] != "archived" or not row["object_key"]:
+        return None
+    try:
+        body = storage.get(row["object_key"])
+    except StorageMissing:
+        return None
+    return ArchivedAudio(body, row["content_type"] or "application/octet-stream", row["sha256"])
+
+
+def prune_recordings(
+    engine: Engine, storage: Storage, *, older_than: timedelta, now: datetime
+) -> int:
+    """Delete archived copies of calls that started before now - older_than; returns how many."""
+    cutoff = now - older_than
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(recordings.c.ivruniqueid, recordings.c.object_key).where(
+                recordings.c.status == "archived", recordings.c.call_started_at < cutoff
+            )
+        ).all()
+    for ivruniqueid, key in rows:
+        if key:
+            storage.delete(key)
+        _set(engine, ivruniqueid, status="pruned", object_key=None, pruned_at=now)
+    return len(rows)

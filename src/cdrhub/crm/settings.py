@@ -1,0 +1,212 @@
+"""CRM settings: the `[crm.*]` sections of the TOML file, secrets also from the environment.
+
+```toml
+[crm.embed]
+secret = "..."              # default: generated once and kept in the database
+ttl_seconds = 2592000       # lifetime of a minted link (30 days)
+frame_ancestors = "*"       # CSP frame-ancestors of the widget page
+
+[crm.recordings]
+enabled = true
+storage = "local"           # or "s3"
+local_dir = "./recordings"
+voicenter_code = ""         # appended as ?code=... when set (env CDRHUB_VOICENTER_CODE)
+retain_days = 0             # 0: keep forever; else `cdrhub recordings prune` deletes older ones
+
+[crm.recordings.s3]
+endpoint = "https://s3.eu-central-1.amazonaws.com"
+bucket = "calls"
+region = "eu-central-1"
+access_key_id = "..."       # env CDRHUB_S3_ACCESS_KEY_ID
+secret_access_key = "..."   # env CDRHUB_S3_SECRET_ACCESS_KEY
+
+[crm.hubspot]
+token = "pat-..."           # env CDRHUB_HUBSPOT_TOKEN; the connector is on when a token is set
+create_contacts = false
+
+[crm.pipedrive]
+api_token = "..."           # env CDRHUB_PIPEDRIVE_API_TOKEN
+
+[[crm.webhooks]]
+name = "zapier"
+url = "https://hooks.zapier.com/..."
+secret = "whsec_..."
+template = ""               # optional Jinja template of the JSON body
+```
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cdrhub.config import ConfigError, Settings
+
+RECORDING_STORAGES = ("local", "s3")
+
+
+@dataclass(frozen=True)
+class EmbedSettings:
+    secret: str | None = None
+    ttl_seconds: int = 30 * 24 * 3600
+    frame_ancestors: str = "*"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str = ""
+    bucket: str = ""
+    region: str = "us-east-1"
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    prefix: str = "recordings/"
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    enabled: bool = True
+    storage: str = "local"
+    local_dir: Path = Path("recordings")
+    voicenter_code: str | None = None
+    code_param: str = "code"
+    attempts: int = 3  # in-job tries on 429 / 5xx before handing the retry to the outbox
+    backoff_seconds: float = 1.0
+    max_wait_seconds: float = 30.0
+    timeout_seconds: float = 60.0
+    max_bytes: int = 200 * 1024 * 1024
+    retain_days: int = 0
+    s3: S3Settings = field(default_factory=S3Settings)
+
+
+@dataclass(frozen=True)
+class HubSpotSettings:
+    token: str | None = None
+    base_url: str = "https://api.hubapi.com"
+    create_contacts: bool = False
+    timeout_seconds: float = 20.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token)
+
+
+@dataclass(frozen=True)
+class PipedriveSettings:
+    api_token: str | None = None
+    base_url: str = "https://api.pipedrive.com"
+    attach_recordings: bool = True
+    user_id: int | None = None
+    log_unknown_callers: bool = True  # a call log without a person when no person matches
+    timeout_seconds: float = 20.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_token)
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    name: str
+    url: str
+    secret: str | None = None  # "whsec_<base64>"; unsigned when None
+    template: str | None = None  # Jinja template rendering the body (`event`, `call`)
+    content_type: str = "application/json"
+    all_legs: bool = False  # also agent legs 1 and transfer legs, not only customer legs
+    timeout_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class CrmSettings:
+    region: str = "IL"
+    embed: EmbedSettings = field(default_factory=EmbedSettings)
+    recordings: RecordingSettings = field(default_factory=RecordingSettings)
+    hubspot: HubSpotSettings = field(default_factory=HubSpotSettings)
+    pipedrive: PipedriveSettings = field(default_factory=PipedriveSettings)
+    webhooks: tuple[WebhookTarget, ...] = ()
+
+    def webhook(self, name: str) -> WebhookTarget | None:
+        return next((w for w in self.webhooks if w.name == name), None)
+
+
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[crm.{name}] must be a table")
+    return value
+
+
+def _pick(cls: type, data: Mapping[str, Any], where: str, **extra: Any) -> Any:
+    known = set(cls.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            if isinstance(value, Mapping):
+                continue
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        values[key] = value
+    values.update({k: v for k, v in extra.items() if v not in (None, "")})
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) -> CrmSettings:
+    env = os.environ if env is None else env
+    crm = settings.section("crm")
+    embed = _pick(
+        EmbedSettings, _section(crm, "embed"), "[crm.embed]", secret=env.get("CDRHUB_EMBED_SECRET")
+    )
+    rec_data = _section(crm, "recordings")
+    s3 = _pick(
+        S3Settings,
+        _section(rec_data, "s3"),
+        "[crm.recordings.s3]",
+        access_key_id=env.get("CDRHUB_S3_ACCESS_KEY_ID"),
+        secret_access_key=env.get("CDRHUB_S3_SECRET_ACCESS_KEY"),
+    )
+    recordings = _pick(
+        RecordingSettings,
+        rec_data,
+        "[crm.recordings]",
+        s3=s3,
+        voicenter_code=env.get("CDRHUB_VOICENTER_CODE"),
+    )
+    if isinstance(recordings.local_dir, str):
+        recordings = replace(recordings, local_dir=Path(recordings.local_dir))
+    if recordings.storage not in RECORDING_STORAGES:
+        raise ConfigError(f"[crm.recordings] storage must be one of {RECORDING_STORAGES}")
+    if recordings.storage == "s3" and not (s3.endpoint and s3.bucket):
+        raise ConfigError("[crm.recordings.s3] needs endpoint and bucket")
+    hubspot = _pick(
+        HubSpotSettings,
+        _section(crm, "hubspot"),
+        "[crm.hubspot]",
+        token=env.get("CDRHUB_HUBSPOT_TOKEN"),
+    )
+    pipedrive = _pick(
+        PipedriveSettings,
+        _section(crm, "pipedrive"),
+        "[crm.pipedrive]",
+        api_token=env.get("CDRHUB_PIPEDRIVE_API_TOKEN"),
+    )
+    hooks = crm.get("webhooks", [])
+    if isinstance(hooks, Mapping):
+        hooks = [hooks]
+    webhooks = tuple(
+        _pick(WebhookTarget, {"name": f"webhook{i + 1}", **h}, "[[crm.webhooks]]")
+        for i, h in enumerate(hooks)
+    )
+    if len({w.name for w in webhooks}) != len(webhooks):
+        raise ConfigError("[[crm.webhooks]] names must be unique")
+    return CrmSettings(
+        region=settings.default_region,
+        embed=embed,
+        recordings=recordings,
+        hubspot=hubspot,
+        pipedrive=pipedrive,
+        webhooks=webhooks,
+    )
