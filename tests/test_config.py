@@ -1,0 +1,65 @@
+"""Settings: defaults, TOML file, environment over file, and clear errors."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from cdrhub.config import ConfigError, load_settings
+
+
+def test_defaults() -> None:
+    s = load_settings(env={})
+    assert s.database_url == "sqlite:///./cdrhub.db"
+    assert (s.timezone, s.time_mode, s.default_region) == ("Asia/Jerusalem", "local", "IL")
+    assert s.ingest_token is None and s.api_key is None and s.ingest_allow == ()
+    assert s.max_body_bytes == 1048576 and s.run_worker is True
+
+
+def test_environment_wins_over_file(tmp_path: Path) -> None:
+    path = tmp_path / "cdrhub.toml"
+    path.write_text(
+        'database_url = "sqlite:///file.db"\ningest_token = "from-file"\n'
+        'ingest_allow = ["10.0.0.0/8"]\nrun_worker = false\n[analytics]\nservice_level_seconds = 30\n'
+    )
+    s = load_settings(env={"CDRHUB_CONFIG": str(path), "CDRHUB_INGEST_TOKEN": "from-env",
+                           "CDRHUB_TIME_MODE": "utc", "CDRHUB_MAX_BODY_BYTES": "2048"})  # fmt: skip
+    assert s.database_url == "sqlite:///file.db"
+    assert s.ingest_token == "from-env"
+    assert s.ingest_allow == (ipaddress.ip_network("10.0.0.0/8"),)
+    assert s.run_worker is False and s.time_mode == "utc" and s.max_body_bytes == 2048
+    assert s.section("analytics") == {"service_level_seconds": 30}
+    assert s.section("missing") == {}
+
+
+def test_allow_list_from_env() -> None:
+    s = load_settings(env={"CDRHUB_INGEST_ALLOW": "203.0.113.0/24, 198.51.100.7"})
+    assert s.ingest_allow == (
+        ipaddress.ip_network("203.0.113.0/24"),
+        ipaddress.ip_network("198.51.100.7/32"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CDRHUB_TIME_MODE": "martian"}, "time_mode must be one of"),
+        ({"CDRHUB_TIMEZONE": "Mars/Olympus"}, "unknown time zone"),
+        ({"CDRHUB_INGEST_ALLOW": "300.1.1.1"}, "CDRHUB_INGEST_ALLOW"),
+        ({"CDRHUB_MAX_BODY_BYTES": "lots"}, "max_body_bytes must be an integer"),
+        ({"CDRHUB_RUN_WORKER": "perhaps"}, "not a boolean"),
+        ({"CDRHUB_CONFIG": "/nonexistent/cdrhub.toml"}, "cannot read"),
+    ],
+)
+def test_bad_settings_are_explained(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env=env)
+
+
+def test_bad_toml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('database_url = "x"\nthis is not toml\n')
+    with pytest.raises(ConfigError, match="line 2"):
+        load_settings(env={"CDRHUB_CONFIG": str(path)})
