@@ -457,3 +457,19 @@ def test_openapi_docs(client: TestClient) -> None:
         "/api/calls/{ivruniqueid}",
         "/api/quarantine",
     } <= set(paths)
+
+
+def test_generated_token_is_kept_and_required(settings: Settings) -> None:
+    unset = settings.with_(ingest_token=None, api_key=None)
+    first = create_app(unset)
+    token, key = first.state.ingest_token, first.state.api_key
+    assert len(token) >= 32 and len(key) >= 32 and token != key
+    first.state.engine.dispose()
+    second = create_app(unset)
+    assert (second.state.ingest_token, second.state.api_key) == (token, key)
+    client = TestClient(second)
+    body = sample_bytes("outgoing-answered.json")
+    assert client.post("/voicenter/cdr", content=body, headers=JSON).status_code == 401
+    assert client.post(f"/voicenter/cdr/{token}", content=body, headers=JSON).json() == OK_JSON
+    assert client.get("/api/calls", headers={"authorization": f"Bearer {key}"}).status_code == 200
+    second.state.engine.dispose()
