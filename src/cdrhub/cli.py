@@ -84,6 +84,9 @@ def quarantine_list() -> None:
 
 def _register_domains() -> None:
     """Each domain adds its commands here (analytics, automations, crm)."""
+    from cdrhub.crm import cli as crm_cli
+
+    crm_cli.register(app)
 
 
 _register_domains()

@@ -1,3 +1,147 @@
-"""Registers the automation job handlers (one per channel) with the outbox registry."""
+"""Job handlers of the automation kinds (`automations.sms`, ...), registered with the outbox.
+
+Each re-checks the guards at send time (quiet hours, opt-out, one text per number per period),
+then calls its channel client with the job's idempotency key.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cdrhub.automations import guards, suppression
+from cdrhub.automations.channels import (
+    base,
+    click2call,
+    meta_whatsapp,
+    slack,
+    smtp_email,
+    twilio,
+    webhook,
+)
+from cdrhub.automations.config import AutomationConfig, Channel, load_config
+from cdrhub.automations.outbox import JobContext, PermanentFailure, Reschedule, Skip, job_handler
+from cdrhub.automations.plan import JOB_PREFIX
+from cdrhub.store.engine import write_transaction
+
+TEXT_KINDS = ("sms", "whatsapp")
+
+
+def _config(ctx: JobContext) -> AutomationConfig:
+    s = ctx.settings
+    return load_config(s.file, timezone=s.timezone, region=s.default_region)
+
+
+def _channel(config: AutomationConfig, ctx: JobContext) -> Channel:
+    via = ctx.payload.get("via")
+    channel = config.channels.get(via) if via else None
+    if channel is None:
+        raise PermanentFailure(f"no [channels.{via}] in the settings")
+    return channel
+
+
+def _guarded(kind: str, send: Callable[[JobContext, Channel, AutomationConfig], Any]) -> Any:
+    def handler(ctx: JobContext) -> Any:
+        config = _config(ctx)
+        channel = _channel(config, ctx)
+        p = ctx.payload
+        if p.get("quiet_hours"):
+            until = guards.next_open(ctx.now, config.quiet_hours, config.tz)
+            if until is not None:
+                raise Reschedule(until, f"quiet hours until {until:%Y-%m-%d %H:%M} UTC")
+        number = p.get("to") if p.get("customer") else None
+        reserved = False
+        if number:
+            with write_transaction(ctx.engine) as conn:
+                if suppression.is_opted_out(conn, number):
+                    raise Skip(f"{number} opted out")
+                if kind in TEXT_KINDS:
+                    period = config.text_once_per_seconds
+                    if not suppression.reserve_text(conn, number, ctx.key, ctx.now, period):
+                        hours = period / 3600
+                        raise Skip(f"{number} was already texted in the last {hours:g} h")
+                    reserved = period > 0
+        try:
+            return send(ctx, channel, config)
+        except PermanentFailure as exc:
+            with write_transaction(ctx.engine) as conn:
+                if reserved and number:
+                    suppression.release_text(conn, number, ctx.key)
+                if isinstance(exc, base.RecipientOptedOut) and number:
+                    suppression.add_opt_out(conn, number, ctx.now, exc.reason)
+            raise
+
+    return job_handler(JOB_PREFIX + kind)(handler)
+
+
+def _sms(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    p = ctx.payload
+    return twilio.send_message(
+        channel.options, to=p["to"], body=p["text"], idempotency_key=ctx.idempotency_key
+    )
+
+
+def _whatsapp(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    p = ctx.payload
+    if channel.type == "meta":
+        return meta_whatsapp.send_template(
+            channel.options,
+            to=p["to"],
+            template=p["template"],
+            language=p.get("language"),
+            params=p.get("params", []),
+            idempotency_key=ctx.idempotency_key,
+        )
+    variables = {str(i + 1): v for i, v in enumerate(p.get("params", []))}
+    return twilio.send_message(
+        channel.options,
+        to=p["to"],
+        body=p.get("text"),
+        idempotency_key=ctx.idempotency_key,
+        whatsapp=True,
+        content_sid=p.get("content_sid"),
+        content_variables=variables or None,
+    )
+
+
+def _email(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    p = ctx.payload
+    return smtp_email.send_email(
+        channel.options,
+        to=p["to"],
+        subject=p["subject"],
+        text=p["text"],
+        idempotency_key=ctx.idempotency_key,
+    )
+
+
+def _slack(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    return slack.post(
+        channel.options, text=ctx.payload["text"], idempotency_key=ctx.idempotency_key
+    )
+
+
+def _webhook(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    p = ctx.payload
+    return webhook.deliver(
+        channel.options, event=p["event"], data=p["data"], idempotency_key=ctx.idempotency_key
+    )
+
+
+def _click2call(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    p = ctx.payload
+    return click2call.call(
+        channel.options,
+        agent=p["agent"],
+        to=p["to"],
+        idempotency_key=ctx.idempotency_key,
+        region=config.region,
+    )
+
+
+_guarded("sms", _sms)
+_guarded("whatsapp", _whatsapp)
+_guarded("email", _email)
+_guarded("slack", _slack)
+_guarded("webhook", _webhook)
+_guarded("click2call", _click2call)

@@ -1,0 +1,263 @@
+"""Callback items: one open item per customer number, from the first missed contact until the
+customer is reached.
+
+- A missed contact (see `missed.py`) opens the number's item, or adds to the open one
+  (`missed_count`), so a call that rang five extensions is one item.
+- An answered outgoing call to the number closes it as "returned"; the customer's next answered
+  incoming call closes it as "reached"; `close` closes it by hand ("closed").
+- CDRs can arrive out of order: a missed contact whose number was already answered later is
+  stored closed at once.
+
+Every function runs in the caller's transaction (the leg's, for the ingest hook).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cdrhub.automations.tables import callback_items
+from cdrhub.calls.model import CallLeg
+from cdrhub.store.schema import legs
+from cdrhub.voicenter import vocab
+
+OPEN = "open"
+CLOSED_STATES = ("returned", "reached", "closed")
+
+
+def _open_item(conn: Connection, number: str) -> dict[str, Any] | None:
+    query = select(callback_items).where(
+        callback_items.c.customer_number == number, callback_items.c.status == OPEN
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _already_counted(conn: Connection, ivruniqueid: str) -> int | None:
+    return conn.execute(
+        select(callback_items.c.id).where(
+            or_(
+                callback_items.c.first_ivruniqueid == ivruniqueid,
+                callback_items.c.last_ivruniqueid == ivruniqueid,
+            )
+        )
+    ).scalar()
+
+
+def _later_answer(conn: Connection, number: str, after: datetime) -> dict[str, Any] | None:
+    """An answered call with this customer that started after `after` (arrived earlier)."""
+    row = (
+        conn.execute(
+            select(legs.c.ivruniqueid, legs.c.direction, legs.c.started_at, legs.c.agent_code)
+            .where(
+                legs.c.status == vocab.ANSWERED,
+                legs.c.started_at > after,
+                or_(
+                    and_(legs.c.direction == "out", legs.c.target_e164 == number),
+                    and_(
+                        legs.c.direction == "in",
+                        legs.c.caller_e164 == number,
+                        or_(legs.c.type_key.is_(None), legs.c.type_key != "VoiceMail"),
+                    ),
+                ),
+            )
+            .order_by(legs.c.started_at)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+def record_missed(
+    conn: Connection,
+    leg: CallLeg,
+    now: datetime,
+    *,
+    rule: str | None = None,
+    assign: str | None = None,
+) -> int | None:
+    """Open (or add to) the callback item of the leg's customer; returns the item id."""
+    number = leg.caller_e164 if leg.direction == "in" else leg.customer_number
+    if not number:
+        return None
+    counted = _already_counted(conn, leg.ivruniqueid)
+    if counted is not None:
+        if assign:
+            conn.execute(
+                update(callback_items)
+                .where(callback_items.c.id == counted, callback_items.c.assigned_to.is_(None))
+                .values(assigned_to=assign, assigned_at=now, updated_at=now)
+            )
+        return counted
+    at = leg.started_at or now
+    for _ in range(2):
+        existing = _open_item(conn, number)
+        if existing is not None:
+            values: dict[str, Any] = {
+                "missed_count": existing["missed_count"] + 1,
+                "updated_at": now,
+            }
+            if at >= existing["last_missed_at"]:
+                values.update(last_missed_at=at, last_ivruniqueid=leg.ivruniqueid)
+            if at < existing["opened_at"]:
+                values.update(opened_at=at, first_ivruniqueid=leg.ivruniqueid)
+            if assign and not existing["assigned_to"]:
+                values.update(assigned_to=assign, assigned_at=now)
+            conn.execute(
+                update(callback_items).where(callback_items.c.id == existing["id"]).values(**values)
+            )
+            return existing["id"]
+        answer = _later_answer(conn, number, at)
+        row: dict[str, Any] = {
+            "customer_number": number,
+            "status": OPEN,
+            "opened_at": at,
+            "last_missed_at": at,
+            "missed_count": 1,
+            "first_ivruniqueid": leg.ivruniqueid,
+            "last_ivruniqueid": leg.ivruniqueid,
+            "queue_name": leg.queue_name,
+            "department_id": leg.department_id,
+            "rule": rule,
+            "assigned_to": assign,
+            "assigned_at": now if assign else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if answer is not None:
+            row.update(
+                status="returned" if answer["direction"] == "out" else "reached",
+                closed_at=answer["started_at"],
+                closed_by_ivruniqueid=answer["ivruniqueid"],
+                closed_by_agent=answer["agent_code"],
+            )
+            return conn.execute(
+                callback_items.insert().values(**row).returning(callback_items.c.id)
+            ).scalar()
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        new_id = conn.execute(
+            dialect.insert(callback_items)
+            .values(**row)
+            .on_conflict_do_nothing(
+                index_elements=["customer_number"], index_where=callback_items.c.status == OPEN
+            )
+            .returning(callback_items.c.id)
+        ).scalar()
+        if new_id is not None:
+            return new_id
+    return None
+
+
+def record_answered(conn: Connection, leg: CallLeg, now: datetime) -> list[int]:
+    """Close the customer's open item if this leg is an answered call with them."""
+    if leg.status != vocab.ANSWERED or leg.started_at is None:
+        return []
+    if leg.direction == "out":
+        number, state = leg.target_e164, "returned"
+    elif leg.direction == "in" and leg.type_key != "VoiceMail":
+        number, state = leg.caller_e164, "reached"
+    else:
+        return []
+    if not number:
+        return []
+    rows = conn.execute(
+        update(callback_items)
+        .where(
+            callback_items.c.customer_number == number,
+            callback_items.c.status == OPEN,
+            callback_items.c.opened_at < leg.started_at,
+        )
+        .values(
+            status=state,
+            closed_at=leg.started_at,
+            closed_by_ivruniqueid=leg.ivruniqueid,
+            closed_by_agent=leg.agent_code,
+            updated_at=now,
+        )
+        .returning(callback_items.c.id)
+    ).scalars()
+    return list(rows)
+
+
+# --- reading and operating -------------------------------------------------------------------
+
+
+def _with_wait(row: Any, now: datetime) -> dict[str, Any]:
+    item = dict(row)
+    end = item["closed_at"] or now
+    item["wait_seconds"] = max(0, int((end - item["opened_at"]).total_seconds()))
+    return item
+
+
+def list_items(
+    conn: Connection,
+    now: datetime,
+    *,
+    status: str | None = OPEN,
+    assigned_to: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Items oldest first, each with `wait_seconds` (until now, or until closed)."""
+    query = select(callback_items)
+    if status:
+        query = query.where(callback_items.c.status == status)
+    if assigned_to:
+        query = query.where(callback_items.c.assigned_to == assigned_to)
+    query = (
+        query.order_by(callback_items.c.opened_at, callback_items.c.id).limit(limit).offset(offset)
+    )
+    return [_with_wait(r, now) for r in conn.execute(query).mappings()]
+
+
+def count_open(conn: Connection) -> int:
+    return conn.execute(
+        select(func.count()).select_from(callback_items).where(callback_items.c.status == OPEN)
+    ).scalar_one()
+
+
+def get_item(conn: Connection, item_id: int, now: datetime) -> dict[str, Any] | None:
+    row = (
+        conn.execute(select(callback_items).where(callback_items.c.id == item_id))
+        .mappings()
+        .first()
+    )
+    return _with_wait(row, now) if row is not None else None
+
+
+def items_for_number(conn: Connection, e164: str, now: datetime) -> list[dict[str, Any]]:
+    """Every item of one customer number, newest first (for the CRM timeline)."""
+    query = (
+        select(callback_items)
+        .where(callback_items.c.customer_number == e164)
+        .order_by(callback_items.c.opened_at.desc())
+    )
+    return [_with_wait(r, now) for r in conn.execute(query).mappings()]
+
+
+def assign(conn: Connection, item_id: int, agent: str | None, now: datetime) -> bool:
+    result = conn.execute(
+        update(callback_items)
+        .where(callback_items.c.id == item_id)
+        .values(assigned_to=agent, assigned_at=now if agent else None, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def close(
+    conn: Connection, item_id: int, now: datetime, *, note: str | None = None, by: str | None = None
+) -> bool:
+    """Close an open item by hand."""
+    result = conn.execute(
+        update(callback_items)
+        .where(callback_items.c.id == item_id, callback_items.c.status == OPEN)
+        .values(status="closed", closed_at=now, closed_by_agent=by, note=note, updated_at=now)
+    )
+    return result.rowcount == 1

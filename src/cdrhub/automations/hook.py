@@ -1,0 +1,68 @@
+"""The ingest hook: runs in the leg's transaction, so jobs, callback items and notifications
+commit with the leg or not at all (the transactional outbox). Idempotent per leg: job and
+notification keys derive from (leg, rule, action), callback items remember their legs."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from cdrhub.automations import callbacks, notifications
+from cdrhub.automations.config import AutomationConfig, describe, load_config
+from cdrhub.automations.missed import is_missed_contact
+from cdrhub.automations.outbox import enqueue, utcnow
+from cdrhub.automations.plan import plan
+from cdrhub.config import ConfigError, Settings
+from cdrhub.pipeline import LegHook, StoredLeg
+
+
+def config_from_settings(settings: Settings) -> AutomationConfig:
+    """The automation config, or ConfigError listing every problem (run `cdrhub rules check`)."""
+    config = load_config(settings.file, timezone=settings.timezone, region=settings.default_region)
+    if config.problems:
+        rules_raw = settings.file.get("rules")
+        listed = "; ".join(describe(p, rules_raw) for p in config.problems)
+        raise ConfigError(f"automation settings: {listed} (see `cdrhub rules check`)")
+    return config
+
+
+def apply(conn: Connection, stored: StoredLeg, config: AutomationConfig) -> None:
+    leg, now = stored.leg, utcnow()
+    callbacks.record_answered(conn, leg, now)
+    if config.missed.open_on_missed and is_missed_contact(leg, config.missed):
+        callbacks.record_missed(conn, leg, now)
+    for step in plan(leg, config, now):
+        if step.skipped:
+            continue
+        if step.do == "callback":
+            callbacks.record_missed(
+                conn, leg, now, rule=step.rule, assign=step.payload.get("assign")
+            )
+        elif step.do == "notify":
+            notifications.add(
+                conn,
+                step.key,
+                title=step.payload["title"],
+                text=step.payload["text"],
+                level=step.payload["level"],
+                data=step.payload["data"],
+                now=now,
+            )
+        else:
+            enqueue(
+                conn,
+                step.job_kind,
+                step.key,
+                step.payload,
+                run_at=step.run_at,
+                max_attempts=step.payload.get("max_attempts", config.max_attempts),
+                leg_id=stored.id,
+            )
+
+
+def make_hook(settings: Settings) -> LegHook:
+    config = config_from_settings(settings)
+
+    def automations_hook(conn: Connection, stored: StoredLeg) -> None:
+        apply(conn, stored, config)
+
+    return automations_hook

@@ -1,0 +1,63 @@
+"""Shared test helpers: settings from a TOML text, ingesting sample CDRs, running the worker."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cdrhub.automations.worker import Worker, WorkerConfig
+from cdrhub.config import Settings, load_settings
+from cdrhub.pipeline import Incoming, StoredLeg, build_hooks, ingest
+from cdrhub.voicenter.normalize import normalize
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+
+EXAMPLE_TOML = """\
+[channels.twilio]
+account_sid = "AC0123456789"
+auth_token = "secret"
+from = "+972722776772"
+base_url = "https://api.twilio.com"
+
+[[rules]]
+name = "abandoned-queue"
+when = { type = "Queue", status = "ABANDONE", min_wait_seconds = 5 }
+actions = [
+  { do = "sms", via = "twilio", to = "caller", text = "Sorry we missed you ({{ queue_name }}). We will call you back soon." },
+  { do = "callback" },
+  { do = "notify" },
+]
+"""
+
+
+def sample(name: str) -> dict[str, Any]:
+    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+
+
+def settings_for(db_url: str, toml_text: str, tmp_path: Path, **overrides: Any) -> Settings:
+    path = tmp_path / "cdrhub.toml"
+    path.write_text(toml_text, encoding="utf-8")
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "ingest_token": "test-token",
+        "api_key": "test-key",
+        "run_worker": False,
+    }
+    values.update(overrides)
+    return load_settings(env={"CDRHUB_CONFIG": str(path)}, **values)
+
+
+def deliver(engine: Engine, settings: Settings, wire: dict[str, Any]) -> list[StoredLeg]:
+    """One CDR through the real ingest path (what the webhook does)."""
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    leg = normalize(wire, tz=settings.tz, time_mode=settings.time_mode, received_at=received_at)
+    return ingest(engine, [Incoming(leg, "json")], build_hooks(settings), received_at)
+
+
+def worker(engine: Engine, settings: Settings, **config: Any) -> Worker:
+    defaults = {"lease_seconds": 30.0, "backoff_base_seconds": 0.0, "backoff_cap_seconds": 0.0}
+    return Worker(engine, settings, config=WorkerConfig(**{**defaults, **config}))
