@@ -87,6 +87,9 @@ def _register_domains() -> None:
     from cdrhub.crm import cli as crm_cli
 
     crm_cli.register(app)
+    from cdrhub.analytics import cli as analytics_cli
+
+    analytics_cli.register(app)
 
 
 _register_domains()

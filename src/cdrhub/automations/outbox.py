@@ -62,7 +62,7 @@ FINISHED = ("done", "dead", "skipped")
 STATUSES = ("pending", "running", *FINISHED)
 
 # Modules that register job handlers; every worker imports them. Domains add theirs here.
-HANDLER_MODULES: tuple[str, ...] = ("cdrhub.automations.handlers",)
+HANDLER_MODULES: tuple[str, ...] = ("cdrhub.automations.handlers", "cdrhub.crm.jobs")
 
 
 def utcnow() -> datetime:

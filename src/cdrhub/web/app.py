@@ -48,4 +48,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     from cdrhub.analytics.api import router as reports_router
 
     app.include_router(reports_router)
+    from cdrhub.crm import api as crm_api
+    from cdrhub.crm import widget as crm_widget
+
+    app.include_router(crm_api.router)
+    app.include_router(crm_widget.router)
     return app

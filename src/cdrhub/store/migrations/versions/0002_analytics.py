@@ -23,7 +23,8 @@ ROLLUPS = (
          "sl_met", "wait_answered", "talk", "cost_milli", *WAITS),
     ),
     ("an_peak", FILTER_DIMS, ("weekday", "hour"), ("contacts", "answered", "abandoned")),
-    ("an_ivr", (*FILTER_DIMS, "layer", "layer_number", "dtmf"), (), ("visits", "reached", "hangups")),
+    ("an_ivr", (*FILTER_DIMS, "layer", "layer_number", "dtmf"), (),
+     ("visits", "reached", "hangups")),
     ("an_callers", (*FILTER_DIMS, "number"), (), ("contacts", "answered", "missed")),
 )  # fmt: skip
 

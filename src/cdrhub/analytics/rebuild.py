@@ -1,0 +1,40 @@
+"""Recompute every rollup from the legs: after a threshold change, or to verify them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete, select
+
+from cdrhub.analytics.config import analytics_settings
+from cdrhub.analytics.rollup import Deltas
+from cdrhub.analytics.tables import ROLLUPS, names
+from cdrhub.config import Settings
+from cdrhub.store.engine import write_transaction
+from cdrhub.store.legs import row_to_leg
+from cdrhub.store.schema import legs
+
+
+def rebuild(engine: Engine, settings: Settings, batch_size: int = 20000) -> int:
+    """One transaction: readers see the old rollups until the new ones are complete."""
+    tz, cfg = settings.tz, analytics_settings(settings)
+    count = 0
+    with write_transaction(engine) as conn:
+        for table in (*ROLLUPS.values(), names):
+            conn.execute(delete(table))
+        last_id = 0
+        while True:
+            rows = (
+                conn.execute(
+                    select(legs).where(legs.c.id > last_id).order_by(legs.c.id).limit(batch_size)
+                )
+                .mappings()
+                .all()
+            )
+            if not rows:
+                break
+            deltas = Deltas()
+            for row in rows:
+                deltas.add_leg(row_to_leg(row), tz, cfg)
+            deltas.write(conn)
+            count += len(rows)
+            last_id = rows[-1]["id"]
+    return count
