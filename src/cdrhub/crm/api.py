@@ -1,0 +1,158 @@
+"""The CRM's JSON API (bearer API key): contacts, a number's timeline, embed links, recordings."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from cdrhub.calls.model import CallLeg
+from cdrhub.crm import contacts as repo
+from cdrhub.crm.embed import embed_path
+from cdrhub.crm.serving import (
+    crm_settings,
+    engine,
+    phone_or_none,
+    recording_response,
+    secret,
+)
+from cdrhub.crm.timeline import build_timeline
+from cdrhub.store.engine import write_transaction
+from cdrhub.web.auth import require_api_key
+
+router = APIRouter(prefix="/api", tags=["crm"], dependencies=[Depends(require_api_key)])
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class ContactBody(BaseModel):
+    name: str | None = None
+    company: str | None = None
+    email: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    external_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class EmbedLinkBody(BaseModel):
+    phone: str
+    ttl_seconds: int | None = Field(default=None, gt=0)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat(timespec="seconds") + "Z" if isinstance(value, datetime) else value
+
+
+def _contact_json(contact: dict[str, Any]) -> dict[str, Any]:
+    return {k: _iso(v) for k, v in contact.items()}
+
+
+@router.post("/contacts", status_code=201)
+def create_contact(body: ContactBody, request: Request, response: Response) -> dict[str, Any]:
+    """Create a contact, or update the one that shares a phone number or an external id."""
+    data = repo.ContactInput(
+        name=body.name,
+        company=body.company,
+        email=body.email,
+        phones=tuple(body.phones),
+        external_ids=body.external_ids,
+    )
+    try:
+        with write_transaction(engine(request)) as conn:
+            contact_id, created = repo.save_contact(
+                conn, data, region=crm_settings(request).region, now=utcnow()
+            )
+            contact = repo.get_contact(conn, contact_id)
+    except repo.ContactError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if not created:
+        response.status_code = 200
+    return {"created": created, "contact": _contact_json(contact or {})}
+
+
+@router.get("/contacts")
+def list_contacts(
+    request: Request,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    phone: str | None = None,
+) -> dict[str, Any]:
+    with engine(request).connect() as conn:
+        if phone:
+            e164 = phone_or_none(request, phone)
+            if e164 is None:
+                raise HTTPException(422, f"not a phone number: {phone!r}")
+            found = repo.contacts_for_phone(conn, e164)
+        else:
+            found = repo.list_contacts(conn, limit=limit, offset=offset)
+    return {"contacts": [_contact_json(c) for c in found]}
+
+
+@router.get("/contacts/{contact_id:int}")
+def get_contact(contact_id: int, request: Request) -> dict[str, Any]:
+    with engine(request).connect() as conn:
+        contact = repo.get_contact(conn, contact_id)
+    if contact is None:
+        raise HTTPException(404, "no such contact")
+    return _contact_json(contact)
+
+
+@router.delete("/contacts/{contact_id:int}", status_code=204)
+def delete_contact(contact_id: int, request: Request) -> Response:
+    with write_transaction(engine(request)) as conn:
+        if not repo.delete_contact(conn, contact_id):
+            raise HTTPException(404, "no such contact")
+    return Response(status_code=204)
+
+
+@router.get("/contacts/{phone}/timeline")
+def timeline(
+    phone: str,
+    request: Request,
+    limit: int = Query(100, ge=1, le=1000),
+    before: datetime | None = Query(None, description="UTC; the previous page's next_before"),
+) -> dict[str, Any]:
+    """Every call with this number (any spelling), newest first, legs stitched into calls."""
+    e164 = phone_or_none(request, phone)
+    if e164 is None:
+        raise HTTPException(422, f"not a phone number: {phone!r}")
+    if before is not None and before.tzinfo is not None:
+        before = before.astimezone(UTC).replace(tzinfo=None)
+
+    def link(leg: CallLeg, row: Any) -> str | None:
+        if row is not None and row["status"] == "archived":
+            return f"/api/recordings/{leg.ivruniqueid}"
+        return leg.record_url
+
+    with engine(request).connect() as conn:
+        result = build_timeline(conn, e164, recording_link=link, limit=limit, before=before)
+    result["contacts"] = [_contact_json(c) for c in result["contacts"]]
+    return result
+
+
+@router.post("/embed-links", status_code=201)
+def mint_embed_link(body: EmbedLinkBody, request: Request) -> dict[str, Any]:
+    """A signed, expiring link to the number's widget, for an iframe in a CRM."""
+    e164 = phone_or_none(request, body.phone)
+    if e164 is None:
+        raise HTTPException(422, f"not a phone number: {body.phone!r}")
+    ttl = body.ttl_seconds or crm_settings(request).embed.ttl_seconds
+    expires = int(time.time()) + ttl
+    path = embed_path(secret(request), e164, expires)
+    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    return {
+        "phone": e164,
+        "path": path,
+        "url": base.rstrip("/") + path,
+        "expires_at": datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
+    }
+
+
+@router.get("/recordings/{ivruniqueid}")
+def get_recording(ivruniqueid: str, request: Request) -> Response:
+    """The archived recording (Range supported); a redirect to Voicenter's when not archived."""
+    return recording_response(request, ivruniqueid)

@@ -1,0 +1,116 @@
+"""CRM commands: `contacts import`, `embed-link`, `recordings prune` and `recordings status`."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from cdrhub.config import Settings
+
+
+def _engine() -> tuple[Settings, Engine]:
+    from cdrhub.cli import settings_or_exit
+    from cdrhub.store.engine import make_engine
+    from cdrhub.store.migrate import upgrade
+
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return settings, engine
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def register(app: typer.Typer) -> None:
+    contacts_app = typer.Typer(help="Contacts: names, companies, phones, CRM ids.")
+    recordings_app = typer.Typer(help="The recording archive.")
+    app.add_typer(contacts_app, name="contacts")
+    app.add_typer(recordings_app, name="recordings")
+
+    @contacts_app.command("import")
+    def contacts_import(
+        file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A CSV file."),
+    ) -> None:
+        """Import contacts from CSV (name, company, email, phone columns, <crm>_id columns);
+        rows that share a phone or an external id with a known contact update it."""
+        from cdrhub.crm.csv_import import import_contacts
+        from cdrhub.crm.settings import load_crm_settings
+
+        settings, engine = _engine()
+        text = file.read_bytes().decode("utf-8-sig", errors="replace")
+        region = load_crm_settings(settings).region
+        result = import_contacts(engine, text, region=region, now=_now())
+        for line, reason in result.errors:
+            typer.echo(f"line {line}: {reason}", err=True)
+        typer.echo(
+            f"{result.created} created, {result.updated} updated, {len(result.errors)} skipped"
+        )
+
+    @app.command("embed-link")
+    def embed_link(
+        phone: str = typer.Argument(..., help="The number, in any spelling."),
+        ttl_days: float | None = typer.Option(None, help="Lifetime (default: [crm.embed])."),
+    ) -> None:
+        """Print a signed, expiring link to the number's widget (for a CRM iframe)."""
+        from cdrhub.calls.phones import to_e164
+        from cdrhub.crm.embed import embed_path, embed_secret
+        from cdrhub.crm.settings import load_crm_settings
+
+        settings, engine = _engine()
+        crm = load_crm_settings(settings)
+        e164 = to_e164(phone, crm.region)
+        if e164 is None:
+            raise typer.BadParameter(f"not a phone number: {phone!r}", param_hint="PHONE")
+        ttl = int(ttl_days * 86400) if ttl_days else crm.embed.ttl_seconds
+        path = embed_path(embed_secret(engine, crm), e164, int(time.time()) + ttl)
+        base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
+        typer.echo(base + path)
+
+    @recordings_app.command("prune")
+    def recordings_prune(
+        older_than_days: int | None = typer.Option(
+            None, help="Default: [crm.recordings] retain_days."
+        ),
+    ) -> None:
+        """Delete archived recordings of calls older than the given age."""
+        import httpx
+
+        from cdrhub.crm.recordings.archive import prune_recordings
+        from cdrhub.crm.recordings.storage import make_storage
+        from cdrhub.crm.settings import load_crm_settings
+
+        settings, engine = _engine()
+        cfg = load_crm_settings(settings).recordings
+        days = older_than_days if older_than_days is not None else cfg.retain_days
+        if not days or days <= 0:
+            typer.echo("no age given and retain_days is 0 (keep forever): nothing pruned")
+            return
+        with httpx.Client(timeout=cfg.timeout_seconds) as client:
+            n = prune_recordings(
+                engine, make_storage(cfg, client), older_than=timedelta(days=days), now=_now()
+            )
+        typer.echo(f"{n} recording(s) pruned")
+
+    @recordings_app.command("status")
+    def recordings_status() -> None:
+        """Count recordings by archive status."""
+        from sqlalchemy import func, select
+
+        from cdrhub.crm.tables import recordings
+
+        _settings, engine = _engine()
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(recordings.c.status, func.count()).group_by(recordings.c.status)
+            ).all()
+        for status, n in sorted(rows):
+            typer.echo(f"{status}: {n}")

@@ -1,0 +1,95 @@
+"""The embeddable widget: a number's timeline as a small HTML page for an iframe in a CRM,
+reached through a signed, expiring link (never the API key), and its recordings."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cdrhub.calls.model import CallLeg
+from cdrhub.crm.embed import recording_path, verify
+from cdrhub.crm.serving import (
+    crm_settings,
+    engine,
+    leg_involves,
+    phone_or_none,
+    recording_response,
+    secret,
+)
+from cdrhub.crm.timeline import build_timeline
+
+router = APIRouter(prefix="/embed", tags=["embed"], include_in_schema=False)
+_TEMPLATES = Environment(
+    loader=PackageLoader("cdrhub.crm", "templates"), autoescape=select_autoescape(["html"])
+)
+_PAGE_SIZE = 50
+
+
+def _authorised(request: Request, phone: str, exp: int | None, sig: str | None) -> str:
+    """The number's E.164 when the signature is good and unexpired; 403 otherwise."""
+    e164 = phone_or_none(request, phone)
+    if e164 is None or not verify(secret(request), e164, exp, sig, time.time()):
+        raise HTTPException(403, "invalid or expired link")
+    return e164
+
+
+def _duration(seconds: Any) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+_TEMPLATES.filters["duration"] = _duration
+
+
+@router.get("/contacts/{phone}", response_class=HTMLResponse)
+def contact_page(
+    phone: str,
+    request: Request,
+    exp: int | None = Query(None),
+    sig: str | None = Query(None),
+) -> HTMLResponse:
+    e164 = _authorised(request, phone, exp, sig)
+    key = secret(request)
+    expires = exp or 0
+
+    def link(leg: CallLeg, row: Any) -> str:
+        return recording_path(key, e164, expires, leg.ivruniqueid)
+
+    with engine(request).connect() as conn:
+        data = build_timeline(conn, e164, recording_link=link, limit=_PAGE_SIZE)
+    html = _TEMPLATES.get_template("embed.html").render(
+        phone=e164, data=data, timezone=request.app.state.settings.timezone
+    )
+    ancestors = crm_settings(request).embed.frame_ancestors
+    headers = {
+        "content-security-policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; media-src 'self' https:; "
+            f"frame-ancestors {ancestors}"
+        ),
+        "referrer-policy": "no-referrer",
+        "cache-control": "private, no-store",
+        "x-robots-tag": "noindex",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
+@router.get("/recordings/{ivruniqueid}")
+def recording(
+    ivruniqueid: str,
+    request: Request,
+    phone: str = Query(...),
+    exp: int | None = Query(None),
+    sig: str | None = Query(None),
+) -> Response:
+    """A recording of a call with the number the signature was made for."""
+    e164 = _authorised(request, phone, exp, sig)
+    with engine(request).connect() as conn:
+        if not leg_involves(conn, ivruniqueid, e164):
+            raise HTTPException(403, "this recording is not of that number")
+    return recording_response(request, ivruniqueid)
