@@ -78,8 +78,12 @@ def parse_filters(values: Mapping[str, str | None], tz: ZoneInfo) -> Filters:
         end=parse_bound(end, tz, is_end=True) if end else None,
         dims={k: v for k, v in dims.items() if v},
     )
-    if filters.start and filters.end and filters.end.utc < filters.start.utc:
-        raise FilterError("`to` is before `from`")
+    if filters.start and filters.end:
+        both_dates = filters.start.is_date and filters.end.is_date
+        if filters.end.utc < filters.start.utc or (
+            both_dates and filters.end.utc <= filters.start.utc
+        ):
+            raise FilterError("`to` is before `from`")
     return filters
 
 
