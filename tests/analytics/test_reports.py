@@ -28,7 +28,7 @@ def day_wires() -> list[dict]:
             talk=60,
             caller="0500000001",
             IVR=[{**IVR_MAIN, "Dtmf": 1}],
-        ),  # fmt: skip
+        ),
         answered_in_queue(
             f"{DAY} 09:20:00",
             100,
@@ -37,7 +37,7 @@ def day_wires() -> list[dict]:
             talk=120,
             caller="0500000002",
             IVR=[{**IVR_MAIN, "Dtmf": 2}, {**IVR_SUB, "Dtmf": 0}],
-        ),  # fmt: skip
+        ),
         wire(
             f"{DAY} 09:40:00",
             "Queue",
@@ -46,7 +46,7 @@ def day_wires() -> list[dict]:
             queuename="Q100",
             seconds_waiting_in_queue=3,
             caller="0500000003",
-        ),  # fmt: skip
+        ),
         wire(
             f"{DAY} 10:10:00",
             "Queue",
@@ -55,7 +55,7 @@ def day_wires() -> list[dict]:
             queuename="Q100",
             seconds_waiting_in_queue=45,
             caller="0500000003",
-        ),  # fmt: skip
+        ),
         queue_answer,
         # the extension leg of the same queue call: linked, so no second contact
         wire(
@@ -67,7 +67,7 @@ def day_wires() -> list[dict]:
             representative_code="12",
             duration=10,
             OriginalIvrUniqueID=queue_answer["ivruniqueid"],
-        ),  # fmt: skip
+        ),
         wire(f"{DAY} 11:00:00", "VoiceMail", "VOICEMAIL", caller="0500000004", duration=20),
         wire(
             f"{DAY} 11:15:00",
@@ -75,7 +75,7 @@ def day_wires() -> list[dict]:
             "VOEND",
             caller="0500000006",
             IVR=[{**IVR_MAIN, "Dtmf": ""}],
-        ),  # fmt: skip
+        ),
         wire(
             f"{DAY} 12:00:00",
             "Queue",
@@ -84,10 +84,10 @@ def day_wires() -> list[dict]:
             queuename="Q100",
             seconds_waiting_in_queue=130,
             caller="0500000007",
-        ),  # fmt: skip
+        ),
         outgoing(
             f"{DAY} 13:00:00", "11", "972501234567", duration=100, price=7, target_country="Israel"
-        ),  # fmt: skip
+        ),
         c2c_leg1,
         wire(
             f"{DAY} 13:05:05",
@@ -101,7 +101,7 @@ def day_wires() -> list[dict]:
             duration=40,
             price=31,
             OriginalIvrUniqueID=c2c_leg1["ivruniqueid"],
-        ),  # fmt: skip
+        ),
         outgoing(f"{DAY} 14:00:00", "12", "4915112345679", "NOANSWER", target_country="Germany"),
         wire(f"{DAY} 15:00:00", "Mystery", "WEIRD", caller="0500000008", price=2.5),
     ]
