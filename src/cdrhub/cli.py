@@ -90,6 +90,9 @@ def _register_domains() -> None:
     from cdrhub.analytics import cli as analytics_cli
 
     analytics_cli.register(app)
+    from cdrhub.automations import cli as automations_cli
+
+    automations_cli.register(app)
 
 
 _register_domains()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from cdrhub.automations import callbacks, notifications
+from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.automations.config import AutomationConfig, describe, load_config
 from cdrhub.automations.missed import is_missed_contact
 from cdrhub.automations.outbox import enqueue, utcnow

@@ -99,8 +99,11 @@ def _step(
         payload["text"] = _render(opts.get("text"), values)
     if action.do == "sms" and payload["text"] is not None:
         count = count_segments(payload["text"])
-        payload["segments"] = {"encoding": count.encoding, "units": count.units,
-                               "count": count.segments}  # fmt: skip
+        payload["segments"] = {
+            "encoding": count.encoding,
+            "units": count.units,
+            "count": count.segments,
+        }
     if action.do == "whatsapp":
         for name in ("template", "language", "content_sid"):
             if name in opts:

@@ -26,7 +26,15 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Background services (the outbox worker) start here, so that tests that build an app
         # without entering its lifespan run none.
+        worker = None
+        if settings.run_worker:
+            from cdrhub.automations.worker import Worker
+
+            worker = Worker(engine, settings)
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -53,4 +61,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     app.include_router(crm_api.router)
     app.include_router(crm_widget.router)
+    from cdrhub.automations.api import ROUTERS as automation_routers
+
+    for router in automation_routers:
+        app.include_router(router)
     return app

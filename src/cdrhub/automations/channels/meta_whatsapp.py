@@ -54,8 +54,9 @@ def send_template(
     root = str(options.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
     version = options.get("api_version", DEFAULT_API_VERSION)
     url = f"{root}/{version}/{options['phone_number_id']}/messages"
-    body = template_body(to, template, language or options.get("language", "he"), params,
-                         idempotency_key)  # fmt: skip
+    body = template_body(
+        to, template, language or options.get("language", "he"), params, idempotency_key
+    )
     with base.client(options) as http:
         response = base.send(
             http,

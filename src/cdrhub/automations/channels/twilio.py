@@ -63,8 +63,12 @@ def send_message(
         )
     data = base.json_or_none(response) or {}
     if response.status_code in (200, 201):
-        return {"provider": "twilio", "sid": data.get("sid"), "status": data.get("status"),
-                "segments": data.get("num_segments")}  # fmt: skip
+        return {
+            "provider": "twilio",
+            "sid": data.get("sid"),
+            "status": data.get("status"),
+            "segments": data.get("num_segments"),
+        }
     code = data.get("code") if isinstance(data, dict) else None
     detail = f"code {code}: {data.get('message')}" if code else response.text[:300]
     if code in OPTED_OUT_CODES:

@@ -1,0 +1,247 @@
+"""HTTP API of automations, behind the API key:
+
+- `GET /api/jobs?status=&kind=&limit=&offset=`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/retry`
+- `GET /api/callbacks?status=open&assigned_to=` (oldest first, with `wait_seconds`),
+  `GET /api/callbacks/{id}`, `POST /api/callbacks/{id}/assign {"agent"}`,
+  `POST /api/callbacks/{id}/close {"note", "by"}`
+- `GET /api/notifications` (latest), `GET /api/notifications/stream` (Server-Sent Events; an
+  EventSource cannot send headers, so this one also takes `?api_key=`; resumes after
+  `Last-Event-ID`)
+- `GET /api/optouts`, `POST /api/optouts {"number", "reason"}`, `DELETE /api/optouts/{number}`
+
+The `callbacks` report is served by `/api/reports/callbacks` (analytics registry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from cdrhub.automations import callbacks, notifications, outbox, suppression
+from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
+from cdrhub.automations.outbox import utcnow
+from cdrhub.calls.phones import to_e164
+from cdrhub.store.engine import write_transaction
+from cdrhub.web.auth import require_api_key, same_secret
+
+router = APIRouter(prefix="/api", tags=["automations"], dependencies=[Depends(require_api_key)])
+stream_router = APIRouter(prefix="/api", tags=["automations"])
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+@router.get("/jobs")
+def list_jobs(
+    request: Request,
+    status: str | None = Query(None, description="pending | running | done | dead | skipped"),
+    kind: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    if status and status not in outbox.STATUSES:
+        raise HTTPException(422, f"status must be one of {', '.join(outbox.STATUSES)}")
+    with _engine(request).connect() as conn:
+        jobs = outbox.list_jobs(conn, status=status, kind=kind, limit=limit, offset=offset)
+        counts = outbox.count_jobs(conn)
+    return {"jobs": jobs, "counts": counts}
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, request: Request) -> dict[str, Any]:
+    with _engine(request).connect() as conn:
+        job = outbox.get_job(conn, job_id)
+    if job is None:
+        raise HTTPException(404, "no such job")
+    return job
+
+
+@router.post("/jobs/{job_id}/retry")
+def retry_job(job_id: int, request: Request) -> dict[str, Any]:
+    with write_transaction(_engine(request)) as conn:
+        if outbox.get_job(conn, job_id) is None:
+            raise HTTPException(404, "no such job")
+        if not outbox.retry_job(conn, job_id):
+            raise HTTPException(409, "only dead or skipped jobs can be retried")
+        return outbox.get_job(conn, job_id) or {}
+
+
+# --- callback items --------------------------------------------------------------------------
+
+
+class AssignBody(BaseModel):
+    agent: str | None = None
+
+
+class CloseBody(BaseModel):
+    note: str | None = None
+    by: str | None = None
+
+
+@router.get("/callbacks")
+def list_callbacks(
+    request: Request,
+    status: str = Query("open", description="open | returned | reached | closed | all"),
+    assigned_to: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    with _engine(request).connect() as conn:
+        items = callbacks.list_items(
+            conn,
+            utcnow(),
+            status=None if status == "all" else status,
+            assigned_to=assigned_to,
+            limit=limit,
+            offset=offset,
+        )
+        open_count = callbacks.count_open(conn)
+    return {"items": items, "open": open_count}
+
+
+@router.get("/callbacks/{item_id}")
+def get_callback(item_id: int, request: Request) -> dict[str, Any]:
+    with _engine(request).connect() as conn:
+        item = callbacks.get_item(conn, item_id, utcnow())
+    if item is None:
+        raise HTTPException(404, "no such callback item")
+    return item
+
+
+@router.post("/callbacks/{item_id}/assign")
+def assign_callback(item_id: int, body: AssignBody, request: Request) -> dict[str, Any]:
+    now = utcnow()
+    with write_transaction(_engine(request)) as conn:
+        if not callbacks.assign(conn, item_id, body.agent, now):
+            raise HTTPException(404, "no such callback item")
+        return callbacks.get_item(conn, item_id, now) or {}
+
+
+@router.post("/callbacks/{item_id}/close")
+def close_callback(item_id: int, body: CloseBody, request: Request) -> dict[str, Any]:
+    now = utcnow()
+    with write_transaction(_engine(request)) as conn:
+        item = callbacks.get_item(conn, item_id, now)
+        if item is None:
+            raise HTTPException(404, "no such callback item")
+        if not callbacks.close(conn, item_id, now, note=body.note, by=body.by):
+            raise HTTPException(409, f"the item is already {item['status']}")
+        return callbacks.get_item(conn, item_id, now) or {}
+
+
+# --- opt-outs --------------------------------------------------------------------------------
+
+
+class OptOutBody(BaseModel):
+    number: str
+    reason: str | None = None
+
+
+def _e164(request: Request, number: str) -> str:
+    region = request.app.state.settings.default_region
+    e164 = to_e164(number, region)
+    if e164 is None:
+        raise HTTPException(422, f"not a phone number: {number!r}")
+    return e164
+
+
+@router.get("/optouts")
+def list_optouts(request: Request) -> dict[str, Any]:
+    with _engine(request).connect() as conn:
+        return {"optouts": suppression.list_opt_outs(conn)}
+
+
+@router.post("/optouts", status_code=201)
+def add_optout(body: OptOutBody, request: Request) -> dict[str, Any]:
+    number = _e164(request, body.number)
+    with write_transaction(_engine(request)) as conn:
+        added = suppression.add_opt_out(conn, number, utcnow(), body.reason)
+    return {"number": number, "added": added}
+
+
+@router.delete("/optouts/{number}")
+def remove_optout(number: str, request: Request) -> dict[str, Any]:
+    e164 = _e164(request, number)
+    with write_transaction(_engine(request)) as conn:
+        if not suppression.remove_opt_out(conn, e164):
+            raise HTTPException(404, "not on the opt-out list")
+    return {"number": e164, "removed": True}
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+@router.get("/notifications")
+def latest_notifications(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+    with _engine(request).connect() as conn:
+        return {"notifications": notifications.latest(conn, limit)}
+
+
+def _stream_auth(request: Request, api_key: str | None = Query(None)) -> None:
+    if api_key is not None and same_secret(api_key, request.app.state.api_key):
+        return
+    require_api_key(request)
+
+
+def _sse(note: dict[str, Any]) -> str:
+    data = json.dumps(jsonable_encoder(note), ensure_ascii=False)
+    return f"id: {note['id']}\nevent: notification\ndata: {data}\n\n"
+
+
+@stream_router.get("/notifications/stream", dependencies=[Depends(_stream_auth)])
+async def notification_stream(
+    request: Request,
+    after: int | None = Query(None, description="start after this id (default: only new ones)"),
+) -> StreamingResponse:
+    engine = _engine(request)
+    section = request.app.state.settings.section("automations")
+    poll = float(section.get("notify_poll_seconds", 1.0))
+    keepalive = float(section.get("notify_keepalive_seconds", 15.0))
+    last_event = request.headers.get("last-event-id")
+    if after is None and last_event and last_event.isdigit():
+        after = int(last_event)
+
+    def read_since(cursor: int) -> list[dict[str, Any]]:
+        with engine.connect() as conn:
+            return notifications.since(conn, cursor)
+
+    def read_last() -> int:
+        with engine.connect() as conn:
+            return notifications.last_id(conn)
+
+    async def events() -> AsyncIterator[str]:
+        cursor = after if after is not None else await run_in_threadpool(read_last)
+        yield f"retry: 3000\n: cdrhub notifications after {cursor}\n\n"
+        quiet_for = 0.0
+        while not await request.is_disconnected():
+            batch = await run_in_threadpool(read_since, cursor)
+            for note in batch:
+                cursor = note["id"]
+                yield _sse(note)
+            if batch:
+                quiet_for = 0.0
+                continue
+            await asyncio.sleep(poll)
+            quiet_for += poll
+            if quiet_for >= keepalive:
+                quiet_for = 0.0
+                yield ": keepalive\n\n"
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+ROUTERS = (router, stream_router)

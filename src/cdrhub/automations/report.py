@@ -1,0 +1,178 @@
+"""The `callbacks` report: how fast missed customers were called back.
+
+Registered with the analytics report registry (`cdrhub.analytics.reports.REPORTS`), so it is
+served by `/api/reports/callbacks` and `cdrhub report callbacks` like every other report, and
+`callbacks_report` answers the same shape on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from cdrhub.automations.tables import callback_items
+
+Row = dict[str, Any]
+DEFAULT_WITHIN_HOURS = (2, 24)
+GROUPS = ("none", "queue", "day", "agent")
+
+FORMULA = (
+    "items = callback items opened in the range (one per customer number until it is closed; "
+    "opened_at = start of the first missed contact); returned = closed by a later answered "
+    "outgoing call to the number; returned_within_Nh = returned with closed_at - opened_at <= N "
+    "hours; median/p90_seconds_to_callback over returned items (nearest rank); reached = "
+    "closed by the customer's next answered incoming call; closed_by_hand; open; "
+    "never_returned = items - returned"
+)
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100) of sorted or unsorted values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summarize(items: Iterable[Mapping[str, Any]], within_hours: Sequence[float]) -> Row:
+    """Figures for a group of callback items (pure)."""
+    items = list(items)
+    seconds = [
+        (i["closed_at"] - i["opened_at"]).total_seconds()
+        for i in items
+        if i["status"] == "returned" and i["closed_at"] is not None
+    ]
+    row: Row = {
+        "items": len(items),
+        "missed_contacts": sum(i["missed_count"] for i in items),
+        "returned": len(seconds),
+    }
+    for hours in within_hours:
+        label = f"returned_within_{hours:g}h"
+        row[label] = sum(1 for s in seconds if s <= hours * 3600)
+        row[label.replace("returned_", "ratio_returned_")] = (
+            round(row[label] / len(items), 4) if items else None
+        )
+    row.update(
+        median_seconds_to_callback=percentile(seconds, 50),
+        p90_seconds_to_callback=percentile(seconds, 90),
+        reached=sum(1 for i in items if i["status"] == "reached"),
+        closed_by_hand=sum(1 for i in items if i["status"] == "closed"),
+        open=sum(1 for i in items if i["status"] == "open"),
+        never_returned=len(items) - len(seconds),
+    )
+    return row
+
+
+def _group_key(item: Mapping[str, Any], by: str, tz: ZoneInfo) -> str:
+    if by == "queue":
+        return item["queue_name"] or ""
+    if by == "agent":
+        return (item["closed_by_agent"] or "") if item["status"] == "returned" else ""
+    if by == "day":
+        local = item["opened_at"].replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
+        return local.date().isoformat()
+    return "all"
+
+
+def rows_for(
+    items: Iterable[Mapping[str, Any]], by: str, within_hours: Sequence[float], tz: ZoneInfo
+) -> list[Row]:
+    if by not in GROUPS:
+        raise ValueError(f"by must be one of {', '.join(GROUPS)}, not {by!r}")
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for item in items:
+        groups.setdefault(_group_key(item, by, tz), []).append(item)
+    if not groups and by == "none":
+        groups["all"] = []
+    return [{"key": key, **summarize(group, within_hours)} for key, group in sorted(groups.items())]
+
+
+def load_items(
+    conn: Connection,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    queues: Iterable[str] = (),
+    departments: Iterable[str] = (),
+) -> list[Mapping[str, Any]]:
+    query = select(callback_items)
+    if start is not None:
+        query = query.where(callback_items.c.opened_at >= start)
+    if end is not None:
+        query = query.where(callback_items.c.opened_at < end)
+    items = [dict(r) for r in conn.execute(query).mappings()]
+    queues, departments = set(queues), set(departments)
+    if queues:
+        items = [i for i in items if (i["queue_name"] or "") in queues]
+    if departments:
+        items = [i for i in items if str(i["department_id"]) in departments]
+    return items
+
+
+def within_hours_setting(section: Mapping[str, Any]) -> tuple[float, ...]:
+    value = section.get("returned_within_hours", DEFAULT_WITHIN_HOURS)
+    return tuple(float(h) for h in (value if isinstance(value, list) else [value]))
+
+
+def callbacks_report(
+    conn: Connection,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    by: str = "none",
+    within_hours: Sequence[float] = DEFAULT_WITHIN_HOURS,
+    tz: ZoneInfo | None = None,
+    queues: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The report in the analytics shape, without the analytics registry."""
+    tz = tz or ZoneInfo("Asia/Jerusalem")
+    items = load_items(conn, start, end, queues=queues)
+    return {
+        "report": "callbacks",
+        "filters": {
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+            "by": by,
+        },
+        "settings": {"timezone": str(tz), "returned_within_hours": list(within_hours)},
+        "formula": FORMULA,
+        "rows": rows_for(items, by, within_hours, tz),
+    }
+
+
+def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> list[Row]:
+    within = DEFAULT_WITHIN_HOURS
+    if params.get("within_hours"):
+        within = tuple(float(h) for h in params["within_hours"].split(","))
+    items = load_items(
+        conn,
+        scope.start,
+        scope.end,
+        queues=scope.dims.get("queue", ()),
+        departments=scope.dims.get("department", ()),
+    )
+    try:
+        return rows_for(items, params.get("by", "none"), within, scope.tz)
+    except ValueError as exc:
+        from cdrhub.analytics.reports import ReportError
+
+        raise ReportError(str(exc)) from exc
+
+
+def register() -> None:
+    """Add the report to the analytics registry (idempotent)."""
+    from cdrhub.analytics.reports import REPORTS, Report
+
+    REPORTS.setdefault(
+        "callbacks", Report("callbacks", FORMULA, _registered_run, ("by", "within_hours"))
+    )
+
+
+register()
