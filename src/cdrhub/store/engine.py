@@ -3,18 +3,39 @@
 SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged CDR survives power loss) and
 takes its write lock at BEGIN (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy
 timeout instead of failing on a read-to-write upgrade. PostgreSQL needs neither.
+
+Within one process, SQLite write transactions also take a Python lock (one per database file)
+before BEGIN. SQLite's busy handler polls: a writer that finds the database locked sleeps 1, 2,
+5, 10, ... up to 100 ms before trying again, so with many threads writing at once most of the
+time went to sleeping while the lock was free (ingest measured ~520 CDRs/s with second-long
+tails). A Python lock hands over at once. Other processes still queue on the busy timeout.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 _BEGIN_OPTION = "cdrhub_sqlite_begin"
+_sqlite_write_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """The in-process writer lock of a SQLite database file (no lock for other engines)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    key = str(engine.url.database or ":memory:")
+    with _locks_guard:
+        lock = _sqlite_write_locks.get(key)
+        if lock is None:
+            lock = _sqlite_write_locks[key] = threading.RLock()
+    return lock
 
 
 def normalize_url(url: str) -> str:
@@ -60,7 +81,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write: committed on success, rolled back on any error."""
-    with engine.connect() as conn:
+    with _write_lock(engine), engine.connect() as conn:
         conn = conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():
             yield conn

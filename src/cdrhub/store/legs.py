@@ -102,15 +102,23 @@ def row_to_leg(row: RowMapping) -> CallLeg:
     )
 
 
+# One statement per dialect, built once: values go in as execute() parameters. Building it
+# per call with `.values(**row)` coerced ~45 values into bind parameters and hashed them for the
+# compiled-statement cache on every CDR, the largest single cost of ingest (~0.6 ms per leg).
+_INSERT_IGNORING_CONFLICT: dict[str, Any] = {}
+
+
 def _insert_ignoring_conflict(conn: Connection, values: dict[str, Any]) -> int | None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(legs)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["ivruniqueid"])
-        .returning(legs.c.id)
-    )
-    return conn.execute(stmt).scalar()
+    name = conn.dialect.name
+    stmt = _INSERT_IGNORING_CONFLICT.get(name)
+    if stmt is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = _INSERT_IGNORING_CONFLICT[name] = (
+            dialect.insert(legs)
+            .on_conflict_do_nothing(index_elements=["ivruniqueid"])
+            .returning(legs.c.id)
+        )
+    return conn.execute(stmt, values).scalar()
 
 
 def save_leg(
