@@ -94,7 +94,9 @@ class FakeServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -172,3 +174,59 @@ def twilio_429(retry_after: int = 1) -> Reply:
 def twilio_sent(server: FakeServer) -> list[dict[str, Any]]:
     """The distinct messages the fake Twilio accepted (one per idempotency token)."""
     return list(server.responder.sent.values())  # type: ignore[attr-defined]
+
+
+# --- Meta WhatsApp Cloud API -----------------------------------------------------------------
+
+
+def meta_responder(phone_number_id: str, token: str) -> Responder:
+    """POST /{version}/{phone-number-id}/messages with a bearer token, JSON template body."""
+
+    def respond(seen: Seen) -> Reply:
+        if seen.headers.get("authorization") != f"Bearer {token}":
+            return Reply(401, meta_error(190, "Invalid OAuth access token.", "OAuthException"))
+        if seen.method != "POST" or not seen.path.endswith(f"/{phone_number_id}/messages"):
+            return Reply(400, meta_error(100, "Unsupported post request."))
+        body = seen.json()
+        if body.get("messaging_product") != "whatsapp" or body.get("type") != "template":
+            return Reply(400, meta_error(100, "Invalid parameter"))
+        return Reply(200, {"messaging_product": "whatsapp",
+                           "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                           "messages": [{"id": f"wamid.{len(body['to'])}"}]})  # fmt: skip
+
+    return respond
+
+
+def meta_error(code: int, message: str, kind: str = "OAuthException") -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "Axyz"}}
+
+
+# --- Slack incoming webhook ------------------------------------------------------------------
+
+
+def slack_responder(seen: Seen) -> Reply:
+    try:
+        body = seen.json()
+    except ValueError:
+        return Reply(400, "invalid_payload")
+    if not body.get("text"):
+        return Reply(400, "no_text")
+    return Reply(200, "ok")
+
+
+# --- Voicenter Click2Call --------------------------------------------------------------------
+
+
+def click2call_responder(code: str) -> Responder:
+    def respond(seen: Seen) -> Reply:
+        q = {k: v[0] for k, v in seen.query.items()}
+        if seen.path != "/ForwardDialer/click2call.aspx":
+            return Reply(404, "not found")
+        if q.get("code") != code:
+            return Reply(200, {"ERRORCODE": 3, "ERRORMESSAGE": "Invalid code", "CALLID": None})
+        if not q.get("phone") or not q.get("target"):
+            return Reply(200, {"ERRORCODE": 2, "ERRORMESSAGE": "Missing phone or target"})
+        return Reply(200, {"ERRORCODE": 0, "ERRORMESSAGE": "OK",
+                           "CALLID": "20260101120000c2c00001"})  # fmt: skip
+
+    return respond

@@ -211,6 +211,8 @@ def load_config(
     channels, channel_problems = _parse_channels(file.get("channels", {}))
     problems.extend(channel_problems)
     problems.extend(_check_vias(rules, channels))
+    broken = {p.rule for p in problems if p.rule is not None}
+    rules = [r for r in rules if r.index not in broken]
 
     windows: list[guards.Window] = []
     quiet = section.get("quiet_hours", [])

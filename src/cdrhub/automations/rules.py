@@ -296,7 +296,8 @@ CONDITIONS["weekdays"] = CONDITIONS["weekday"]
 
 
 def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
-    """The `[[rules]]` array, validated. Rules with problems are left out of the list."""
+    """The `[[rules]]` array, validated. Rules come back even when they have problems (with
+    their valid actions only); use a rule only when no problem names its index."""
     if items is None:
         return [], []
     if not isinstance(items, list):
@@ -348,8 +349,8 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
         if not isinstance(enabled, bool):
             found.append(Problem(index, "enabled", "must be true or false"))
         problems.extend(found)
-        if not found:
-            rules.append(Rule(index, name, dict(when), tuple(actions), enabled))  # type: ignore[arg-type]
+        if isinstance(name, str):
+            rules.append(Rule(index, name, dict(when), tuple(actions), enabled is not False))  # type: ignore[arg-type]
     return rules, problems
 
 
