@@ -184,7 +184,7 @@ def test_rules_check_points_at_lines() -> None:
     text = EXAMPLE_TOML.replace("min_wait_seconds = 5", 'min_wait_seconds = "five"')
     text = text.replace('{ do = "callback" }', '{ do = "callbak" }')
     text = text.replace("{{ queue_name }}", "{{ queue }}")
-    text += '\n[[rules]]\nname = "x"\nwhen = { status = "ABANDONED" }\nactions = [{ do = "sms", via = "nexmo", text = "hi" }]\n'  # noqa: E501
+    text += '\n[[rules]]\nname = "x"\nwhen = { status = "ABANDONED" }\nactions = [{ do = "sms", via = "nexmo", text = "hi" }]\n'
     _, messages = check_text(text, filename="c.toml")
     assert messages == [
         "c.toml:9: rules[0] (abandoned-queue) when.min_wait_seconds: must be a number of seconds"
@@ -200,7 +200,7 @@ def test_rules_check_points_at_lines() -> None:
 
 
 def test_channel_problems_point_at_their_table() -> None:
-    text = '\n[channels.twilio]\naccount_sid = "AC1"\n\n[channels.hook]\ntype = "webhook"\nurl = "http://x"\nsecret = "abc"\n'  # noqa: E501
+    text = '\n[channels.twilio]\naccount_sid = "AC1"\n\n[channels.hook]\ntype = "webhook"\nurl = "http://x"\nsecret = "abc"\n'
     _, messages = check_text(text, filename="c.toml")
     assert "c.toml:2: channels.twilio.auth_token: twilio needs 'auth_token'" in messages
     assert any(m.startswith("c.toml:8: channels.hook.secret") for m in messages)

@@ -21,13 +21,13 @@ class Recorder:
         self.data_reply: str | None = None
         self.rcpt_reply: str | None = None
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
         self.messages.append((envelope, message_from_bytes(envelope.content, policy=default)))
