@@ -27,8 +27,9 @@ def add_opt_out(conn: Connection, number: str, now: datetime, reason: str | None
         _insert(conn)(opt_outs)
         .values(number=number, reason=reason, created_at=now)
         .on_conflict_do_nothing(index_elements=["number"])
+        .returning(opt_outs.c.number)
     )
-    return conn.execute(stmt).rowcount == 1
+    return conn.execute(stmt).scalar() is not None
 
 
 def remove_opt_out(conn: Connection, number: str) -> bool:
@@ -51,8 +52,9 @@ def reserve_text(
         _insert(conn)(text_log)
         .values(number=number, job_key=job_key, sent_at=now)
         .on_conflict_do_nothing(index_elements=["number"])
-    ).rowcount
-    if inserted:
+        .returning(text_log.c.number)
+    ).scalar()
+    if inserted is not None:
         return True
     cutoff = now - timedelta(seconds=period_seconds)
     taken = conn.execute(
