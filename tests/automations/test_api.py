@@ -44,7 +44,9 @@ def test_requires_the_api_key(client: TestClient) -> None:
         assert client.get(path).status_code == 401, path
 
 
-def test_jobs_list_and_retry(client: TestClient, engine: Engine, example_settings: Settings) -> None:
+def test_jobs_list_and_retry(
+    client: TestClient, engine: Engine, example_settings: Settings
+) -> None:
     deliver(engine, example_settings, sample("queue-abandoned.json"))
     body = client.get("/api/jobs", headers=AUTH).json()
     (job,) = body["jobs"]

@@ -135,6 +135,10 @@ def register(app: typer.Typer) -> None:
             f"cdrhub worker {w.worker_id}: {config.threads} thread(s), kinds "
             f"{', '.join(w.registry.kinds())}"
         )
+        import signal
+
+        # SIGTERM: finish the jobs in hand, then exit (SIGKILL leaves them to their lease).
+        signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
         w.run_forever()
 
     rules = typer.Typer(no_args_is_help=True, help="Check and try automation rules.")

@@ -1,0 +1,107 @@
+"""A real `cdrhub worker` process killed while a job is in flight: the job is retried once its
+lease expires and completes exactly once (the provider deduplicates on the idempotency key)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from cdrhub.automations import outbox
+
+from .fakes import FakeServer, Reply, Responder, Seen, twilio_responder, twilio_sent
+from .helpers import EXAMPLE_TOML, deliver, sample, settings_for
+
+WORKER_SETTINGS = """
+[worker]
+lease_seconds = 3
+poll_seconds = 0.1
+threads = 1
+backoff_base_seconds = 0
+"""
+
+
+def stall_first(responder: Responder, seconds: float) -> Responder:
+    """The provider accepts the first message, then hangs before answering."""
+    calls = {"n": 0}
+
+    def respond(seen: Seen) -> Reply:
+        reply = responder(seen)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            reply.delay = seconds
+        return reply
+
+    respond.sent = responder.sent  # type: ignore[attr-defined]
+    return respond
+
+
+def _start_worker(db_url: str, config: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CDRHUB_CONFIG": str(config), "CDRHUB_DATABASE_URL": db_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "cdrhub.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _job(engine: Engine) -> dict:
+    with engine.connect() as conn:
+        (job,) = outbox.list_jobs(conn)
+    return job
+
+
+@pytest.mark.slow
+def test_killed_worker_leaves_the_job_to_be_retried(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    with FakeServer(stall_first(twilio_responder("AC0123456789", "secret"), 60)) as twilio:
+        toml = EXAMPLE_TOML.replace("https://api.twilio.com", twilio.url) + WORKER_SETTINGS
+        settings = settings_for(db_url, toml, tmp_path)
+        deliver(engine, settings, sample("queue-abandoned.json"))
+        config = tmp_path / "cdrhub.toml"
+
+        first = _start_worker(db_url, config)
+        try:
+            _wait(lambda: len(twilio.requests) == 1, 30, "the first request")
+            assert _job(engine)["status"] == "running"
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        finally:
+            first.kill()
+        job = _job(engine)
+        assert job["status"] == "running" and job["attempts"] == 1  # left as it was
+
+        second = _start_worker(db_url, config)
+        try:
+            _wait(lambda: _job(engine)["status"] == "done", 30, "the job to complete")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            try:
+                second.wait(10)
+            except subprocess.TimeoutExpired:
+                second.kill()
+
+        job = _job(engine)
+        assert job["attempts"] == 2
+        posts = [r for r in twilio.requests if r.method == "POST"]
+        assert len(posts) == 2
+        assert len({r.headers["i-twilio-idempotency-token"] for r in posts}) == 1
+        (message,) = twilio_sent(twilio)
+        assert message["to"] == "+972501234567"
