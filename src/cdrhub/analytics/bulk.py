@@ -17,9 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.rollup import Deltas
 from cdrhub.calls.model import CallLeg
 from cdrhub.pipeline import Incoming, LegHook, store_legs
@@ -68,6 +69,20 @@ def _existing(conn: Connection, ids: Sequence[str]) -> set[str]:
     return found
 
 
+def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert rows, skipping ids stored meanwhile; the ids actually inserted."""
+    if conn.dialect.name == "postgresql":
+        columns = [c.name for c in legs.columns if c.name != "id"]
+        conflict = "ON CONFLICT (ivruniqueid) DO NOTHING"
+        return set(copy_insert(conn, legs, columns, rows, conflict, returning="ivruniqueid"))
+    stmt = (
+        sqlite.insert(legs)
+        .on_conflict_do_nothing(index_elements=["ivruniqueid"])
+        .returning(legs.c.ivruniqueid)
+    )
+    return set(conn.execute(stmt, rows).scalars())
+
+
 def bulk_store(
     conn: Connection,
     batch: Sequence[CallLeg],
@@ -97,13 +112,7 @@ def bulk_store(
         rows = [
             {**leg_to_row(leg), **meta, "content_hash": fast_content_hash(leg)} for leg in fresh
         ]
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = (
-            dialect.insert(legs)
-            .on_conflict_do_nothing(index_elements=["ivruniqueid"])
-            .returning(legs.c.ivruniqueid)
-        )
-        inserted = set(conn.execute(stmt, rows).scalars())
+        inserted = _insert_new(conn, rows)
     deltas = Deltas()
     for leg in fresh:
         if leg.ivruniqueid in inserted:

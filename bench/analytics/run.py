@@ -1,0 +1,302 @@
+"""Analytics benchmark: import rate, and every report's latency on 1 million (optionally 10
+million) generated legs, on SQLite and PostgreSQL, beside a plain GROUP BY over the raw legs.
+
+    .venv/bin/python bench/analytics/run.py --engine both --legs 1000000
+    .venv/bin/python bench/analytics/run.py --engine both --legs 1000000 --replicate 10
+
+Data: `cdrhub.analytics.demo.Generator` (the `cdrhub demo` traffic), 364 days, stored through
+the bulk import path (normalize, legs, rollups in the same transactions). `--replicate N` then
+copies that year N-1 times into the 52-week periods before it, in SQL (legs and their hourly and
+daily rollups shifted by 364 days, monthly rollups recomputed from the daily ones), so that 10
+million legs take minutes to make rather than hours. Results go to bench/analytics/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, text
+
+from cdrhub.analytics.demo import Generator
+from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
+from cdrhub.analytics.service import run_report
+from cdrhub.analytics.specs import SPECS
+from cdrhub.config import Settings, load_settings
+from cdrhub.store.engine import make_engine
+from cdrhub.store.migrate import upgrade
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DAYS = 364
+LEGS_PER_CALL = 1.135  # click-to-call pairs and transfers
+END = date(2026, 11, 1)
+REPORTS = ("overview", "agents", "countries", "peak-hours", "queues", "ivr", "repeat-callers",
+           "cost")  # fmt: skip
+
+
+def database_url(engine_name: str, label: str) -> str:
+    if engine_name == "sqlite":
+        path = Path("/tmp") / f"cdrhub-bench-{label}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    name = f"cdrhub_bench_{label}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def fresh(engine_name: str, label: str) -> tuple[Engine, Settings]:
+    settings = load_settings(env={}, database_url=database_url(engine_name, label))
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine, settings
+
+
+def measure_import(engine_name: str, legs: int) -> dict[str, Any]:
+    """`cdrhub import`'s path on a JSON-lines file: read, parse, normalize, store."""
+    path = Path("/tmp") / f"cdrhub-bench-import-{legs}.jsonl"
+    if not path.exists():
+        generator = Generator(days=30, calls_per_day=int(legs / 30 / LEGS_PER_CALL), end=END)
+        with path.open("w", encoding="utf-8") as handle:
+            for wire in generator:
+                handle.write(json.dumps(wire, ensure_ascii=False) + "\n")
+    engine, settings = fresh(engine_name, "import")
+    report = ImportReport()
+    started = time.perf_counter()
+    with path.open(encoding="utf-8") as handle:
+        store_wires(engine, settings, read_wires(path, handle, report), report=report)
+    seconds = time.perf_counter() - started
+    again = ImportReport()
+    started = time.perf_counter()
+    with path.open(encoding="utf-8") as handle:
+        store_wires(engine, settings, read_wires(path, handle, again), report=again)
+    again_seconds = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "legs": report.result.new,
+        "seconds": round(seconds, 1),
+        "legs_per_second": round(report.result.new / seconds),
+        "reimport_duplicates": again.result.duplicate,
+        "reimport_legs_per_second": round(again.result.duplicate / again_seconds),
+    }
+
+
+def load(engine: Engine, settings: Settings, legs: int) -> dict[str, Any]:
+    generator = Generator(days=DAYS, calls_per_day=int(legs / DAYS / LEGS_PER_CALL), end=END)
+    report = ImportReport()
+    started = time.perf_counter()
+    store_wires(engine, settings, (("gen", w) for w in generator), report=report,
+                encoding="bench")  # fmt: skip
+    seconds = time.perf_counter() - started
+    return {"legs": report.result.new, "seconds": round(seconds, 1),
+            "legs_per_second": round(report.result.new / seconds)}  # fmt: skip
+
+
+def _shift(dialect: str, column: str, days: int) -> str:
+    if dialect == "sqlite":
+        return f"strftime('%Y-%m-%d %H:%M:%S.000000', {column}, '-{days} days')"
+    return f"{column} - interval '{days} days'"
+
+
+def _month(dialect: str, column: str) -> str:
+    if dialect == "sqlite":
+        return f"strftime('%Y-%m-01 00:00:00.000000', {column})"
+    return f"date_trunc('month', {column})"
+
+
+def replicate(engine: Engine, copies: int) -> dict[str, Any]:
+    """Copy the generated year into the `copies - 1` 52-week periods before it."""
+    dialect = engine.dialect.name
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        columns = [
+            r[0] for r in conn.execute(text("SELECT * FROM legs LIMIT 0")).cursor.description
+        ]
+        copied = [c for c in columns if c != "id"]
+        for k in range(1, copies):
+            days = 364 * k
+            values = []
+            for c in copied:
+                if c == "ivruniqueid":
+                    values.append(f"ivruniqueid || '.r{k}'")
+                elif c in ("started_at", "started_at_local"):
+                    values.append(_shift(dialect, c, days))
+                else:
+                    values.append(c)
+            conn.execute(text(f"INSERT INTO legs ({', '.join(copied)}) "
+                              f"SELECT {', '.join(values)} FROM legs WHERE ivruniqueid NOT LIKE '%.r%'"))  # fmt: skip
+            for spec in SPECS.values():
+                cols = ["grain", "period", *spec.dims, *spec.counters]
+                select_cols = [
+                    _shift(dialect, "period", days) if c == "period" else c for c in cols
+                ]
+                conn.execute(text(
+                    f"INSERT INTO {spec.table} ({', '.join(cols)}) SELECT {', '.join(select_cols)} "
+                    f"FROM {spec.table} WHERE grain IN ('h', 'd') AND period >= :first"
+                ), {"first": datetime.combine(END - timedelta(days=DAYS + 1), datetime.min.time())})  # fmt: skip
+        for spec in SPECS.values():
+            if "m" not in spec.grains:
+                continue
+            source = "d" if "d" in spec.grains else "h"
+            conn.execute(text(f"DELETE FROM {spec.table} WHERE grain = 'm'"))
+            sums = ", ".join(f"SUM({c})" for c in spec.counters)
+            dims = ", ".join(spec.dims)
+            conn.execute(text(
+                f"INSERT INTO {spec.table} (grain, period, {dims}, {', '.join(spec.counters)}) "
+                f"SELECT 'm', {_month(dialect, 'period')}, {dims}, {sums} FROM {spec.table} "
+                f"WHERE grain = '{source}' GROUP BY {_month(dialect, 'period')}, {dims}"
+            ))  # fmt: skip
+        total = conn.execute(text("SELECT COUNT(*) FROM legs")).scalar()
+    if dialect == "postgresql":
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    return {"legs": total, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def ranges(last: date, years: int) -> dict[str, dict[str, str]]:
+    day = last.isoformat()
+    return {
+        "day": {"from": day, "to": day},
+        "week": {"from": (last - timedelta(days=6)).isoformat(), "to": day},
+        "month": {"from": (last - timedelta(days=29)).isoformat(), "to": day},
+        "year": {"from": (last - timedelta(days=363)).isoformat(), "to": day},
+        "all": {},
+        "odd datetimes": {
+            "from": f"{last - timedelta(days=364 * years - 40):%Y-%m-%d}T10:17",
+            "to": f"{last - timedelta(days=3):%Y-%m-%d}T15:43",
+        },
+        "all, queue": {"queue": "1002"},
+        "month, agent": {
+            "from": (last - timedelta(days=29)).isoformat(),
+            "to": day,
+            "agent": "2003",
+        },  # fmt: skip
+    }
+
+
+def timed(fn: Any, runs: int = 5) -> dict[str, float]:
+    fn()  # warm up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
+
+
+GROUP_BY = (
+    "SELECT direction, queue_id, agent_code, status, COUNT(*), SUM(duration), "
+    "SUM(wait_seconds), SUM(price_agorot) FROM legs {where} "
+    "GROUP BY direction, queue_id, agent_code, status"
+)
+
+
+def raw_group_by(engine: Engine, settings: Settings, params: dict[str, str]) -> Any:
+    from cdrhub.analytics.filters import parse_filters
+
+    filters = parse_filters(params, settings.tz)
+    conds, args = [], {}
+    if filters.start:
+        conds.append("started_at >= :a")
+        args["a"] = filters.start.utc
+    if filters.end:
+        conds.append("started_at < :b")
+        args["b"] = filters.end.utc
+    if "queue" in params:
+        conds.append("queue_id = :q")
+        args["q"] = int(params["queue"])
+    if "agent" in params:
+        conds.append("agent_code = :g")
+        args["g"] = params["agent"]
+    sql = GROUP_BY.format(where=("WHERE " + " AND ".join(conds)) if conds else "")
+
+    def run() -> None:
+        with engine.connect() as conn:
+            conn.execute(text(sql), args).all()
+
+    return run
+
+
+def check(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Rollups against the raw legs, for the whole range."""
+    overview = run_report(engine, settings, "overview", {})["rows"][0]
+    with engine.connect() as conn:
+        legs, cost = conn.execute(text(
+            "SELECT COUNT(*), SUM(price_agorot) FROM legs WHERE started_at IS NOT NULL"
+        )).one()  # fmt: skip
+    return {"rollup_legs": overview["legs"], "raw_legs": legs,
+            "rollup_cost": overview["cost_agorot"], "raw_cost": round(float(cost), 3),
+            "equal": overview["legs"] == legs and abs(overview["cost_agorot"] - float(cost)) < 1e-6}  # fmt: skip
+
+
+def bench_reports(engine: Engine, settings: Settings, years: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    last = END - timedelta(days=1)
+    for label, params in ranges(last, years).items():
+        row: dict[str, Any] = {}
+        for name in REPORTS:
+            row[name] = timed(lambda n=name, p=params: run_report(engine, settings, n, p))
+        row["raw GROUP BY"] = timed(raw_group_by(engine, settings, params), runs=3)
+        out[label] = row
+        print(
+            f"  {label:14}", "  ".join(f"{k}={v['median_ms']}" for k, v in row.items()), flush=True
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--legs", type=int, default=1_000_000)
+    parser.add_argument("--replicate", type=int, default=1, help="10 makes 10x the legs")
+    parser.add_argument("--import-legs", type=int, default=100_000)
+    parser.add_argument("--skip-import", action="store_true")
+    args = parser.parse_args()
+    engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
+    RESULTS.mkdir(exist_ok=True)
+    results: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores",
+        "python": platform.python_version(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "args": vars(args),
+    }  # fmt: skip
+    for name in engines:
+        print(f"== {name}", flush=True)
+        entry: dict[str, Any] = {}
+        if not args.skip_import:
+            entry["import"] = measure_import(name, args.import_legs)
+            print("  import", entry["import"], flush=True)
+        engine, settings = fresh(name, "reports")
+        entry["load"] = load(engine, settings, args.legs)
+        print("  load", entry["load"], flush=True)
+        if args.replicate > 1:
+            entry["replicate"] = replicate(engine, args.replicate)
+            print("  replicate", entry["replicate"], flush=True)
+        else:
+            entry["check"] = check(engine, settings)
+            print("  check", entry["check"], flush=True)
+        entry["reports"] = bench_reports(engine, settings, args.replicate)
+        results[name] = entry
+        engine.dispose()
+    label = f"{args.legs * args.replicate // 1_000_000}M"
+    path = RESULTS / f"{label}-{'-'.join(engines)}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
