@@ -4,6 +4,7 @@ with an archived recording (with single-range support so that players can seek).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import httpx
 from fastapi import HTTPException, Request, Response
@@ -14,7 +15,7 @@ from cdrhub.calls.phones import to_e164
 from cdrhub.crm.embed import embed_secret
 from cdrhub.crm.recordings.archive import get_recording, read_recording
 from cdrhub.crm.recordings.storage import make_storage
-from cdrhub.crm.settings import CrmSettings, load_crm_settings
+from cdrhub.crm.settings import RECORDING_STORAGES, CrmSettings, load_crm_settings
 from cdrhub.store.schema import legs
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -87,9 +88,10 @@ def recording_response(request: Request, ivruniqueid: str) -> Response:
         source = conn.execute(
             select(legs.c.record_url).where(legs.c.ivruniqueid == ivruniqueid)
         ).scalar()
-    if row is not None:
+    if row is not None and row["storage"] in RECORDING_STORAGES:
+        row_cfg = replace(cfg, storage=row["storage"])  # where it was archived, not where it goes
         with httpx.Client(timeout=cfg.timeout_seconds) as client:
-            audio = read_recording(row, make_storage(cfg, client))
+            audio = read_recording(row, make_storage(row_cfg, client))
         if audio is not None:
             response = _ranged(audio.body, audio.content_type, request.headers.get("range"))
             response.headers["x-content-sha256"] = audio.sha256

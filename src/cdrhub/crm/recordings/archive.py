@@ -151,7 +151,9 @@ def prune_recordings(
     with engine.connect() as conn:
         rows = conn.execute(
             select(recordings.c.ivruniqueid, recordings.c.object_key).where(
-                recordings.c.status == "archived", recordings.c.call_started_at < cutoff
+                recordings.c.status == "archived",
+                recordings.c.storage == storage.name,
+                recordings.c.call_started_at < cutoff,
             )
         ).all()
     for ivruniqueid, key in rows:
