@@ -207,3 +207,30 @@ def test_bad_token_is_dead(settings: Settings, engine: Engine, hubspot: FakeHubS
     run_jobs(engine, settings)
     (job,) = jobs(engine, "crm.hubspot")
     assert job["status"] == "dead" and "401" in job["last_error"]
+
+
+def test_signed_recording_link_instead_of_voicenters(
+    settings: Settings, engine: Engine, hubspot: FakeHubSpot
+) -> None:
+    import time
+
+    from cdrhub.crm.embed import verify
+
+    hubspot.add_contact(phone="+972501234567")
+    settings = _settings(
+        settings.with_(public_url="https://calls.example.com"), hubspot, recording_link="signed"
+    )
+    settings = with_crm(
+        settings,
+        hubspot=settings.file["crm"]["hubspot"],
+        recordings={"enabled": False},
+        embed={"secret": "k"},
+    )
+    store(settings, engine, *samples("outgoing-answered"))
+    run_jobs(engine, settings)
+    (call,) = hubspot.calls.values()
+    url = httpx.URL(call["properties"]["hs_call_recording_url"])
+    assert str(url).startswith(f"https://calls.example.com/embed/recordings/{ID}?")
+    q = dict(url.params)
+    assert q["phone"] == "+972501234567"
+    assert verify("k", q["phone"], int(q["exp"]), q["sig"], time.time())

@@ -20,6 +20,7 @@ from cdrhub.crm.connectors.links import get_link, save_link
 from cdrhub.crm.connectors.payload import call_event
 from cdrhub.crm.connectors.pipedrive import PipedriveApi, call_log_body
 from cdrhub.crm.contacts import contacts_for_phone
+from cdrhub.crm.embed import embed_secret, recording_path
 from cdrhub.crm.recordings.archive import archive_recording, get_recording, read_recording
 from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import make_storage
@@ -77,6 +78,7 @@ def hubspot_job(ctx: JobContext) -> dict[str, Any]:
             known_call_id=link.remote_id if link else None,
             known_contact_id=known_contact,
             contact_name=contact["name"] if contact else None,
+            recording_url=_signed_recording_url(ctx, crm, leg),
         )
     save_link(
         ctx.engine,
@@ -88,6 +90,18 @@ def hubspot_job(ctx: JobContext) -> dict[str, Any]:
         content_hash=content_hash(leg),
     )
     return result
+
+
+def _signed_recording_url(ctx: JobContext, crm: CrmSettings, leg: CallLeg) -> str | None:
+    """Our signed link to the leg's recording, when HubSpot is set to use it."""
+    base = ctx.settings.public_url
+    if crm.hubspot.recording_link != "signed" or not base or not leg.record_url:
+        return None
+    if not leg.customer_number:
+        return None
+    expires = int(time.time()) + crm.hubspot.recording_link_days * 86400
+    secret = embed_secret(ctx.engine, crm)
+    return base.rstrip("/") + recording_path(secret, leg.customer_number, expires, leg.ivruniqueid)
 
 
 def _recording_bytes(

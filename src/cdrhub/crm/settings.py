@@ -86,6 +86,10 @@ class HubSpotSettings:
     token: str | None = None
     base_url: str = "https://api.hubapi.com"
     create_contacts: bool = False
+    # "source": Voicenter's URL; "signed": our signed recording link on `public_url` (playable
+    # in HubSpot when Voicenter's needs a login), valid `recording_link_days`
+    recording_link: str = "source"
+    recording_link_days: int = 3650
     timeout_seconds: float = 20.0
 
     @property
@@ -187,6 +191,10 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
         "[crm.hubspot]",
         token=env.get("CDRHUB_HUBSPOT_TOKEN"),
     )
+    if hubspot.recording_link not in ("source", "signed"):
+        raise ConfigError('[crm.hubspot] recording_link must be "source" or "signed"')
+    if hubspot.recording_link == "signed" and not settings.public_url:
+        raise ConfigError('[crm.hubspot] recording_link = "signed" needs public_url')
     pipedrive = _pick(
         PipedriveSettings,
         _section(crm, "pipedrive"),

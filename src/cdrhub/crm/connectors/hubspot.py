@@ -36,7 +36,8 @@ _DISPOSITION = {
 _DAILY_LIMIT_WAIT = 3600.0
 
 
-def call_properties(leg: CallLeg) -> dict[str, Any]:
+def call_properties(leg: CallLeg, recording_url: str | None = None) -> dict[str, Any]:
+    """The Call's properties; `recording_url` replaces Voicenter's URL (a signed link of ours)."""
     outcome = outcome_of(leg.status)
     frm, to = from_to(leg)
     direction = "INBOUND" if leg.direction == "in" else "OUTBOUND"
@@ -55,8 +56,9 @@ def call_properties(leg: CallLeg) -> dict[str, Any]:
     }
     if outcome in _DISPOSITION:
         props["hs_call_disposition"] = _DISPOSITION[outcome]
-    if leg.record_url and leg.record_url.startswith("https://"):
-        props["hs_call_recording_url"] = leg.record_url
+    recording = recording_url or leg.record_url
+    if recording and recording.startswith("https://"):
+        props["hs_call_recording_url"] = recording
     return {k: v for k, v in props.items() if v is not None}
 
 
@@ -202,9 +204,10 @@ def push_to_hubspot(
     known_call_id: str | None,
     known_contact_id: str | None,
     contact_name: str | None,
+    recording_url: str | None = None,
 ) -> dict[str, Any]:
     """Create or update the leg's Call. Returns {"call_id", "contact_id", "action"}."""
-    props = call_properties(leg)
+    props = call_properties(leg, recording_url)
     if known_call_id and api.update_call(known_call_id, props):
         return {"call_id": known_call_id, "contact_id": known_contact_id, "action": "updated"}
     found = api.find_call(leg.ivruniqueid)
