@@ -144,3 +144,23 @@ def test_concurrent_claims_never_share_a_job(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
+
+
+def test_lease_is_renewed_while_a_slow_handler_runs(engine: Engine, settings: Settings) -> None:
+    registry = HandlerRegistry()
+    stolen: list[int] = []
+
+    def slow(ctx: JobContext) -> None:
+        import time
+
+        for _ in range(6):
+            time.sleep(0.25)
+            with write_transaction(engine) as conn:
+                stolen.extend(j.id for j in outbox.claim(conn, worker_id="thief", lease_seconds=9))
+
+    registry.register("test.job", slow)
+    job_id = _enqueue(engine, "slow")
+    config = WorkerConfig(lease_seconds=0.6, backoff_base_seconds=0.0)
+    Worker(engine, settings, registry=registry, config=config).run_once()
+    assert stolen == []
+    assert _job(engine, job_id)["status"] == "done"

@@ -1,5 +1,6 @@
-"""A real `cdrhub worker` process killed while a job is in flight: the job is retried once its
-lease expires and completes exactly once (the provider deduplicates on the idempotency key)."""
+"""Real `cdrhub worker` processes: a second worker never takes a job the first one is running
+(the lease is renewed); when the first is killed mid-job, the job is retried once its lease
+expires and completes exactly once (the provider deduplicates on the idempotency key)."""
 
 from __future__ import annotations
 
@@ -78,25 +79,28 @@ def test_killed_worker_leaves_the_job_to_be_retried(
         config = tmp_path / "cdrhub.toml"
 
         first = _start_worker(db_url, config)
+        second = None
         try:
             _wait(lambda: len(twilio.requests) == 1, 30, "the first request")
             assert _job(engine)["status"] == "running"
+            # A second worker runs alongside; while the first is alive and renewing its lease,
+            # the second never takes the job, however long the provider stalls.
+            second = _start_worker(db_url, config)
+            time.sleep(3 * 2)  # twice the lease
+            assert len(twilio.requests) == 1
+            job = _job(engine)
+            assert job["status"] == "running" and job["attempts"] == 1
             first.send_signal(signal.SIGKILL)
             first.wait(10)
-        finally:
-            first.kill()
-        job = _job(engine)
-        assert job["status"] == "running" and job["attempts"] == 1  # left as it was
-
-        second = _start_worker(db_url, config)
-        try:
             _wait(lambda: _job(engine)["status"] == "done", 30, "the job to complete")
         finally:
-            second.send_signal(signal.SIGTERM)
-            try:
-                second.wait(10)
-            except subprocess.TimeoutExpired:
-                second.kill()
+            first.kill()
+            if second is not None:
+                second.send_signal(signal.SIGTERM)
+                try:
+                    second.wait(10)
+                except subprocess.TimeoutExpired:
+                    second.kill()
 
         job = _job(engine)
         assert job["attempts"] == 2

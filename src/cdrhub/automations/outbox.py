@@ -310,6 +310,20 @@ def _finish(conn: Connection, job: ClaimedJob, now: datetime, **values: Any) -> 
     return result.rowcount == 1
 
 
+def extend_lease(conn: Connection, job: ClaimedJob, now: datetime, seconds: float) -> bool:
+    """Heartbeat: keep the job while its handler runs; False when the lease was lost."""
+    result = conn.execute(
+        update(outbox_jobs)
+        .where(
+            outbox_jobs.c.id == job.id,
+            outbox_jobs.c.lease == job.lease,
+            outbox_jobs.c.status == "running",
+        )
+        .values(locked_until=now + timedelta(seconds=seconds))
+    )
+    return result.rowcount == 1
+
+
 def mark_done(conn: Connection, job: ClaimedJob, result: Any, now: datetime) -> bool:
     return _finish(conn, job, now, status="done", result=result, finished_at=now, last_error=None)
 

@@ -2,7 +2,8 @@
 
 Run it as `cdrhub worker` (any number of processes on PostgreSQL) or inside `cdrhub serve`
 (a background thread, on by default: `run_worker`). Settings, in the TOML `[worker]` section:
-`lease_seconds` (60: a job whose worker died is retried after this), `poll_seconds` (1),
+`lease_seconds` (30: renewed every third of it while a job runs; a job whose worker
+died is retried once it runs out), `poll_seconds` (1),
 `threads` (2), `backoff_base_seconds` (10), `backoff_cap_seconds` (3600).
 
 Each job is claimed in one short transaction and finished in another; the handler runs between
@@ -40,7 +41,7 @@ log = logging.getLogger("cdrhub.worker")
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    lease_seconds: float = 60.0
+    lease_seconds: float = 30.0
     poll_seconds: float = 1.0
     threads: int = 2
     backoff_base_seconds: float = 10.0
@@ -112,6 +113,9 @@ class Worker:
             engine=self.engine,
         )
         outcome: tuple[str, Any]
+        stop_beat = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(job, stop_beat), daemon=True)
+        beat.start()
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
@@ -127,7 +131,27 @@ class Worker:
         except Exception as exc:  # a bug or an unforeseen error: transient by default
             log.warning("job %s (%s) failed: %s", job.id, job.kind, traceback.format_exc())
             outcome = ("retry", RetryLater(f"{type(exc).__name__}: {exc}"))
+        finally:
+            stop_beat.set()
+            beat.join()
         self._record(job, outcome)
+
+    def _heartbeat(self, job: ClaimedJob, stop: threading.Event) -> None:
+        """Renew the lease every third of it while the handler runs, so that no other worker
+        takes a slow job; a dead worker stops renewing and its jobs come free."""
+        interval = max(0.2, self.config.lease_seconds / 3)
+        while not stop.wait(interval):
+            try:
+                with write_transaction(self.engine) as conn:
+                    kept = outbox.extend_lease(
+                        conn, job, outbox.utcnow(), self.config.lease_seconds
+                    )
+            except Exception:
+                log.exception("job %s: lease renewal failed", job.id)
+                continue
+            if not kept:
+                log.warning("job %s: lease lost while running", job.id)
+                return
 
     def _record(self, job: ClaimedJob, outcome: tuple[str, Any]) -> None:
         state, value = outcome
