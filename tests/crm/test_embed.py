@@ -108,3 +108,48 @@ def test_recording_link_needs_the_numbers_signature(settings: Settings, engine: 
         assert client.get(theirs, follow_redirects=False).status_code == 403
         forged = mine.replace("sig=", "sig=x")
         assert client.get(forged, follow_redirects=False).status_code == 403
+
+
+def test_widget_shows_ai_summary_transcript_and_open_callback(
+    settings: Settings, engine: Engine
+) -> None:
+    import json
+    from datetime import datetime
+
+    from cdrhub.automations.tables import callback_items
+    from cdrhub.store.engine import write_transaction
+
+    wire = samples("queue-abandoned")[0]
+    answered = {
+        **samples("incoming-ivr-as-string")[0],
+        "caller": "0501234567",
+        "aiData": json.dumps(
+            {
+                "insights": {"summary": "Wants a refund"},
+                "transcript": [{"speaker": "Speaker1", "text": "I want <my> money back"}],
+            }
+        ),
+    }
+    store(settings, engine, wire, answered)
+    t = datetime(2023, 11, 15, 10, 6, 40)
+    with write_transaction(engine) as conn:
+        conn.execute(callback_items.delete())
+        conn.execute(
+            callback_items.insert().values(
+                customer_number="+972501234567",
+                status="open",
+                opened_at=t,
+                last_missed_at=t,
+                missed_count=1,
+                first_ivruniqueid=wire["ivruniqueid"],
+                last_ivruniqueid=wire["ivruniqueid"],
+                created_at=t,
+                updated_at=t,
+            )
+        )
+    with _client(settings) as client:
+        html = client.get(embed_path(SECRET, "+972501234567", int(time.time()) + 60)).text
+    assert "Wants a refund" in html
+    assert "I want &lt;my&gt; money back" in html  # escaped
+    assert "Callback open since 2023-11-15T10:06:40Z" in html
+    assert html.index("zxcv9012") < html.index("badge abandoned")  # newest first
