@@ -13,15 +13,16 @@ import ipaddress
 import logging
 import time
 from datetime import UTC, datetime
+from functools import partial
 
-from anyio import to_thread
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from cdrhub.config import Settings
 from cdrhub.pipeline import StoredLeg, store_legs
 from cdrhub.store import quarantine
-from cdrhub.store.engine import write_transaction
+from cdrhub.store.groupcommit import GroupCommitter
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
 from cdrhub.voicenter.decode import encoding_for
 from cdrhub.voicenter.receive import Received, receive
@@ -82,25 +83,33 @@ def _ack(encoding: str, err: int, desc: str, status: int = 200) -> Response:
 
 
 def _store(
-    request: Request, body: bytes, received: Received, received_at: datetime
+    conn: Connection, request: Request, body: bytes, received: Received, received_at: datetime
 ) -> list[StoredLeg]:
-    """One transaction: the legs that could be read, and the body if any part could not."""
-    state = request.app.state
-    with write_transaction(state.engine) as conn:
-        stored = store_legs(conn, received.items, state.hooks, received_at)
-        if received.errors:
-            quarantine.keep(
-                conn,
-                body=body,
-                reason="; ".join(received.errors),
-                method=request.method,
-                content_type=request.headers.get("content-type"),
-                query=request.url.query,
-                headers=dict(request.headers),
-                source=request.client.host if request.client else None,
-                received_at=received_at,
-            )
+    """In the caller's transaction: the legs that could be read, and the body if any part could
+    not."""
+    stored = store_legs(conn, received.items, request.app.state.hooks, received_at)
+    if received.errors:
+        quarantine.keep(
+            conn,
+            body=body,
+            reason="; ".join(received.errors),
+            method=request.method,
+            content_type=request.headers.get("content-type"),
+            query=request.url.query,
+            headers=dict(request.headers),
+            source=request.client.host if request.client else None,
+            received_at=received_at,
+        )
     return stored
+
+
+def _committer(request: Request) -> GroupCommitter:
+    """The app's group committer (created on first use, so no lifespan is needed)."""
+    state = request.app.state
+    committer: GroupCommitter | None = getattr(state, "ingest_committer", None)
+    if committer is None or committer.engine is not state.engine:
+        committer = state.ingest_committer = GroupCommitter(state.engine)
+    return committer
 
 
 def _count(metrics: Metrics, received: Received, stored: list[StoredLeg], tolerance: int) -> None:
@@ -146,7 +155,11 @@ async def _handle(request: Request, path_token: str | None) -> Response:
     received_at = datetime.now(UTC).replace(tzinfo=None)
     received = receive(body, content_type, request.url.query, settings, received_at)
     try:
-        stored = await to_thread.run_sync(_store, request, body, received, received_at)
+        # Group commit: stored with whatever other requests are waiting, in one transaction;
+        # this returns only after that transaction has committed.
+        stored = await _committer(request).run(
+            partial(_store, request=request, body=body, received=received, received_at=received_at)
+        )
     except (SQLAlchemyError, OSError) as exc:
         log.error("storage failed, answering Err 2 so that Voicenter retries: %s", exc)
         metrics.cdrs.labels(received.encoding, "error").inc()
