@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, or_, select, true
 
+from cdrhub.analytics import query
 from cdrhub.analytics.facts import OUTGOING_TYPES
 from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, total
-from cdrhub.analytics.specs import CALLS, WAIT_LABELS
-from cdrhub.analytics.tables import names
+from cdrhub.analytics.rollup import REPEAT_MIN
+from cdrhub.analytics.specs import CALLS, SPECS, WAIT_LABELS
+from cdrhub.analytics.tables import names, repeaters
 from cdrhub.voicenter import vocab
 
 Row = dict[str, Any]
@@ -229,23 +231,61 @@ def _overview(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list
     return rows
 
 
+def _repeat_rows_from_repeaters(
+    conn: Connection, days: list[tuple[datetime, datetime]], threshold: int, limit: int
+) -> list[Row]:
+    t = repeaters
+    spans = [
+        and_(true(), *([t.c.day >= s] if s != datetime.min else []),
+             *([t.c.day < e] if e != datetime.max else []))
+        for s, e in days
+    ]  # fmt: skip
+    top = func.max(t.c.contacts)
+    total = func.sum(t.c.contacts)
+    query = (
+        select(t.c.number, func.count(), total, func.sum(t.c.answered), func.sum(t.c.missed), top)
+        .where(or_(*spans), t.c.contacts >= threshold)
+        .group_by(t.c.number)
+        .order_by(top.desc(), total.desc(), t.c.number)
+        .limit(limit)
+    )
+    return [
+        {"number": n, "repeat_days": int(k), "contacts": int(c), "answered": int(a),
+         "missed": int(m), "max_per_day": int(x)}
+        for n, k, c, a, m, x in conn.execute(query)
+    ]  # fmt: skip
+
+
 def _repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
     threshold = int(params.get("min_calls") or scope.cfg.repeat_min_calls)
+    if threshold < 1:
+        raise ReportError("min_calls must be at least 1")
+    limit = scope.cfg.repeat_limit
+    plan = query.make_plan(conn, SPECS["callers"], scope)
+    whole_days = not plan.raw and all(g == "d" for g, _s, _e in plan.segments)
+    if whole_days and not scope.dims and threshold >= REPEAT_MIN:
+        if not plan.segments:
+            return []
+        return _repeat_rows_from_repeaters(
+            conn, [(s, e) for _g, s, e in plan.segments], threshold, limit
+        )
     numbers: dict[str, Row] = {}
     for r in fetch(conn, "callers", scope, ["number", DAY]):
+        if r["contacts"] < threshold:
+            continue
         row = numbers.setdefault(
             r["number"],
-            {"number": r["number"], "contacts": 0, "answered": 0, "missed": 0,
-             "max_per_day": 0, "repeat_days": 0},
+            {"number": r["number"], "repeat_days": 0, "contacts": 0, "answered": 0, "missed": 0,
+             "max_per_day": 0},
         )  # fmt: skip
+        row["repeat_days"] += 1
         row["contacts"] += r["contacts"]
         row["answered"] += r["answered"]
         row["missed"] += r["missed"]
         row["max_per_day"] = max(row["max_per_day"], r["contacts"])
-        row["repeat_days"] += int(r["contacts"] >= threshold)
-    rows = [r for r in numbers.values() if r["max_per_day"] >= threshold]
+    rows = list(numbers.values())
     rows.sort(key=lambda r: (-r["max_per_day"], -r["contacts"], r["number"]))
-    return rows[: scope.cfg.repeat_limit]
+    return rows[:limit]
 
 
 COST_GROUPS = ("department", "agent", "type", "country")
@@ -316,7 +356,8 @@ REPORTS: dict[str, Report] = {
         ),
         Report(
             "repeat-callers",
-            "numbers with at least min_calls incoming contacts on one local day",
+            "numbers with at least min_calls incoming contacts on one local day (default 2); "
+            "contacts, answered and missed count those days only",
             _repeat_callers,
             ("min_calls",),
         ),

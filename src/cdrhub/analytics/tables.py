@@ -30,6 +30,20 @@ def _rollup_table(spec: Spec) -> Table:
 
 ROLLUPS: dict[str, Table] = {name: _rollup_table(spec) for name, spec in SPECS.items()}
 
+# (local day, number) pairs with 2+ incoming contacts that day, whatever the filters: kept
+# exact by `rollup.refresh_repeaters` from the daily `an_callers` rows, so that the unfiltered
+# repeat-callers report reads only the repeats.
+repeaters = Table(
+    "an_repeaters",
+    metadata,
+    Column("day", DateTime, primary_key=True),
+    Column("number", String(128), primary_key=True),
+    Column("contacts", BigInteger, nullable=False),
+    Column("answered", BigInteger, nullable=False),
+    Column("missed", BigInteger, nullable=False),
+    Index("ix_an_repeaters_number", "number"),
+)
+
 names = Table(
     "an_names",
     metadata,

@@ -1,4 +1,4 @@
-"""Analytics: rollup tables (calls, peak, ivr, callers) and display names.
+"""Analytics: rollup tables (calls, peak, ivr, callers), repeat callers and display names.
 
 Revision ID: 0002_analytics
 """
@@ -43,6 +43,15 @@ def upgrade() -> None:
             f"ux_{table}_key", table, ["grain", "period", *dims, *int_dims], unique=True
         )
     op.create_table(
+        "an_repeaters",
+        sa.Column("day", sa.DateTime, primary_key=True),
+        sa.Column("number", sa.String(128), primary_key=True),
+        sa.Column("contacts", sa.BigInteger, nullable=False),
+        sa.Column("answered", sa.BigInteger, nullable=False),
+        sa.Column("missed", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_an_repeaters_number", "an_repeaters", ["number"])
+    op.create_table(
         "an_names",
         sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("code", sa.String(128), primary_key=True),
@@ -52,5 +61,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("an_names")
+    op.drop_table("an_repeaters")
     for table, *_ in ROLLUPS:
         op.drop_table(table)
