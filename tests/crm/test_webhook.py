@@ -141,3 +141,24 @@ def test_secret_format_is_checked() -> None:
     sig = signature(SECRET, "msg_1", 1700000000, b"{}")
     expected = hmac.new(KEY, b"msg_1.1700000000.{}", hashlib.sha256).digest()
     assert sig == "v1," + base64.b64encode(expected).decode()
+
+
+def test_backfill_enqueues_once_for_calls_stored_before(
+    settings: Settings, engine: Engine, receiver: FakeServer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from cdrhub.cli import app
+
+    before = with_crm(settings, recordings={"enabled": False})
+    store(before, engine, *samples("outgoing-answered", "queue-abandoned"))  # no webhooks yet
+    assert not jobs(engine, "crm.webhook")
+    config = _settings(settings, receiver.url)
+    monkeypatch.setattr("cdrhub.cli.load_settings", lambda: config)
+    for _ in range(2):
+        out = CliRunner().invoke(app, ["crm", "backfill", "--since", "2023-11-15"])
+        assert out.exit_code == 0, out.output
+        assert "2 leg(s)" in out.output
+    assert len(jobs(engine, "crm.webhook")) == 2
+    run_jobs(engine, config)
+    assert len(receiver.requests) == 2

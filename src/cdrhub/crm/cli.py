@@ -33,6 +33,8 @@ def _now() -> datetime:
 def register(app: typer.Typer) -> None:
     contacts_app = typer.Typer(help="Contacts: names, companies, phones, CRM ids.")
     recordings_app = typer.Typer(help="The recording archive.")
+    crm_app = typer.Typer(help="CRM pushes and the recording archive for stored calls.")
+    app.add_typer(crm_app, name="crm")
     app.add_typer(contacts_app, name="contacts")
     app.add_typer(recordings_app, name="recordings")
 
@@ -99,6 +101,20 @@ def register(app: typer.Typer) -> None:
                 engine, make_storage(cfg, client), older_than=timedelta(days=days), now=_now()
             )
         typer.echo(f"{n} recording(s) pruned")
+
+    @crm_app.command("backfill")
+    def crm_backfill(
+        since: datetime = typer.Option(
+            ..., formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="UTC date or datetime."
+        ),
+    ) -> None:
+        """Enqueue recording downloads and CRM pushes for calls stored before they were on
+        (idempotent: what was already enqueued or archived is left alone)."""
+        from cdrhub.crm.backfill import backfill
+
+        settings, engine = _engine()
+        n = backfill(engine, settings, since=since, now=_now())
+        typer.echo(f"{n} leg(s) looked at; the worker runs the jobs")
 
     @recordings_app.command("status")
     def recordings_status() -> None:

@@ -65,31 +65,30 @@ def download_recording(
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Downloaded:
-    """Fetch and verify; raises RetryLater (rate limited, server trouble, not there yet) or
-    PermanentFailure (refused, not audio, too large)."""
+    """Fetch and verify; raises RetryLater (rate limited, server trouble, unreachable, not there
+    yet) or PermanentFailure (refused, not audio, too large). Only 429 and 5xx answers are
+    retried here, briefly; everything else transient goes back to the outbox."""
     url = with_code(source_url, cfg.voicenter_code, cfg.code_param)
     shown = redact(url, cfg.code_param)
     attempts = max(1, cfg.attempts)
     for attempt in range(1, attempts + 1):
         try:
             response, body = _get(client, url, cfg.max_bytes)
-        except httpx.HTTPError as exc:
-            reason = f"GET {shown}: {type(exc).__name__}"
-            wait = None
-        else:
-            status = response.status_code
-            if response.is_success:
-                kind = sniff_audio(body)
-                if kind is None:
-                    content_type = response.headers.get("content-type")
-                    raise PermanentFailure(f"GET {shown}: {describe_non_audio(body, content_type)}")
-                return Downloaded(body, kind, hashlib.sha256(body).hexdigest())
-            reason = f"GET {shown}: HTTP {status}"
-            wait = retry_after_seconds(response)
-            if status == 404 and RETRY_ON_NOT_FOUND:
-                raise RetryLater(f"{reason} (not there yet?)", retry_after=wait)
-            if status not in TRANSIENT_STATUSES and status < 500:
-                raise PermanentFailure(reason)
+        except httpx.HTTPError as exc:  # the outbox's slower backoff suits a host that is down
+            raise RetryLater(f"GET {shown}: {type(exc).__name__}") from exc
+        status = response.status_code
+        if response.is_success:
+            kind = sniff_audio(body)
+            if kind is None:
+                content_type = response.headers.get("content-type")
+                raise PermanentFailure(f"GET {shown}: {describe_non_audio(body, content_type)}")
+            return Downloaded(body, kind, hashlib.sha256(body).hexdigest())
+        reason = f"GET {shown}: HTTP {status}"
+        wait = retry_after_seconds(response)
+        if status == 404 and RETRY_ON_NOT_FOUND:
+            raise RetryLater(f"{reason} (not there yet?)", retry_after=wait)
+        if status not in TRANSIENT_STATUSES and status < 500:
+            raise PermanentFailure(reason)
         delay = wait if wait is not None else cfg.backoff_seconds * 2 ** (attempt - 1)
         if attempt == attempts or delay > cfg.max_wait_seconds:
             raise RetryLater(reason, retry_after=wait)
