@@ -21,10 +21,25 @@ _COLUMN_FIELDS = tuple(
 )
 
 
+_LEG_FIELDS = tuple(f.name for f in fields(CallLeg) if f.name != "raw")
+
+
+def _plain(value: Any) -> Any:
+    """What `dataclasses.asdict` makes of a value, as far as `json.dumps` can tell, without
+    asdict's deep copies (which cost more than the rest of the hash)."""
+    if isinstance(value, IvrStep):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def content_hash(leg: CallLeg) -> str:
     """Hash of what the CDR says, so a redelivery in another spelling is still a duplicate."""
-    data = leg.as_dict()
-    raw = data.pop("raw")
+    data = {name: _plain(getattr(leg, name)) for name in _LEG_FIELDS}
+    raw = leg.raw
     data["unknown"] = {k: raw[k] for k in leg.unknown_fields if k in raw}
     blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
