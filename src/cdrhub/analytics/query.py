@@ -104,10 +104,20 @@ def fetch(
     `where` adds conditions on dimensions: {"direction": "in"} (equal), {"queue": ("!=", "")}
     (not equal) or {"type": frozenset({...})} (one of).
     """
+    the_plan = make_plan(conn, SPECS[spec_name], scope)
+    return _fetch_plan(conn, spec_name, scope, the_plan, group_by, dict(where or {}))
+
+
+def _fetch_plan(
+    conn: Connection,
+    spec_name: str,
+    scope: Scope,
+    the_plan: Plan,
+    group_by: Sequence[str],
+    where: dict[str, Any],
+) -> list[dict[str, Any]]:
     spec = SPECS[spec_name]
     table = ROLLUPS[spec_name]
-    the_plan = make_plan(conn, spec, scope)
-    where = dict(where or {})
     totals: dict[tuple, list[int]] = {}
     if the_plan.segments:
         conds = [_time_condition(table, the_plan.segments)]
@@ -174,20 +184,39 @@ def total(rows: Iterable[Mapping[str, Any]], counters: Sequence[str]) -> dict[st
 def count_groups(
     conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
 ) -> int:
-    """How many distinct `group_by` values have a positive sum of counter `positive`."""
+    """How many distinct `group_by` values have a positive sum of counter `positive`.
+
+    Counters are sums of non-negative facts, so a value is positive over the whole range when
+    it is positive over the rollup segments or over the raw edges: the edges only add the few
+    values that the segments do not already count.
+    """
     spec, table = SPECS[spec_name], ROLLUPS[spec_name]
     the_plan = make_plan(conn, spec, scope)
-    if the_plan.raw or not the_plan.segments:
-        rows = fetch(conn, spec_name, scope, [group_by])
-        return sum(1 for r in rows if r[positive] > 0)
+    edge_values: set[Any] = set()
+    if the_plan.raw:
+        edges = Plan((), the_plan.raw)
+        edge_rows = _fetch_plan(conn, spec_name, scope, edges, [group_by], {})
+        edge_values = {r[group_by] for r in edge_rows if r[positive] > 0}
+    if not the_plan.segments:
+        return len(edge_values)
+    conds = [
+        _time_condition(table, the_plan.segments),
+        *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
+    ]
     inner = (
         select(table.c[group_by])
-        .where(
-            _time_condition(table, the_plan.segments),
-            *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
-        )
+        .where(*conds)
         .group_by(table.c[group_by])
         .having(func.sum(table.c[positive]) > 0)
         .subquery()
     )
-    return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
+    counted = int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
+    if edge_values:
+        already = conn.execute(
+            select(table.c[group_by])
+            .where(*conds, table.c[group_by].in_(sorted(edge_values)))
+            .group_by(table.c[group_by])
+            .having(func.sum(table.c[positive]) > 0)
+        ).scalars()
+        counted += len(edge_values - set(already))
+    return counted
