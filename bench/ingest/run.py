@@ -188,6 +188,7 @@ def profiling(server: ServerProcess, out: Path | None, seconds: float) -> Iterat
 def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
     prefix = f"20231115092000{run}"
+    load_before = loadavg()
     with (
         tempfile.TemporaryDirectory(prefix="cdrhub-bench-") as tmp,
         database(engine_name, Path(tmp)) as db_url,
@@ -227,9 +228,12 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
         finally:
             server.stop()
     ratio = ingest["rate"] / noop["rate"] if noop["rate"] else 0.0
+    load_after = loadavg()
     p99 = ingest_lat["latency"].get("p99_ms", float("inf"))
     return {
         "engine": engine_name,
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
         "noop": noop,
         "ingest": ingest,
         "ratio": round(ratio, 3),
@@ -240,6 +244,14 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
         "durability_check": ingest["rows"] >= ingest["ok"]
         and ingest_lat["rows"] >= ingest_lat["acked"],
     }
+
+
+def loadavg() -> float:
+    """1-minute load average: other work on the machine skews the numbers; it is recorded."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return -1.0
 
 
 def machine() -> dict[str, Any]:
@@ -272,8 +284,9 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, info: dict
         f"x {args.latency_duration:g} s.",
         "",
         "| engine | no-op req/s | ingest CDRs/s | ratio (goal >= 0.5) "
-        "| ack p50 / p99 at 200/s, ms (goal p99 < 20) | no-op p50 / p99, ms | rows = acks |",
-        "|---|---|---|---|---|---|---|",
+        "| ack p50 / p99 at 200/s, ms (goal p99 < 20) | no-op p50 / p99, ms | rows = acks "
+        "| load avg before / after |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         il, nl = r["ingest_latency"]["latency"], r["noop_latency"]["latency"]
@@ -283,7 +296,8 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, info: dict
             f"| {r['ratio']:.2f} {'met' if r['throughput_goal_met'] else '**missed**'} "
             f"| {il['p50_ms']:.1f} / {il['p99_ms']:.1f} "
             f"{'met' if r['latency_goal_met'] else '**missed**'} "
-            f"| {nl['p50_ms']:.1f} / {nl['p99_ms']:.1f} | {ok} |"
+            f"| {nl['p50_ms']:.1f} / {nl['p99_ms']:.1f} | {ok} "
+            f"| {r['loadavg_before']:.1f} / {r['loadavg_after']:.1f} |"
         )
     return "\n".join(lines)
 
