@@ -235,3 +235,25 @@ def test_dead_letter_and_retry(engine: Engine, db_url: str, tmp_path: Path) -> N
         w.run_until_idle()
         (job,) = _jobs(engine)
         assert job["status"] == "done"
+
+
+def test_extreme_legs_never_fail_the_ingest(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """The hook runs in the leg's transaction: nothing it writes may be too long for a column."""
+    rule = "r" * 100
+    toml = f"""
+[[rules]]
+name = "{rule}"
+when = {{ missed = true }}
+actions = [{{ do = "notify", title = "{{{{ queue_name }}}} {{{{ queue_name }}}}" }}, {{ do = "callback", assign = "{"a" * 128}" }}]
+"""
+    settings = settings_for(db_url, toml, tmp_path)
+    wire = _abandoned("9" * 128, queuename="ש" * 255, caller="+972 (50) 123-4567")
+    (stored,) = deliver(engine, settings, wire)
+    assert stored.kind == "new"
+    from cdrhub.automations import callbacks, notifications
+
+    with engine.connect() as conn:
+        (note,) = notifications.latest(conn)
+        assert len(note["title"]) == 255
+        (item,) = callbacks.list_items(conn, utcnow())
+        assert item["assigned_to"] == "a" * 128 and item["queue_name"] == "ש" * 255

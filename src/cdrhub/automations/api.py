@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from cdrhub.automations import callbacks, notifications, outbox, suppression
@@ -83,12 +83,12 @@ def retry_job(job_id: int, request: Request) -> dict[str, Any]:
 
 
 class AssignBody(BaseModel):
-    agent: str | None = None
+    agent: str | None = Field(None, max_length=128)
 
 
 class CloseBody(BaseModel):
-    note: str | None = None
-    by: str | None = None
+    note: str | None = Field(None, max_length=10_000)
+    by: str | None = Field(None, max_length=128)
 
 
 @router.get("/callbacks")
@@ -146,8 +146,8 @@ def close_callback(item_id: int, body: CloseBody, request: Request) -> dict[str,
 
 
 class OptOutBody(BaseModel):
-    number: str
-    reason: str | None = None
+    number: str = Field(max_length=64)
+    reason: str | None = Field(None, max_length=1000)
 
 
 def _e164(request: Request, number: str) -> str:

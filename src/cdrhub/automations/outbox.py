@@ -178,6 +178,8 @@ def enqueue(
     leg_id: int | None = None,
 ) -> int | None:
     """Add a job in the caller's transaction; None when a job with `key` already exists."""
+    if not 0 < len(kind) <= 64 or not 0 < len(key) <= 255:
+        raise ValueError("a job kind has 1-64 characters and a key 1-255 (hash longer keys)")
     now = utcnow()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (

@@ -124,7 +124,8 @@ def _step(
             return Step(rule.name, action.index, action.do, key, payload, skipped="no agent phone")
         payload["agent"] = agent
     if action.do == "notify":
-        payload["title"] = _render(opts.get("title"), values) or _default_title(rule, leg)
+        title = _render(opts.get("title"), values) or _default_title(rule, leg)
+        payload["title"] = title[:255]
         payload["text"] = payload["text"] or _default_text(leg)
         payload["level"] = opts.get("level", "info")
         payload["data"] = leg_data(leg)

@@ -127,6 +127,8 @@ def _problems_of_action(index: int, a: int, raw: Any) -> tuple[Action | None, li
         isinstance(raw["max_attempts"], int) and raw["max_attempts"] > 0
     ):
         problem("max_attempts", "must be a positive integer")
+    if "assign" in raw and not (isinstance(raw["assign"], str) and 0 < len(raw["assign"]) <= 128):
+        problem("assign", "an agent code or name (at most 128 characters)")
     if "level" in raw and raw["level"] not in ("info", "warning", "critical"):
         problem("level", "one of info, warning, critical")
     if out:
@@ -318,6 +320,8 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             found.append(Problem(index, "name", "every rule needs a name (it keys its jobs)"))
+        elif len(name) > 100:
+            found.append(Problem(index, "name", "at most 100 characters"))
         elif name in names:
             found.append(Problem(index, "name", f"two rules are named {name!r}"))
         else:

@@ -74,7 +74,7 @@ class Worker:
         self.settings = settings
         self.registry = registry or outbox.load_handler_modules()
         self.config = config or WorkerConfig.from_section(settings.section("worker"))
-        self.worker_id = worker_id or default_worker_id()
+        self.worker_id = (worker_id or default_worker_id())[:128]
         self.stop_event = threading.Event()
 
     # -- one job ------------------------------------------------------------------------------
