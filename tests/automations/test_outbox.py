@@ -164,3 +164,19 @@ def test_lease_is_renewed_while_a_slow_handler_runs(engine: Engine, settings: Se
     Worker(engine, settings, registry=registry, config=config).run_once()
     assert stolen == []
     assert _job(engine, job_id)["status"] == "done"
+
+
+def test_purge_keeps_dead_and_recent_jobs(engine: Engine) -> None:
+    ids = [_enqueue(engine, k) for k in ("old-done", "new-done", "old-dead")]
+    old = outbox.utcnow() - timedelta(days=40)
+    with write_transaction(engine) as conn:
+        for job_id, status, at in zip(ids, ("done", "done", "dead"), (old, outbox.utcnow(), old),
+                                      strict=True):  # fmt: skip
+            conn.execute(
+                outbox.outbox_jobs.update()
+                .where(outbox.outbox_jobs.c.id == job_id)
+                .values(status=status, finished_at=at)
+            )
+        assert outbox.purge_finished(conn, outbox.utcnow() - timedelta(days=30)) == 1
+    with engine.connect() as conn:
+        assert sorted(j["key"] for j in outbox.list_jobs(conn)) == ["new-done", "old-dead"]

@@ -263,6 +263,21 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
         typer.echo(f"job {job_id} queued again")
 
+    @jobs.command("purge")
+    def jobs_purge(
+        days: float = typer.Option(30, help="Delete done and skipped jobs older than this."),
+    ) -> None:
+        """Delete finished jobs (done, skipped) older than N days; dead jobs stay."""
+        from datetime import timedelta
+
+        from cdrhub.automations import outbox
+        from cdrhub.store.engine import write_transaction
+
+        engine = _engine(settings_or_exit())
+        with write_transaction(engine) as conn:
+            n = outbox.purge_finished(conn, outbox.utcnow() - timedelta(days=days))
+        typer.echo(f"{n} job(s) deleted")
+
     cb = typer.Typer(no_args_is_help=True, help="Callback items: list, assign, close.")
     app.add_typer(cb, name="callbacks")
 

@@ -423,3 +423,15 @@ def retry_dead(conn: Connection, *, kind: str | None = None, now: datetime | Non
         stmt.values(status="pending", attempts=0, run_at=now, finished_at=None, updated_at=now)
     )
     return result.rowcount
+
+
+def purge_finished(conn: Connection, older_than: datetime) -> int:
+    """Delete done and skipped jobs finished before `older_than` (dead ones stay for review)."""
+    from sqlalchemy import delete
+
+    result = conn.execute(
+        delete(outbox_jobs).where(
+            outbox_jobs.c.status.in_(("done", "skipped")), outbox_jobs.c.finished_at < older_than
+        )
+    )
+    return result.rowcount

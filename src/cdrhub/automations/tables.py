@@ -65,6 +65,8 @@ callback_items = Table(
         postgresql_where=text("status = 'open'"),
     ),
     Index("ix_callback_status_opened", "status", "opened_at"),
+    Index("ix_callback_first_leg", "first_ivruniqueid"),
+    Index("ix_callback_last_leg", "last_ivruniqueid"),
     Index("ix_callback_opened", "opened_at"),
 )
 

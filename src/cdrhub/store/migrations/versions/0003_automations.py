@@ -71,6 +71,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_callback_status_opened", "callback_items", ["status", "opened_at"])
     op.create_index("ix_callback_opened", "callback_items", ["opened_at"])
+    op.create_index("ix_callback_first_leg", "callback_items", ["first_ivruniqueid"])
+    op.create_index("ix_callback_last_leg", "callback_items", ["last_ivruniqueid"])
     op.create_table(
         "notifications",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
