@@ -153,3 +153,12 @@ def test_percentile_and_empty_summary() -> None:
     assert percentile([5, 1, 3], 50) == 3
     assert percentile(list(range(1, 11)), 90) == 9
     assert summarize([], (2, 24))["median_seconds_to_callback"] is None
+
+
+def test_many_items_in_a_row(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """Regression: PostgreSQL prepares a statement after 5 runs; the partial-index upsert must
+    still find its index."""
+    settings = _settings(db_url, tmp_path)
+    for n in range(12):
+        deliver(engine, settings, _missed(f"m{n}", BASE + n, caller=f"05012345{n:02d}"))
+    assert len(_items(engine)) == 12

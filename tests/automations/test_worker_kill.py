@@ -109,3 +109,37 @@ def test_killed_worker_leaves_the_job_to_be_retried(
         assert len({r.headers["i-twilio-idempotency-token"] for r in posts}) == 1
         (message,) = twilio_sent(twilio)
         assert message["to"] == "+972501234567"
+
+
+@pytest.mark.slow
+def test_several_worker_processes_send_each_job_once(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several worker processes is the PostgreSQL set-up")
+    with FakeServer(twilio_responder("AC0123456789", "secret")) as twilio:
+        toml = EXAMPLE_TOML.replace("https://api.twilio.com", twilio.url)
+        toml += WORKER_SETTINGS.replace("threads = 1", "threads = 3")
+        toml += "\n[automations]\ntext_once_per_hours = 0\n"
+        settings = settings_for(db_url, toml, tmp_path)
+        for n in range(30):
+            wire = {**sample("queue-abandoned.json"), "ivruniqueid": f"20231115120640m{n:03d}",
+                    "caller": f"05012345{n:02d}"}  # fmt: skip
+            deliver(engine, settings, wire)
+        procs = [_start_worker(db_url, tmp_path / "cdrhub.toml") for _ in range(3)]
+        try:
+
+            def all_done() -> bool:
+                with engine.connect() as conn:
+                    return outbox.count_jobs(conn) == {"done": 30}
+
+            _wait(all_done, 60, "30 jobs done")
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait(10)
+        tokens = [r.headers["i-twilio-idempotency-token"] for r in twilio.requests]
+        assert len(tokens) == 30 and len(set(tokens)) == 30  # no job ran twice
+        with engine.connect() as conn:
+            workers = {j["locked_by"] for j in outbox.list_jobs(conn)}
+        assert len(workers) >= 2  # the work was shared

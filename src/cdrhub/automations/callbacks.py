@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import callback_items
@@ -146,7 +146,10 @@ def record_missed(
             dialect.insert(callback_items)
             .values(**row)
             .on_conflict_do_nothing(
-                index_elements=["customer_number"], index_where=callback_items.c.status == OPEN
+                # a literal predicate: PostgreSQL cannot match a partial index to a parameter
+                # once the statement is prepared
+                index_elements=["customer_number"],
+                index_where=text("status = 'open'"),
             )
             .returning(callback_items.c.id)
         ).scalar()
