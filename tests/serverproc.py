@@ -50,6 +50,7 @@ class ServerProcess:
     env: dict[str, str]
     log_path: Path
     args: tuple[str, ...] = ()
+    launcher: tuple[str, ...] = ()
     _log_file: object = field(default=None, repr=False)
 
     @property
@@ -94,6 +95,7 @@ class ServerProcess:
             log_path=self.log_path,
             extra_args=self.args,
             inherit_env=False,
+            launcher=self.launcher,
         )
 
     def log_tail(self, chars: int = 4000) -> str:
@@ -128,12 +130,15 @@ def start_server(
     log_path: Path | None = None,
     extra_args: Sequence[str] = (),
     inherit_env: bool = True,
+    launcher: Sequence[str] = (),
 ) -> ServerProcess:
     """Start `cdrhub serve` on `port` (a free one if None) and wait until /healthz answers.
 
     `env` is laid over the current environment (unless `inherit_env` is False); pass at least
     CDRHUB_DATABASE_URL, and usually CDRHUB_INGEST_TOKEN, CDRHUB_API_KEY, CDRHUB_RUN_WORKER.
     Raises ServerStartError (with the server's log) if it exits or does not answer in time.
+    `launcher` replaces the command before `serve` (default: this interpreter, `-m cdrhub.cli`),
+    e.g. `[sys.executable, "-c", "<patch something>; from cdrhub.cli import app; app()"]`.
     """
     port = port or free_port(host)
     full_env = {**os.environ, **env} if inherit_env else dict(env)
@@ -144,9 +149,10 @@ def start_server(
         log_path = Path(name)
     log_file = log_path.open("ab")
     args = tuple(extra_args)
-    cmd = [sys.executable, "-m", "cdrhub.cli", "serve", "--host", host, "--port", str(port), *args]
+    launcher = tuple(launcher) or (sys.executable, "-m", "cdrhub.cli")
+    cmd = [*launcher, "serve", "--host", host, "--port", str(port), *args]
     proc = subprocess.Popen(cmd, env=full_env, stdout=log_file, stderr=subprocess.STDOUT)
-    server = ServerProcess(proc, host, port, full_env, log_path, args, log_file)
+    server = ServerProcess(proc, host, port, full_env, log_path, args, launcher, log_file)
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=1.0) as client:
         while True:

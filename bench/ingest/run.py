@@ -55,6 +55,14 @@ from cdrhub.store.schema import legs  # noqa: E402
 TOKEN = "bench-token"
 PG_ADMIN_URL = os.environ.get("CDRHUB_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 THROUGHPUT_GOAL = 0.5
+# --core-only: the server without the domains' ingest hooks (rollups, automations, CRM), to
+# tell the cost of storing a leg from the cost of what the domains do with it. Diagnostic only.
+CORE_ONLY = (
+    sys.executable,
+    "-c",
+    "import cdrhub.pipeline as p; p.build_hooks = lambda settings: []; "
+    "from cdrhub.cli import app; app()",
+)
 P99_GOAL_MS = 20.0
 
 
@@ -200,7 +208,12 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
             "CDRHUB_RUN_WORKER": "false",
         }
         extra = ["--workers", str(args.workers)] if args.workers != 1 else []
-        server = start_server(env, extra_args=extra, log_path=Path(tmp) / "serve.log")
+        server = start_server(
+            env,
+            extra_args=extra,
+            log_path=Path(tmp) / "serve.log",
+            launcher=CORE_ONLY if args.core_only else (),
+        )
         try:
             noop_url = f"{server.base_url}/_noop"
             ingest_url = f"{server.base_url}/voicenter/cdr/{TOKEN}"
@@ -278,7 +291,8 @@ def machine() -> dict[str, Any]:
 def markdown(results: list[dict[str, Any]], args: argparse.Namespace, info: dict[str, Any]) -> str:
     lines = [
         f"{info['date_utc']} UTC, {info['nproc']} cores ({info['cpu']}), Python {info['python']}, "
-        f"commit {info['commit']}, server `cdrhub serve --workers {args.workers}`, "
+        f"commit {info['commit']}, server `cdrhub serve --workers {args.workers}`"
+        f"{' without domain hooks (--core-only)' if args.core_only else ''}, "
         f"throughput by {results[0]['ingest']['tool']} with {args.connections} connections "
         f"x {args.duration:g} s, latency by loadgen.py open at {args.rate:g}/s "
         f"x {args.latency_duration:g} s.",
@@ -310,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="latency run, requests/s")
     parser.add_argument("--latency-duration", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--core-only", action="store_true", help="diagnostic: no domain hooks in ingest"
+    )
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--profile", type=Path, help="directory for py-spy flame graphs")
