@@ -152,3 +152,32 @@ def _check(engine, settings, scenario, filters) -> None:
                 patch.setattr(reports, "REPEATERS_ENABLED", False)
                 from_legs = _answer(engine, settings, name, params)
             assert from_rollups == from_legs, (name, params)
+
+
+@pytest.mark.slow
+def test_long_ranges_on_demo_traffic_equal_raw_legs(engine, settings) -> None:
+    """Fourteen months of generated traffic: years, months and days of rollups, DST twice."""
+    from datetime import date
+
+    from cdrhub.analytics.demo import Generator
+    from cdrhub.analytics.importer import store_wires
+
+    generator = Generator(days=430, calls_per_day=12, end=date(2025, 3, 5), seed=3)
+    store_wires(engine, settings, (("demo", w) for w in generator), batch_size=700)
+    cases = [
+        {},
+        {"from": "2024-01-01", "to": "2024-12-31"},
+        {"from": "2023-12-30", "to": "2025-03-01"},
+        {"from": "2024-03-15T10:20", "to": "2024-11-02T08:05"},
+        {"from": "2024-02-01", "to": "2025-02-27", "queue": "1002"},
+        {"from": "2024-02-01", "agent": "2003"},
+        {"to": "2024-10-27", "type": "Click2Call leg2"},
+    ]
+    for params in cases:
+        for name in reports.REPORTS:
+            from_rollups = _answer(engine, settings, name, params)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(query, "make_plan", _raw_plan)
+                patch.setattr(reports, "REPEATERS_ENABLED", False)
+                from_legs = _answer(engine, settings, name, params)
+            assert from_rollups == from_legs, (name, params)

@@ -24,7 +24,7 @@ import phonenumbers
 from phonenumbers import geocoder
 
 from cdrhub.analytics.config import AnalyticsSettings
-from cdrhub.analytics.specs import CALLERS, CALLS, IVR, PEAK, WAIT_EDGES
+from cdrhub.analytics.specs import CALLERS, CALLS, IVR, PEAK, PEAK_AGENT, WAIT_EDGES
 from cdrhub.calls.model import CallLeg
 from cdrhub.voicenter.vocab import ANSWERED, QUEUE_LEFT
 
@@ -153,11 +153,10 @@ def leg_facts(leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings) -> LegFacts | 
     facts = [Fact(CALLS.name, (*base, leg.direction, country), counters)]
     if incoming:
         answered, abandoned, missed = counters[2], counters[4], counters[6]
-        facts.append(
-            Fact(
-                PEAK.name, (*base, weekday_sunday_first(hour), hour.hour), (1, answered, abandoned)
-            )
-        )
+        slot = (weekday_sunday_first(hour), hour.hour)
+        without_agent = (base[0], base[1], base[3])
+        facts.append(Fact(PEAK.name, (*without_agent, *slot), (1, answered, abandoned)))
+        facts.append(Fact(PEAK_AGENT.name, (*base, *slot), (1, answered, abandoned)))
         facts.extend(_ivr_facts(leg, base))
         number = leg.caller_e164 or leg.caller or ""
         if number:

@@ -76,7 +76,10 @@ def segments(
         grain, step_end = "h", current + HOUR
         if current.hour == 0:
             month_end = _next_month(current)
-            if "m" in grains and current.day == 1 and month_end <= last:
+            new_year = current.day == 1 and current.month == 1
+            if "y" in grains and new_year and current.replace(year=current.year + 1) <= last:
+                grain, step_end = "y", current.replace(year=current.year + 1)
+            elif "m" in grains and current.day == 1 and month_end <= last:
                 grain, step_end = "m", month_end
             elif "d" in grains and current + timedelta(days=1) <= last:
                 grain, step_end = "d", current + timedelta(days=1)

@@ -94,7 +94,8 @@ def _countries(conn: Connection, scope: Scope, params: Mapping[str, str]) -> lis
 
 
 def _peak_hours(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
-    cells = {(r["weekday"], r["hour"]): r for r in fetch(conn, "peak", scope, ["weekday", "hour"])}
+    spec = "peak_agent" if "agent" in scope.dims else "peak"
+    cells = {(r["weekday"], r["hour"]): r for r in fetch(conn, spec, scope, ["weekday", "hour"])}
     rows = []
     for weekday in range(7):
         for hour in range(24):

@@ -27,7 +27,9 @@ def period_start(hour: datetime, grain: str) -> datetime:
     if grain == "h":
         return hour
     day = hour.replace(hour=0)
-    return day if grain == "d" else day.replace(day=1)
+    if grain == "d":
+        return day
+    return day.replace(day=1) if grain == "m" else day.replace(month=1, day=1)
 
 
 class Deltas:

@@ -1,9 +1,10 @@
 """The rollups: which dimensions and additive counters each keeps, and at which grains.
 
 A rollup row is keyed by (grain, period, dimensions) where `period` is the local start of the
-hour (`h`), day (`d`) or month (`m`) the legs started in. Every leg is added at every grain of a
-spec, so any range is served by a few months, a few days and a few hours. Counters are additive
-integers: a revised leg subtracts its previous facts and adds its new ones, exactly.
+hour (`h`), day (`d`), month (`m`) or year (`y`) the legs started in. Every leg is added at
+every grain of a spec, so any range is served by a few years, months, days and hours.
+Counters are additive integers: a revised leg subtracts its previous facts and adds its new
+ones, exactly.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class Spec:
     table: str
     dims: tuple[str, ...]  # all strings ("" = none) except those in int_dims
     counters: tuple[str, ...]
-    grains: tuple[str, ...]  # subset of ("h", "d", "m")
+    grains: tuple[str, ...]  # subset of ("h", "d", "m", "y"), finest first
     int_dims: tuple[str, ...] = ()
 
 
@@ -34,14 +35,24 @@ CALLS = Spec(
         "sl_met", "wait_answered", "talk", "cost_milli",
         *(f"wa{i}" for i in range(6)), *(f"wb{i}" for i in range(6)),
     ),
-    grains=("h", "d", "m"),
+    grains=("h", "d", "m", "y"),
 )  # fmt: skip
+# The heat map without the agent (answered calls spread it over every agent, 20x the rows), and
+# with it for reports filtered by agent, which then read 1/agents of the rows.
 PEAK = Spec(
     name="peak",
     table="an_peak",
+    dims=("department", "queue", "type", "weekday", "hour"),
+    counters=("contacts", "answered", "abandoned"),
+    grains=("h", "m", "y"),
+    int_dims=("weekday", "hour"),
+)
+PEAK_AGENT = Spec(
+    name="peak_agent",
+    table="an_peak_agent",
     dims=(*FILTER_DIMS, "weekday", "hour"),
     counters=("contacts", "answered", "abandoned"),
-    grains=("h", "m"),
+    grains=("h", "m", "y"),
     int_dims=("weekday", "hour"),
 )
 IVR = Spec(
@@ -49,7 +60,7 @@ IVR = Spec(
     table="an_ivr",
     dims=(*FILTER_DIMS, "layer", "layer_number", "dtmf"),
     counters=("visits", "reached", "hangups"),
-    grains=("h", "d", "m"),
+    grains=("h", "d", "m", "y"),
 )
 CALLERS = Spec(
     name="callers",
@@ -58,4 +69,4 @@ CALLERS = Spec(
     counters=("contacts", "answered", "missed"),
     grains=("h", "d"),
 )
-SPECS: dict[str, Spec] = {s.name: s for s in (CALLS, PEAK, IVR, CALLERS)}
+SPECS: dict[str, Spec] = {s.name: s for s in (CALLS, PEAK, PEAK_AGENT, IVR, CALLERS)}

@@ -1,4 +1,5 @@
-"""Analytics: rollup tables (calls, peak, ivr, callers), repeat callers and display names.
+"""Analytics: rollup tables (calls, peak, peak by agent, ivr, callers), repeat callers,
+missed numbers and display names.
 
 Revision ID: 0002_analytics
 """
@@ -22,7 +23,9 @@ ROLLUPS = (
         ("legs", "contacts", "answered", "voicemail", "abandoned", "short_abandoned", "missed",
          "sl_met", "wait_answered", "talk", "cost_milli", *WAITS),
     ),
-    ("an_peak", FILTER_DIMS, ("weekday", "hour"), ("contacts", "answered", "abandoned")),
+    ("an_peak", ("department", "queue", "type"), ("weekday", "hour"),
+     ("contacts", "answered", "abandoned")),
+    ("an_peak_agent", FILTER_DIMS, ("weekday", "hour"), ("contacts", "answered", "abandoned")),
     ("an_ivr", (*FILTER_DIMS, "layer", "layer_number", "dtmf"), (),
      ("visits", "reached", "hangups")),
     ("an_callers", (*FILTER_DIMS, "number"), (), ("contacts", "answered", "missed")),
