@@ -317,3 +317,14 @@ def test_archive_to_s3_and_serve_from_it(
                 now=datetime(2024, 1, 1),
             )
         assert n == 1 and key not in s3.objects
+
+
+def test_only_http_urls_are_archived(settings: Settings, engine: Engine) -> None:
+    store(
+        settings,
+        engine,
+        leg(record="not a url"),
+        leg(ivruniqueid="x2", record="ftp://h/r.mp3"),
+        leg(ivruniqueid="x3", record="http://[::1/r.mp3"),
+    )
+    assert not jobs(engine, "crm.recording")

@@ -208,6 +208,8 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
         _pick(WebhookTarget, {"name": f"webhook{i + 1}", **h}, "[[crm.webhooks]]")
         for i, h in enumerate(hooks)
     )
+    if any(not w.name or len(w.name) > 64 for w in webhooks):
+        raise ConfigError("[[crm.webhooks]] names must be 1 to 64 characters")
     if len({w.name for w in webhooks}) != len(webhooks):
         raise ConfigError("[[crm.webhooks]] names must be unique")
     return CrmSettings(

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Connection, Engine, select, update
@@ -28,7 +29,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def note_recording(conn: Connection, leg: CallLeg) -> bool:
     """Record that a leg has a recording to archive; True when a download is due (a new URL)."""
-    if not leg.record_url:
+    if not is_downloadable(leg.record_url):
         return False
     row = conn.execute(
         select(recordings.c.source_url, recordings.c.status).where(
@@ -55,6 +56,16 @@ def note_recording(conn: Connection, leg: CallLeg) -> bool:
         )
     )
     return True
+
+
+def is_downloadable(url: str | None) -> bool:
+    if not url or len(url) > 4096:
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
 
 
 def object_key(ivruniqueid: str, started_at: datetime | None, extension: str) -> str:
