@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from cdrhub.analytics import query, reports, rollup
+from cdrhub.analytics import customers, query, reports, rollup
 from cdrhub.analytics.bulk import bulk_store
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.periods import Plan
@@ -149,7 +149,8 @@ def _check(engine, settings, scenario, filters) -> None:
             from_rollups = _answer(engine, settings, name, params)
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(query, "make_plan", _raw_plan)
-                patch.setattr(reports, "REPEATERS_ENABLED", False)
+                patch.setattr(customers, "REPEATERS_ENABLED", False)
+                patch.setattr(customers, "MISSED_TABLE_ENABLED", False)
                 from_legs = _answer(engine, settings, name, params)
             assert from_rollups == from_legs, (name, params)
 
@@ -178,6 +179,7 @@ def test_long_ranges_on_demo_traffic_equal_raw_legs(engine, settings) -> None:
             from_rollups = _answer(engine, settings, name, params)
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(query, "make_plan", _raw_plan)
-                patch.setattr(reports, "REPEATERS_ENABLED", False)
+                patch.setattr(customers, "REPEATERS_ENABLED", False)
+                patch.setattr(customers, "MISSED_TABLE_ENABLED", False)
                 from_legs = _answer(engine, settings, name, params)
             assert from_rollups == from_legs, (name, params)

@@ -105,10 +105,10 @@ def fetch(
     (not equal) or {"type": frozenset({...})} (one of).
     """
     the_plan = make_plan(conn, SPECS[spec_name], scope)
-    return _fetch_plan(conn, spec_name, scope, the_plan, group_by, dict(where or {}))
+    return fetch_plan(conn, spec_name, scope, the_plan, group_by, dict(where or {}))
 
 
-def _fetch_plan(
+def fetch_plan(
     conn: Connection,
     spec_name: str,
     scope: Scope,
@@ -195,7 +195,7 @@ def count_groups(
     edge_values: set[Any] = set()
     if the_plan.raw:
         edges = Plan((), the_plan.raw)
-        edge_rows = _fetch_plan(conn, spec_name, scope, edges, [group_by], {})
+        edge_rows = fetch_plan(conn, spec_name, scope, edges, [group_by], {})
         edge_values = {r[group_by] for r in edge_rows if r[positive] > 0}
     if not the_plan.segments:
         return len(edge_values)

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, delete, select
 
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.rollup import Deltas
-from cdrhub.analytics.tables import ROLLUPS, names, repeaters
+from cdrhub.analytics.tables import ROLLUPS, missed, names, repeaters
 from cdrhub.config import Settings
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.legs import row_to_leg
@@ -18,7 +18,7 @@ def rebuild(engine: Engine, settings: Settings, batch_size: int = 20000) -> int:
     tz, cfg = settings.tz, analytics_settings(settings)
     count = 0
     with write_transaction(engine) as conn:
-        for table in (*ROLLUPS.values(), repeaters, names):
+        for table in (*ROLLUPS.values(), repeaters, missed, names):
             conn.execute(delete(table))
         last_id = 0
         while True:

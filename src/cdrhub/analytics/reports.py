@@ -5,26 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, select
 
-from cdrhub.analytics import query
+from cdrhub.analytics.customers import missed_customers, repeat_callers
+from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.facts import OUTGOING_TYPES
-from cdrhub.analytics.periods import day_start_utc, to_local
-from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, total
-from cdrhub.analytics.rollup import REPEAT_MIN
+from cdrhub.analytics.query import Scope, fetch, total
 from cdrhub.analytics.specs import CALLS, WAIT_LABELS
-from cdrhub.analytics.tables import ROLLUPS, names, repeaters
+from cdrhub.analytics.tables import names
 from cdrhub.voicenter import vocab
 
 Row = dict[str, Any]
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-
-
-class ReportError(ValueError):
-    """A report parameter has a value the report cannot use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +197,7 @@ def _overview_figures(conn: Connection, scope: Scope) -> Row:
         "asa_seconds": ratio(queued["wait_answered"], queued["answered"], 1),
         "aht_seconds": ratio(incoming["talk"] + outgoing["talk"], handled, 1),
         "missed_contacts": incoming["missed"],
-        "missed_customers": count_groups(conn, "callers", scope, "number", "missed"),
+        "missed_customers": missed_customers(conn, scope),
         "outgoing_attempts": outgoing["contacts"],
         "outgoing_answered": outgoing["answered"],
         "legs": every["legs"],
@@ -231,131 +226,6 @@ def _overview(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list
     if before is not None:
         rows.append({"period": "previous", **_overview_figures(conn, before)})
     return rows
-
-
-REPEATERS_ENABLED = True  # the property test turns it off to compare with the raw legs
-RepeatDay = tuple[str, int, int, int]  # number, contacts, answered, missed (one qualifying day)
-
-
-def _repeat_row(number: str) -> Row:
-    return {"number": number, "repeat_days": 0, "contacts": 0, "answered": 0, "missed": 0,
-            "max_per_day": 0}  # fmt: skip
-
-
-def _add_day(
-    row: Row, contacts: int, answered: int, missed: int, days: int = 1, top: int = 0
-) -> None:
-    row["repeat_days"] += days
-    row["contacts"] += contacts
-    row["answered"] += answered
-    row["missed"] += missed
-    row["max_per_day"] = max(row["max_per_day"], top or contacts)
-
-
-def _generic_repeat_days(conn: Connection, scope: Scope, threshold: int) -> list[RepeatDay]:
-    return [
-        (r["number"], r["contacts"], r["answered"], r["missed"])
-        for r in fetch(conn, "callers", scope, ["number", DAY])
-        if r["contacts"] >= threshold
-    ]
-
-
-def _whole_days(
-    conn: Connection, scope: Scope
-) -> tuple[datetime, datetime, list[tuple[datetime, datetime]]] | None:
-    """Local midnights [first, last) of the whole days in the scope, and the UTC edges left."""
-    if scope.start is None and scope.end is None:
-        return datetime.min, datetime.max, []
-    bounds = query.data_bounds(conn, scope.tz)
-    if bounds is None:
-        return None
-    start = scope.start if scope.start is not None else bounds[0]
-    end = scope.end if scope.end is not None else max(bounds[1], start)
-    first = to_local(start, scope.tz).date()
-    if day_start_utc(first, scope.tz) < start:
-        first += timedelta(days=1)
-    last = to_local(end, scope.tz).date()
-    if first >= last:
-        return datetime.min, datetime.min, [(start, end)] if start < end else []
-    first_utc, last_utc = day_start_utc(first, scope.tz), day_start_utc(last, scope.tz)
-    edges = [(a, b) for a, b in ((start, first_utc), (last_utc, end)) if a < b]
-    return (
-        datetime.combine(first, datetime.min.time()),
-        datetime.combine(last, datetime.min.time()),
-        edges,
-    )
-
-
-def _qualifying_days(scope: Scope, first: datetime, last: datetime, threshold: int) -> Any:
-    """(number, day, contacts, answered, missed) of each day with threshold+ contacts."""
-    r = repeaters
-    in_range = [r.c.contacts >= threshold]
-    if first != datetime.min:
-        in_range.append(r.c.day >= first)
-    if last != datetime.max:
-        in_range.append(r.c.day < last)
-    if not scope.dims:
-        return (
-            select(r.c.number, r.c.day, r.c.contacts, r.c.answered, r.c.missed)
-            .where(*in_range)
-            .subquery()
-        )
-    c = ROLLUPS["callers"]
-    return (
-        select(c.c.number, c.c.period.label("day"), func.sum(c.c.contacts).label("contacts"),
-               func.sum(c.c.answered).label("answered"), func.sum(c.c.missed).label("missed"))
-        .join(r, and_(r.c.day == c.c.period, r.c.number == c.c.number))
-        .where(c.c.grain == "d", *in_range, *(c.c[d].in_(sorted(v)) for d, v in scope.dims.items()))
-        .group_by(c.c.number, c.c.period)
-        .having(func.sum(c.c.contacts) >= threshold)
-        .subquery()
-    )  # fmt: skip
-
-
-def _per_number(conn: Connection, days: Any, *, limit: int | None, only: set[str] | None) -> list:
-    top, total = func.max(days.c.contacts), func.sum(days.c.contacts)
-    query_ = select(
-        days.c.number, func.count(), total, func.sum(days.c.answered), func.sum(days.c.missed), top
-    ).group_by(days.c.number)
-    if only is not None:
-        query_ = query_.where(days.c.number.in_(sorted(only)))
-    if limit is not None:
-        query_ = query_.order_by(top.desc(), total.desc(), days.c.number).limit(limit)
-    return list(conn.execute(query_))
-
-
-def _repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
-    threshold = int(params.get("min_calls") or scope.cfg.repeat_min_calls)
-    if threshold < 1:
-        raise ReportError("min_calls must be at least 1")
-    limit = scope.cfg.repeat_limit
-    numbers: dict[str, Row] = {}
-    split = _whole_days(conn, scope) if REPEATERS_ENABLED and threshold >= REPEAT_MIN else None
-    if split is None:
-        for number, contacts, answered, missed in _generic_repeat_days(conn, scope, threshold):
-            _add_day(numbers.setdefault(number, _repeat_row(number)), contacts, answered, missed)
-    else:
-        first, last, edges = split
-        edge_days = [
-            day
-            for a, b in edges
-            for day in _generic_repeat_days(conn, replace(scope, start=a, end=b), threshold)
-        ]
-        if first < last:
-            days = _qualifying_days(scope, first, last, threshold)
-            found = _per_number(conn, days, limit=limit, only=None)
-            if edge_days:
-                edge_numbers = {d[0] for d in edge_days}
-                found += _per_number(conn, days, limit=None, only=edge_numbers)
-            for number, k, contacts, answered, missed, top in found:
-                if number not in numbers:
-                    row = numbers[number] = _repeat_row(number)
-                    _add_day(row, int(contacts), int(answered), int(missed), int(k), int(top))
-        for number, contacts, answered, missed in edge_days:
-            _add_day(numbers.setdefault(number, _repeat_row(number)), contacts, answered, missed)
-    rows = list(numbers.values())
-    rows.sort(key=lambda r: (-r["max_per_day"], -r["contacts"], r["number"]))
-    return rows[:limit]
 
 
 COST_GROUPS = ("department", "agent", "type", "country")
@@ -428,7 +298,7 @@ REPORTS: dict[str, Report] = {
             "repeat-callers",
             "numbers with at least min_calls incoming contacts on one local day (default 2); "
             "contacts, answered and missed count those days only",
-            _repeat_callers,
+            repeat_callers,
             ("min_calls",),
         ),
         Report(

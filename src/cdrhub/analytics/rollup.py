@@ -4,19 +4,20 @@ costs one upsert per distinct rollup row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, select, tuple_
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.derived import refresh_numbers
 from cdrhub.analytics.facts import LegFacts, leg_facts
 from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.specs import CALLERS, SPECS
-from cdrhub.analytics.tables import ROLLUPS, names, repeaters
+from cdrhub.analytics.tables import ROLLUPS, names
 from cdrhub.calls.model import CallLeg
 
 COPY_THRESHOLD = 200  # rows; below it a plain executemany is as fast
@@ -99,7 +100,7 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
          if spec == CALLERS.name and grain == "d"}
     )  # fmt: skip
     if touched:
-        refresh_repeaters(conn, touched)
+        refresh_numbers(conn, touched)
     if deltas.names:
         stmt = _insert(conn, names)
         stmt = stmt.on_conflict_do_update(
@@ -109,35 +110,6 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
             stmt,
             [{"kind": k, "code": c, "name": n[:255]} for (k, c), n in sorted(deltas.names.items())],
         )
-
-
-REPEAT_MIN = 2
-_PAIRS_CHUNK = 500
-
-
-def refresh_repeaters(conn: Connection, pairs: Sequence[tuple[datetime, str]]) -> None:
-    """Recompute `an_repeaters` for these (day, number) pairs from the daily caller rows."""
-    table = ROLLUPS[CALLERS.name]
-    for i in range(0, len(pairs), _PAIRS_CHUNK):
-        chunk = pairs[i : i + _PAIRS_CHUNK]
-        conn.execute(
-            delete(repeaters).where(tuple_(repeaters.c.day, repeaters.c.number).in_(chunk))
-        )
-        totals = conn.execute(
-            select(
-                table.c.period, table.c.number, func.sum(table.c.contacts),
-                func.sum(table.c.answered), func.sum(table.c.missed),
-            )
-            .where(table.c.grain == "d", tuple_(table.c.period, table.c.number).in_(chunk))
-            .group_by(table.c.period, table.c.number)
-            .having(func.sum(table.c.contacts) >= REPEAT_MIN)
-        ).all()  # fmt: skip
-        if totals:
-            conn.execute(
-                repeaters.insert(),
-                [{"day": d, "number": n, "contacts": int(c), "answered": int(a), "missed": int(m)}
-                 for d, n, c, a, m in totals],
-            )  # fmt: skip
 
 
 def apply_legs(

@@ -44,6 +44,16 @@ repeaters = Table(
     Index("ix_an_repeaters_number", "number"),
 )
 
+# (grain d/m/y, period, number) with a missed contact in that day, month or year (derived.py).
+missed = Table(
+    "an_missed",
+    metadata,
+    Column("grain", String(1), primary_key=True),
+    Column("period", DateTime, primary_key=True),
+    Column("number", String(128), primary_key=True),
+    Column("missed", BigInteger, nullable=False),
+)
+
 names = Table(
     "an_names",
     metadata,

@@ -55,6 +55,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_an_repeaters_number", "an_repeaters", ["number"])
     op.create_table(
+        "an_missed",
+        sa.Column("grain", sa.String(1), primary_key=True),
+        sa.Column("period", sa.DateTime, primary_key=True),
+        sa.Column("number", sa.String(128), primary_key=True),
+        sa.Column("missed", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
         "an_names",
         sa.Column("kind", sa.String(16), primary_key=True),
         sa.Column("code", sa.String(128), primary_key=True),
@@ -65,5 +72,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("an_names")
     op.drop_table("an_repeaters")
+    op.drop_table("an_missed")
     for table, *_ in ROLLUPS:
         op.drop_table(table)
