@@ -162,3 +162,31 @@ def test_many_items_in_a_row(engine: Engine, db_url: str, tmp_path: Path) -> Non
     for n in range(12):
         deliver(engine, settings, _missed(f"m{n}", BASE + n, caller=f"05012345{n:02d}"))
     assert len(_items(engine)) == 12
+
+
+def _ring(uid: str, at: int, status: str, ext: str, dialtime: int, duration: int = 0):
+    wire = sample("incoming-ivr-as-string.json")
+    return {**wire, "ivruniqueid": uid, "time": at, "status": status, "caller": "0501234567",
+            "targetextension": ext, "dialtime": dialtime, "duration": duration}  # fmt: skip
+
+
+def test_legs_of_one_answered_call_are_no_missed_contact(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    settings = _settings(db_url, tmp_path)
+    # extension 101 rang for 15 s unanswered, then 102 answered the same call
+    deliver(engine, settings, _ring("c1a", BASE, "NOANSWER", "EXT101", 15))
+    assert len(_items(engine)) == 1
+    deliver(engine, settings, _ring("c1b", BASE + 16, "ANSWER", "EXT102", 3, 60))
+    (item,) = _items(engine, None)
+    assert item["status"] == "answered"
+    # the other order: the answered leg's CDR first
+    deliver(engine, settings, _ring("c2b", BASE + 1016, "ANSWER", "EXT102", 3, 60))
+    deliver(engine, settings, _ring("c2a", BASE + 1000, "NOANSWER", "EXT101", 15))
+    assert [i["status"] for i in _items(engine, None)] == ["answered"]
+    with engine.connect() as conn:
+        assert callbacks_report(conn)["rows"][0]["items"] == 0
+    # a later call of the customer, answered, after a real miss: reached
+    deliver(engine, settings, _ring("c3a", BASE + 2000, "NOANSWER", "EXT101", 20))
+    deliver(engine, settings, _ring("c4", BASE + 2300, "ANSWER", "EXT101", 3, 30))
+    assert [i["status"] for i in _items(engine, None)] == ["answered", "reached"]

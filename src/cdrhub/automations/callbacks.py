@@ -7,13 +7,18 @@ customer is reached.
   incoming call closes it as "reached"; `close` closes it by hand ("closed").
 - CDRs can arrive out of order: a missed contact whose number was already answered later is
   stored closed at once.
+- Legs of one call: a leg that rang unanswered while the same call was answered elsewhere (an
+  answered incoming leg from the number that starts before the missed leg's end plus
+  `SAME_CALL_SLACK`) is no missed contact. Arriving first, that answered leg keeps the item
+  from opening; arriving second, it closes a one-leg item as "answered" (not a miss, left out of
+  the report).
 
 Every function runs in the caller's transaction (the leg's, for the ingest hook).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, text, update
@@ -25,7 +30,36 @@ from cdrhub.store.schema import legs
 from cdrhub.voicenter import vocab
 
 OPEN = "open"
-CLOSED_STATES = ("returned", "reached", "closed")
+CLOSED_STATES = ("returned", "reached", "closed", "answered")
+SAME_CALL_SLACK = timedelta(seconds=10)
+
+
+def missed_until(leg: CallLeg, at: datetime) -> datetime:
+    """When the missed leg ended (start + ringing + queue wait + talk), plus the slack."""
+    span = (leg.dialtime or 0) + (leg.wait_seconds or 0) + (leg.duration or 0)
+    return at + timedelta(seconds=max(0, span)) + SAME_CALL_SLACK
+
+
+def _answered_incoming(number: str) -> Any:
+    return and_(
+        legs.c.status == vocab.ANSWERED,
+        legs.c.direction == "in",
+        legs.c.caller_e164 == number,
+        or_(legs.c.type_key.is_(None), legs.c.type_key != "VoiceMail"),
+    )
+
+
+def _same_call_answered(conn: Connection, number: str, at: datetime, until: datetime) -> bool:
+    found = conn.execute(
+        select(legs.c.id)
+        .where(
+            _answered_incoming(number),
+            legs.c.started_at >= at - SAME_CALL_SLACK,
+            legs.c.started_at <= until,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _open_item(conn: Connection, number: str) -> dict[str, Any] | None:
@@ -49,21 +83,23 @@ def _already_counted(conn: Connection, ivruniqueid: str) -> int | None:
     ).scalar()
 
 
-def _later_answer(conn: Connection, number: str, after: datetime) -> dict[str, Any] | None:
-    """An answered call with this customer that started after `after` (arrived earlier)."""
+def _later_answer(
+    conn: Connection, number: str, after: datetime, until: datetime
+) -> dict[str, Any] | None:
+    """An answered call with this customer after the missed one (whose CDR arrived earlier):
+    outgoing after its start, incoming after its end."""
     row = (
         conn.execute(
             select(legs.c.ivruniqueid, legs.c.direction, legs.c.started_at, legs.c.agent_code)
             .where(
-                legs.c.status == vocab.ANSWERED,
-                legs.c.started_at > after,
                 or_(
-                    and_(legs.c.direction == "out", legs.c.target_e164 == number),
                     and_(
-                        legs.c.direction == "in",
-                        legs.c.caller_e164 == number,
-                        or_(legs.c.type_key.is_(None), legs.c.type_key != "VoiceMail"),
+                        legs.c.status == vocab.ANSWERED,
+                        legs.c.direction == "out",
+                        legs.c.target_e164 == number,
+                        legs.c.started_at > after,
                     ),
+                    and_(_answered_incoming(number), legs.c.started_at > until),
                 ),
             )
             .order_by(legs.c.started_at)
@@ -97,6 +133,9 @@ def record_missed(
             )
         return counted
     at = leg.started_at or now
+    until = missed_until(leg, at)
+    if leg.direction == "in" and _same_call_answered(conn, number, at, until):
+        return None  # the call was answered on another leg: no missed contact
     for _ in range(2):
         existing = _open_item(conn, number)
         if existing is not None:
@@ -106,6 +145,8 @@ def record_missed(
             }
             if at >= existing["last_missed_at"]:
                 values.update(last_missed_at=at, last_ivruniqueid=leg.ivruniqueid)
+            if existing["last_missed_until"] is None or until > existing["last_missed_until"]:
+                values.update(last_missed_until=until)
             if at < existing["opened_at"]:
                 values.update(opened_at=at, first_ivruniqueid=leg.ivruniqueid)
             if assign and not existing["assigned_to"]:
@@ -114,12 +155,13 @@ def record_missed(
                 update(callback_items).where(callback_items.c.id == existing["id"]).values(**values)
             )
             return existing["id"]
-        answer = _later_answer(conn, number, at)
+        answer = _later_answer(conn, number, at, until)
         row: dict[str, Any] = {
             "customer_number": number,
             "status": OPEN,
             "opened_at": at,
             "last_missed_at": at,
+            "last_missed_until": until,
             "missed_count": 1,
             "first_ivruniqueid": leg.ivruniqueid,
             "last_ivruniqueid": leg.ivruniqueid,
@@ -170,23 +212,29 @@ def record_answered(conn: Connection, leg: CallLeg, now: datetime) -> list[int]:
         return []
     if not number:
         return []
-    rows = conn.execute(
+    item = _open_item(conn, number)
+    if item is None:
+        return []
+    started = leg.started_at
+    if state == "reached" and started <= (item["last_missed_until"] or item["last_missed_at"]):
+        if started < item["opened_at"] - SAME_CALL_SLACK:
+            return []  # an older call, delivered late
+        # the same call as the (last) missed leg, answered elsewhere
+        state = "answered" if item["missed_count"] == 1 else "reached"
+    elif started <= item["opened_at"]:
+        return []
+    conn.execute(
         update(callback_items)
-        .where(
-            callback_items.c.customer_number == number,
-            callback_items.c.status == OPEN,
-            callback_items.c.opened_at < leg.started_at,
-        )
+        .where(callback_items.c.id == item["id"])
         .values(
             status=state,
-            closed_at=leg.started_at,
+            closed_at=started,
             closed_by_ivruniqueid=leg.ivruniqueid,
             closed_by_agent=leg.agent_code,
             updated_at=now,
         )
-        .returning(callback_items.c.id)
-    ).scalars()
-    return list(rows)
+    )
+    return [item["id"]]
 
 
 # --- reading and operating -------------------------------------------------------------------

@@ -27,7 +27,8 @@ FORMULA = (
     "outgoing call to the number; returned_within_Nh = returned with closed_at - opened_at <= N "
     "hours; median/p90_seconds_to_callback over returned items (nearest rank); reached = "
     "closed by the customer's next answered incoming call; closed_by_hand; open; "
-    "never_returned = items - returned"
+    "never_returned = items - returned; items whose call was answered on another leg are no "
+    "missed contact and are left out"
 )
 
 
@@ -102,7 +103,7 @@ def load_items(
     queues: Iterable[str] = (),
     departments: Iterable[str] = (),
 ) -> list[Mapping[str, Any]]:
-    query = select(callback_items)
+    query = select(callback_items).where(callback_items.c.status != "answered")
     if start is not None:
         query = query.where(callback_items.c.opened_at >= start)
     if end is not None:

@@ -39,10 +39,11 @@ callback_items = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("customer_number", String(32), nullable=False),
-    # open | returned | reached | closed
+    # open | returned | reached | closed | answered (legs of one call: no miss after all)
     Column("status", String(16), nullable=False),
     Column("opened_at", DateTime, nullable=False),  # start of the first missed contact
     Column("last_missed_at", DateTime, nullable=False),
+    Column("last_missed_until", DateTime),  # end of the last missed leg, plus a slack
     Column("missed_count", Integer, nullable=False, default=1),
     Column("first_ivruniqueid", String(128), nullable=False),
     Column("last_ivruniqueid", String(128), nullable=False),

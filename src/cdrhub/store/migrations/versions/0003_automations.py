@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("opened_at", sa.DateTime, nullable=False),
         sa.Column("last_missed_at", sa.DateTime, nullable=False),
+        sa.Column("last_missed_until", sa.DateTime),
         sa.Column("missed_count", sa.Integer, nullable=False),
         sa.Column("first_ivruniqueid", sa.String(128), nullable=False),
         sa.Column("last_ivruniqueid", sa.String(128), nullable=False),
