@@ -46,7 +46,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("opened_at", sa.DateTime, nullable=False),
         sa.Column("last_missed_at", sa.DateTime, nullable=False),
-        sa.Column("last_missed_until", sa.DateTime),
         sa.Column("missed_count", sa.Integer, nullable=False),
         sa.Column("first_ivruniqueid", sa.String(128), nullable=False),
         sa.Column("last_ivruniqueid", sa.String(128), nullable=False),
@@ -72,8 +71,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_callback_status_opened", "callback_items", ["status", "opened_at"])
     op.create_index("ix_callback_opened", "callback_items", ["opened_at"])
-    op.create_index("ix_callback_first_leg", "callback_items", ["first_ivruniqueid"])
-    op.create_index("ix_callback_last_leg", "callback_items", ["last_ivruniqueid"])
     op.create_table(
         "notifications",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
