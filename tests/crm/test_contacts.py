@@ -124,3 +124,21 @@ def test_contacts_import_command(tmp_path, settings, monkeypatch) -> None:  # ty
     result = CliRunner().invoke(app, ["contacts", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "2 created, 0 updated, 1 skipped" in result.output
+
+
+def test_crm_settings_are_checked(settings) -> None:  # type: ignore[no-untyped-def]
+    from cdrhub.config import ConfigError
+    from cdrhub.crm.settings import load_crm_settings
+    from tests.crm.conftest import with_crm
+
+    crm = load_crm_settings(settings, env={"CDRHUB_HUBSPOT_TOKEN": "t"})
+    assert crm.hubspot.enabled and not crm.pipedrive.enabled and crm.recordings.enabled
+    for bad in (
+        {"hubspot": {"tokn": "typo"}},
+        {"recordings": {"storage": "ftp"}},
+        {"recordings": {"storage": "s3"}},
+        {"webhooks": [{"name": "a", "url": "u"}, {"name": "a", "url": "v"}]},
+        {"hubspot": {"token": "t", "recording_link": "signed"}},  # needs public_url
+    ):
+        with pytest.raises(ConfigError):
+            load_crm_settings(with_crm(settings, **bad), env={})
