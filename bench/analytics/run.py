@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -56,8 +57,14 @@ def database_url(engine_name: str, label: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
-def fresh(engine_name: str, label: str) -> tuple[Engine, Settings]:
-    settings = load_settings(env={}, database_url=database_url(engine_name, label))
+def fresh(engine_name: str, label: str, reuse: bool = False) -> tuple[Engine, Settings]:
+    if reuse:
+        pg = "postgresql+psycopg://postgres@127.0.0.1:5432"
+        url = (f"sqlite:////tmp/cdrhub-bench-{label}.db" if engine_name == "sqlite"
+               else f"{pg}/cdrhub_bench_{label}")  # fmt: skip
+    else:
+        url = database_url(engine_name, label)
+    settings = load_settings(env={}, database_url=url)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     return engine, settings
@@ -115,54 +122,84 @@ def _month(dialect: str, column: str) -> str:
     return f"date_trunc('month', {column})"
 
 
+def _year(dialect: str, column: str) -> str:
+    if dialect == "sqlite":
+        return f"strftime('%Y-01-01 00:00:00.000000', {column})"
+    return f"date_trunc('year', {column})"
+
+
+def _insert_shifted(conn: Any, table: str, cols: list[str], time_col: str, days: int,
+                    where: str, dialect: str, first: datetime) -> None:  # fmt: skip
+    shifted = [_shift(dialect, c, days) if c == time_col else c for c in cols]
+    conn.execute(
+        text(
+            f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(shifted)} "
+            f"FROM {table} WHERE {where} AND {time_col} >= :first"
+        ),
+        {"first": first},
+    )
+
+
+def _regroup(conn: Any, table: str, dims: list[str], counters: list[str], source: str,
+             target: str, dialect: str) -> None:  # fmt: skip
+    period = _month(dialect, "period") if target == "m" else _year(dialect, "period")
+    conn.execute(text(f"DELETE FROM {table} WHERE grain = '{target}'"))
+    sums = ", ".join(f"SUM({c})" for c in counters)
+    keys = "".join(f", {d}" for d in dims)
+    conn.execute(
+        text(
+            f"INSERT INTO {table} (grain, period{keys}, {', '.join(counters)}) "
+            f"SELECT '{target}', {period}{keys}, {sums} FROM {table} "
+            f"WHERE grain = '{source}' GROUP BY {period}{keys}"
+        )
+    )
+
+
 def replicate(engine: Engine, copies: int) -> dict[str, Any]:
-    """Copy the generated year into the `copies - 1` 52-week periods before it."""
+    """Copy the generated year into the `copies - 1` 52-week periods before it: legs, hourly
+    and daily rollup rows shifted by 364 days; months and years regrouped from them."""
     dialect = engine.dialect.name
     started = time.perf_counter()
+    first = datetime.combine(END - timedelta(days=DAYS), datetime.min.time())  # the original year
     with engine.begin() as conn:
-        columns = [
-            r[0] for r in conn.execute(text("SELECT * FROM legs LIMIT 0")).cursor.description
-        ]
-        copied = [c for c in columns if c != "id"]
+        result = conn.execute(text("SELECT * FROM legs LIMIT 0"))
+        legs_cols = [c for c in list(result.keys()) if c != "id"]
         for k in range(1, copies):
             days = 364 * k
-            values = []
-            for c in copied:
-                if c == "ivruniqueid":
-                    values.append(f"ivruniqueid || '.r{k}'")
-                elif c in ("started_at", "started_at_local"):
-                    values.append(_shift(dialect, c, days))
-                else:
-                    values.append(c)
-            conn.execute(text(f"INSERT INTO legs ({', '.join(copied)}) "
-                              f"SELECT {', '.join(values)} FROM legs WHERE ivruniqueid NOT LIKE '%.r%'"))  # fmt: skip
+            values = [
+                f"ivruniqueid || '.r{k}'" if c == "ivruniqueid"
+                else _shift(dialect, c, days) if c in ("started_at", "started_at_local")
+                else c
+                for c in legs_cols
+            ]  # fmt: skip
+            conn.execute(
+                text(
+                    f"INSERT INTO legs ({', '.join(legs_cols)}) SELECT {', '.join(values)} "
+                    "FROM legs WHERE ivruniqueid NOT LIKE '%.r%'"
+                )
+            )
             for spec in SPECS.values():
                 cols = ["grain", "period", *spec.dims, *spec.counters]
-                select_cols = [
-                    _shift(dialect, "period", days) if c == "period" else c for c in cols
-                ]
-                conn.execute(text(
-                    f"INSERT INTO {spec.table} ({', '.join(cols)}) SELECT {', '.join(select_cols)} "
-                    f"FROM {spec.table} WHERE grain IN ('h', 'd') AND period >= :first"
-                ), {"first": datetime.combine(END - timedelta(days=DAYS + 1), datetime.min.time())})  # fmt: skip
+                where = "grain IN ('h', 'd')"
+                _insert_shifted(conn, spec.table, cols, "period", days, where, dialect, first)
+            cols = ["day", "number", "contacts", "answered", "missed"]
+            _insert_shifted(conn, "an_repeaters", cols, "day", days, "1 = 1", dialect, first)
+            cols = ["grain", "period", "number", "missed"]
+            _insert_shifted(conn, "an_missed", cols, "period", days, "grain = 'd'", dialect, first)
         for spec in SPECS.values():
-            if "m" not in spec.grains:
-                continue
             source = "d" if "d" in spec.grains else "h"
-            conn.execute(text(f"DELETE FROM {spec.table} WHERE grain = 'm'"))
-            sums = ", ".join(f"SUM({c})" for c in spec.counters)
-            dims = ", ".join(spec.dims)
-            conn.execute(text(
-                f"INSERT INTO {spec.table} (grain, period, {dims}, {', '.join(spec.counters)}) "
-                f"SELECT 'm', {_month(dialect, 'period')}, {dims}, {sums} FROM {spec.table} "
-                f"WHERE grain = '{source}' GROUP BY {_month(dialect, 'period')}, {dims}"
-            ))  # fmt: skip
+            for target in ("m", "y"):
+                if target in spec.grains:
+                    dims, counters = list(spec.dims), list(spec.counters)
+                    _regroup(conn, spec.table, dims, counters, source, target, dialect)
+                    source = target
+        _regroup(conn, "an_missed", ["number"], ["missed"], "d", "m", dialect)
+        _regroup(conn, "an_missed", ["number"], ["missed"], "m", "y", dialect)
         total = conn.execute(text("SELECT COUNT(*) FROM legs")).scalar()
-    if dialect == "postgresql":
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        if dialect == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    else:
-        with engine.connect() as conn:
+        else:
             conn.execute(text("ANALYZE"))
     return {"legs": total, "seconds": round(time.perf_counter() - started, 1)}
 
@@ -184,7 +221,7 @@ def ranges(last: date, years: int) -> dict[str, dict[str, str]]:
             "from": (last - timedelta(days=29)).isoformat(),
             "to": day,
             "agent": "2003",
-        },  # fmt: skip
+        },
     }
 
 
@@ -238,9 +275,10 @@ def check(engine: Engine, settings: Settings) -> dict[str, Any]:
         legs, cost = conn.execute(text(
             "SELECT COUNT(*), SUM(price_agorot) FROM legs WHERE started_at IS NOT NULL"
         )).one()  # fmt: skip
+    same = overview["legs"] == legs and abs(overview["cost_agorot"] - float(cost)) < 1e-6
     return {"rollup_legs": overview["legs"], "raw_legs": legs,
             "rollup_cost": overview["cost_agorot"], "raw_cost": round(float(cost), 3),
-            "equal": overview["legs"] == legs and abs(overview["cost_agorot"] - float(cost)) < 1e-6}  # fmt: skip
+            "equal": same}  # fmt: skip
 
 
 def bench_reports(engine: Engine, settings: Settings, years: int) -> dict[str, Any]:
@@ -265,11 +303,12 @@ def main() -> None:
     parser.add_argument("--replicate", type=int, default=1, help="10 makes 10x the legs")
     parser.add_argument("--import-legs", type=int, default=100_000)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of a last run")
     args = parser.parse_args()
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
     RESULTS.mkdir(exist_ok=True)
     results: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "args": vars(args),
@@ -280,9 +319,10 @@ def main() -> None:
         if not args.skip_import:
             entry["import"] = measure_import(name, args.import_legs)
             print("  import", entry["import"], flush=True)
-        engine, settings = fresh(name, "reports")
-        entry["load"] = load(engine, settings, args.legs)
-        print("  load", entry["load"], flush=True)
+        engine, settings = fresh(name, "reports", reuse=args.reuse)
+        if not args.reuse:
+            entry["load"] = load(engine, settings, args.legs)
+            print("  load", entry["load"], flush=True)
         if args.replicate > 1:
             entry["replicate"] = replicate(engine, args.replicate)
             print("  replicate", entry["replicate"], flush=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import sqlite
 
 from cdrhub.analytics.config import AnalyticsSettings
@@ -59,14 +59,24 @@ class BulkResult:
         self.slow_path += other.slow_path
 
 
-def _existing(conn: Connection, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
+def _existing(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """Content hash of each id already stored."""
+    found: dict[str, str] = {}
     for i in range(0, len(ids), _LOOKUP_CHUNK):
         chunk = ids[i : i + _LOOKUP_CHUNK]
-        found.update(
-            conn.execute(select(legs.c.ivruniqueid).where(legs.c.ivruniqueid.in_(chunk))).scalars()
-        )
+        query = select(legs.c.ivruniqueid, legs.c.content_hash).where(legs.c.ivruniqueid.in_(chunk))
+        found.update({row[0]: row[1] for row in conn.execute(query)})
     return found
+
+
+def _count_redeliveries(conn: Connection, ids: Sequence[str], received_at: datetime) -> None:
+    """What `save_leg` does for a duplicate, for many at once."""
+    stmt = (
+        update(legs)
+        .where(legs.c.ivruniqueid == bindparam("the_id"))
+        .values(deliveries=legs.c.deliveries + 1, last_received_at=received_at)
+    )
+    conn.execute(stmt, [{"the_id": i} for i in ids])
 
 
 def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
@@ -104,7 +114,12 @@ def bulk_store(
             firsts[leg.ivruniqueid] = leg
     stored = _existing(conn, list(firsts))
     fresh = [leg for leg in firsts.values() if leg.ivruniqueid not in stored]
-    later = [leg for leg in firsts.values() if leg.ivruniqueid in stored] + later
+    same = [i for i, leg in firsts.items() if i in stored and stored[i] == fast_content_hash(leg)]
+    if same:
+        _count_redeliveries(conn, same, received_at)
+        result.duplicate += len(same)
+    seen = set(same)
+    later = [leg for i, leg in firsts.items() if i in stored and i not in seen] + later
     inserted: set[str] = set()
     if fresh:
         meta = {"raw_body": None, "encoding": encoding, "revision": 1, "deliveries": 1,
