@@ -9,8 +9,6 @@ Headers: `webhook-id` (stable per leg and content, so receivers can drop duplica
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -18,6 +16,7 @@ import httpx
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from cdrhub.automations.channels import webhook as standard_webhooks
 from cdrhub.automations.outbox import PermanentFailure
 from cdrhub.crm.http import raise_for_outcome, transport_error
 from cdrhub.crm.settings import WebhookTarget
@@ -35,9 +34,9 @@ def secret_key(secret: str) -> bytes:
 
 
 def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    """`v1,<base64 HMAC>`: the automations channel's signer, after checking the secret."""
+    secret_key(secret)
+    return standard_webhooks.sign(secret, msg_id, timestamp, body)
 
 
 def render_body(target: WebhookTarget, event: dict[str, Any]) -> bytes:
