@@ -112,3 +112,18 @@ def test_contact_callbacks_and_paging(settings: Settings, engine: Engine, api: T
 def test_bad_number_and_no_key(api: TestClient) -> None:
     assert api.get("/api/contacts/SIPSIP/timeline", headers=API).status_code == 422
     assert api.get("/api/contacts/0501234567/timeline").status_code == 401
+
+
+def test_a_nearby_agent_leg_of_another_call_is_not_shown(
+    settings: Settings, engine: Engine, api: TestClient
+) -> None:
+    leg1 = samples("click2call-leg1")[0]  # agent SIPAGENT7 rings for a call to someone else
+    manual = leg(
+        ivruniqueid="20231115174010manual01",
+        time=1700070010,
+        callerextension="SIPAGENT7",
+        representative_code="2001",
+    )
+    store(settings, engine, leg1, manual)
+    calls = api.get("/api/contacts/0501234567/timeline", headers=API).json()["calls"]
+    assert [c["id"] for c in calls] == ["20231115174010manual01"]

@@ -19,6 +19,7 @@ from cdrhub.calls.model import CallLeg, IvrStep
 PAIR_WINDOW = timedelta(seconds=60)
 # Leg 2 type for each leg 1 type of the two-leg call types.
 _LEG2_OF = {"Click2Call leg1": "Click2Call leg2", "ProductiveCallLeg1": "ProductiveCallLeg2"}
+LEG2_TYPES = frozenset(_LEG2_OF.values())
 QUEUE_LEFT = frozenset({"ABANDONE", "TIMEOUT", "EXIT", "FULL", "JOINEMPTY"})
 _OUTCOMES = {
     "ANSWER": "answered",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from cdrhub.calls.model import CallLeg
-from cdrhub.calls.stitch import PAIR_WINDOW, Call, outcome_of, stitch
+from cdrhub.calls.stitch import LEG2_TYPES, PAIR_WINDOW, Call, outcome_of, stitch
 from cdrhub.crm.callbacks import callback_items
 from cdrhub.crm.contacts import contacts_for_phone
 from cdrhub.crm.tables import recordings
@@ -60,7 +60,7 @@ def _leg1_conditions(frontier: list[CallLeg]) -> list[Any]:
     """Candidate agent legs for two-leg calls that no OriginalIvrUniqueID links."""
     conditions = []
     for leg in frontier:
-        if leg.original_ivruniqueid or leg.started_at is None or leg.direction != "out":
+        if leg.original_ivruniqueid or leg.started_at is None or leg.type_key not in LEG2_TYPES:
             continue
         same = [
             c
@@ -196,7 +196,10 @@ def build_timeline(
 ) -> dict[str, Any]:
     """Everything the API and the widget show for one number."""
     found, cursor = legs_for_phone(conn, e164, limit=limit, before=before)
-    calls = stitch(found)
+    # a relative fetched by time alone that stitched to nothing of this number is not shown
+    calls = [
+        c for c in stitch(found) if any(e164 in (x.caller_e164, x.target_e164) for x in c.legs)
+    ]
     archive = recordings_for(conn, calls)
     return {
         "phone": e164,
