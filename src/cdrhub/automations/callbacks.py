@@ -37,7 +37,10 @@ SAME_CALL_SLACK = timedelta(seconds=10)
 def missed_until(leg: CallLeg, at: datetime) -> datetime:
     """When the missed leg ended (start + ringing + queue wait + talk), plus the slack."""
     span = (leg.dialtime or 0) + (leg.wait_seconds or 0) + (leg.duration or 0)
-    return at + timedelta(seconds=max(0, span)) + SAME_CALL_SLACK
+    try:
+        return at + timedelta(seconds=min(max(0, span), 86_400)) + SAME_CALL_SLACK
+    except OverflowError:  # a start at the end of time
+        return at
 
 
 def _answered_incoming(number: str) -> Any:
