@@ -136,11 +136,13 @@ def twilio_responder(account_sid: str, auth_token: str) -> Responder:
             return Reply(404, {"code": 20404, "message": "not found", "status": 404})
         form = seen.form()
         if "To" not in form or not ("From" in form or "MessagingServiceSid" in form):
-            return Reply(400, {"code": 21604, "message": "A 'To' phone number is required.",
-                               "status": 400})  # fmt: skip
+            return Reply(
+                400, {"code": 21604, "message": "A 'To' phone number is required.", "status": 400}
+            )
         if "Body" not in form and "ContentSid" not in form:
-            return Reply(400, {"code": 21602, "message": "Message body is required.",
-                               "status": 400})  # fmt: skip
+            return Reply(
+                400, {"code": 21602, "message": "Message body is required.", "status": 400}
+            )
         token = seen.headers.get("i-twilio-idempotency-token", "")
         with lock:
             if token and token in sent:
@@ -165,10 +167,14 @@ def twilio_responder(account_sid: str, auth_token: str) -> Responder:
 def twilio_429(retry_after: int = 1) -> Reply:
     return Reply(
         429,
-        {"code": 20429, "message": "Too Many Requests", "more_info":
-         "https://www.twilio.com/docs/errors/20429", "status": 429},
+        {
+            "code": 20429,
+            "message": "Too Many Requests",
+            "more_info": "https://www.twilio.com/docs/errors/20429",
+            "status": 429,
+        },
         {"Retry-After": str(retry_after)},
-    )  # fmt: skip
+    )
 
 
 def twilio_sent(server: FakeServer) -> list[dict[str, Any]]:
@@ -190,9 +196,14 @@ def meta_responder(phone_number_id: str, token: str) -> Responder:
         body = seen.json()
         if body.get("messaging_product") != "whatsapp" or body.get("type") != "template":
             return Reply(400, meta_error(100, "Invalid parameter"))
-        return Reply(200, {"messaging_product": "whatsapp",
-                           "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                           "messages": [{"id": f"wamid.{len(body['to'])}"}]})  # fmt: skip
+        return Reply(
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": f"wamid.{len(body['to'])}"}],
+            },
+        )
 
     return respond
 
@@ -226,7 +237,8 @@ def click2call_responder(code: str) -> Responder:
             return Reply(200, {"ERRORCODE": 3, "ERRORMESSAGE": "Invalid code", "CALLID": None})
         if not q.get("phone") or not q.get("target"):
             return Reply(200, {"ERRORCODE": 2, "ERRORMESSAGE": "Missing phone or target"})
-        return Reply(200, {"ERRORCODE": 0, "ERRORMESSAGE": "OK",
-                           "CALLID": "20260101120000c2c00001"})  # fmt: skip
+        return Reply(
+            200, {"ERRORCODE": 0, "ERRORMESSAGE": "OK", "CALLID": "20260101120000c2c00001"}
+        )
 
     return respond

@@ -27,8 +27,9 @@ AUTH = {"Authorization": "Bearer test-key"}
 
 @pytest.fixture
 def example_settings(db_url: str, tmp_path: Path) -> Settings:
-    return settings_for(db_url, EXAMPLE_TOML.replace("https://api.twilio.com", "http://127.0.0.1:9"),
-                        tmp_path)  # fmt: skip
+    return settings_for(
+        db_url, EXAMPLE_TOML.replace("https://api.twilio.com", "http://127.0.0.1:9"), tmp_path
+    )
 
 
 @pytest.fixture
@@ -39,8 +40,14 @@ def client(example_settings: Settings) -> Iterator[TestClient]:
 
 
 def test_requires_the_api_key(client: TestClient) -> None:
-    for path in ("/api/jobs", "/api/callbacks", "/api/optouts", "/api/notifications",
-                 "/api/notifications/stream", "/api/reports/callbacks"):  # fmt: skip
+    for path in (
+        "/api/jobs",
+        "/api/callbacks",
+        "/api/optouts",
+        "/api/notifications",
+        "/api/notifications/stream",
+        "/api/reports/callbacks",
+    ):
         assert client.get(path).status_code == 401, path
 
 
@@ -66,8 +73,12 @@ def test_callbacks_assign_close_and_report(
     client: TestClient, engine: Engine, example_settings: Settings
 ) -> None:
     deliver(engine, example_settings, sample("queue-abandoned.json"))
-    other = {**sample("queue-abandoned.json"), "ivruniqueid": "x2", "caller": "0529999999",
-             "time": 1700060000}  # fmt: skip
+    other = {
+        **sample("queue-abandoned.json"),
+        "ivruniqueid": "x2",
+        "caller": "0529999999",
+        "time": 1700060000,
+    }
     deliver(engine, example_settings, other)
     body = client.get("/api/callbacks", headers=AUTH).json()
     assert body["open"] == 2
@@ -142,8 +153,9 @@ def test_notification_stream(live_server: str, engine: Engine, example_settings:
     assert note["title"] == "abandoned-queue: +972501234567"
     assert "Sales Queue" in note["text"] and note["data"]["queue_name"] == "Sales Queue"
     # resuming with Last-Event-ID replays nothing already seen
-    with httpx.stream("GET", f"{live_server}/api/notifications/stream?after=0",
-                      headers=AUTH, timeout=10) as response:  # fmt: skip
+    with httpx.stream(
+        "GET", f"{live_server}/api/notifications/stream?after=0", headers=AUTH, timeout=10
+    ) as response:
         lines = []
         for line in response.iter_lines():
             lines.append(line)

@@ -117,8 +117,10 @@ def test_assign_and_close_by_hand(engine: Engine, db_url: str, tmp_path: Path) -
         closed = callbacks.get_item(conn, item["id"], now)
         assert closed is not None
         assert (closed["status"], closed["assigned_to"], closed["note"]) == (
-            "closed", "2001", "left a message",
-        )  # fmt: skip
+            "closed",
+            "2001",
+            "left a message",
+        )
         assert callbacks.items_for_number(conn, NUMBER, now)[0]["id"] == item["id"]
 
 
@@ -129,8 +131,9 @@ def test_report(engine: Engine, db_url: str, tmp_path: Path) -> None:
     for n, (number, delay) in enumerate(zip(numbers, delays, strict=True)):
         deliver(engine, settings, _missed(f"m{n}", BASE + n, caller=number))
         if delay:
-            deliver(engine, settings, _outgoing(f"o{n}", BASE + n + delay,
-                                                target="972" + number[1:]))  # fmt: skip
+            deliver(
+                engine, settings, _outgoing(f"o{n}", BASE + n + delay, target="972" + number[1:])
+            )
     deliver(engine, settings, _incoming("i3", BASE + 4000) | {"caller": numbers[3]})
     with engine.connect() as conn:
         report = callbacks_report(conn)
@@ -166,8 +169,16 @@ def test_many_items_in_a_row(engine: Engine, db_url: str, tmp_path: Path) -> Non
 
 def _ring(uid: str, at: int, status: str, ext: str, dialtime: int, duration: int = 0):
     wire = sample("incoming-ivr-as-string.json")
-    return {**wire, "ivruniqueid": uid, "time": at, "status": status, "caller": "0501234567",
-            "targetextension": ext, "dialtime": dialtime, "duration": duration}  # fmt: skip
+    return {
+        **wire,
+        "ivruniqueid": uid,
+        "time": at,
+        "status": status,
+        "caller": "0501234567",
+        "targetextension": ext,
+        "dialtime": dialtime,
+        "duration": duration,
+    }
 
 
 def test_legs_of_one_answered_call_are_no_missed_contact(

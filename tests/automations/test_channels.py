@@ -31,8 +31,13 @@ def twilio_server():
 
 
 def _twilio(url: str, **extra):
-    return {"account_sid": SID, "auth_token": TOKEN, "from": "+972722776772", "base_url": url,
-            **extra}  # fmt: skip
+    return {
+        "account_sid": SID,
+        "auth_token": TOKEN,
+        "from": "+972722776772",
+        "base_url": url,
+        **extra,
+    }
 
 
 def test_twilio_sms_request_follows_the_messages_api(twilio_server: FakeServer) -> None:
@@ -49,9 +54,12 @@ def test_twilio_sms_request_follows_the_messages_api(twilio_server: FakeServer) 
 
 def test_twilio_whatsapp_prefixes_addresses(twilio_server: FakeServer) -> None:
     twilio.send_message(
-        _twilio(twilio_server.url), to="+972501234567", body="hi", idempotency_key="k",
+        _twilio(twilio_server.url),
+        to="+972501234567",
+        body="hi",
+        idempotency_key="k",
         whatsapp=True,
-    )  # fmt: skip
+    )
     form = twilio_server.requests[0].form()
     assert form["To"] == "whatsapp:+972501234567" and form["From"] == "whatsapp:+972722776772"
 
@@ -59,24 +67,27 @@ def test_twilio_whatsapp_prefixes_addresses(twilio_server: FakeServer) -> None:
 def test_twilio_429_is_retried_after_retry_after(twilio_server: FakeServer) -> None:
     twilio_server.script(twilio_429(retry_after=7))
     with pytest.raises(RetryLater) as info:
-        twilio.send_message(_twilio(twilio_server.url), to="+972501234567", body="x",
-                            idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url), to="+972501234567", body="x", idempotency_key="k"
+        )
     assert info.value.retry_after == 7 and "20429" in info.value.reason
 
 
 def test_twilio_rate_limit_code_without_429_status_is_retried(twilio_server: FakeServer) -> None:
     twilio_server.script(Reply(400, {"code": 14107, "message": "rate limit", "status": 400}))
     with pytest.raises(RetryLater):
-        twilio.send_message(_twilio(twilio_server.url), to="+972501234567", body="x",
-                            idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url), to="+972501234567", body="x", idempotency_key="k"
+        )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_twilio_5xx_is_retried(twilio_server: FakeServer, status: int) -> None:
     twilio_server.script(Reply(status, {"code": 20500, "message": "Internal", "status": status}))
     with pytest.raises(RetryLater):
-        twilio.send_message(_twilio(twilio_server.url), to="+972501234567", body="x",
-                            idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url), to="+972501234567", body="x", idempotency_key="k"
+        )
 
 
 def test_twilio_errors_that_retrying_cannot_fix(twilio_server: FakeServer) -> None:
@@ -84,16 +95,22 @@ def test_twilio_errors_that_retrying_cannot_fix(twilio_server: FakeServer) -> No
         Reply(400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400})
     )
     with pytest.raises(PermanentFailure) as info:
-        twilio.send_message(_twilio(twilio_server.url), to="+972501234567", body="x",
-                            idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url), to="+972501234567", body="x", idempotency_key="k"
+        )
     assert "21211" in info.value.reason and not isinstance(info.value, base.RecipientOptedOut)
     twilio_server.script(Reply(400, {"code": 21610, "message": "unsubscribed", "status": 400}))
     with pytest.raises(base.RecipientOptedOut):
-        twilio.send_message(_twilio(twilio_server.url), to="+972501234567", body="x",
-                            idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url), to="+972501234567", body="x", idempotency_key="k"
+        )
     with pytest.raises(PermanentFailure) as info:
-        twilio.send_message(_twilio(twilio_server.url, auth_token="wrong"), to="+972501234567",
-                            body="x", idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url, auth_token="wrong"),
+            to="+972501234567",
+            body="x",
+            idempotency_key="k",
+        )
     assert "20003" in info.value.reason
 
 
@@ -107,8 +124,12 @@ def test_network_errors_are_retried() -> None:
 def test_timeouts_are_retried(twilio_server: FakeServer) -> None:
     twilio_server.script(Reply(201, {}, delay=1.0))
     with pytest.raises(RetryLater, match="timeout"):
-        twilio.send_message(_twilio(twilio_server.url, timeout=0.2), to="+972501234567",
-                            body="x", idempotency_key="k")  # fmt: skip
+        twilio.send_message(
+            _twilio(twilio_server.url, timeout=0.2),
+            to="+972501234567",
+            body="x",
+            idempotency_key="k",
+        )
 
 
 # --- Meta ------------------------------------------------------------------------------------
@@ -121,9 +142,13 @@ def _meta(url: str) -> dict:
 def test_meta_template_message() -> None:
     with FakeServer(meta_responder("1055", "EAAG")) as server:
         result = meta_whatsapp.send_template(
-            _meta(server.url), to="+972501234567", template="missed_call", language="he",
-            params=["תור מכירות"], idempotency_key="k9",
-        )  # fmt: skip
+            _meta(server.url),
+            to="+972501234567",
+            template="missed_call",
+            language="he",
+            params=["תור מכירות"],
+            idempotency_key="k9",
+        )
         assert result["id"].startswith("wamid.")
         seen = server.requests[0]
         assert seen.path == "/v21.0/1055/messages"
@@ -156,8 +181,14 @@ def test_meta_errors(status: int, code: int, outcome: type) -> None:
     with FakeServer(meta_responder("1055", "EAAG")) as server:
         server.script(Reply(status, meta_error(code, "error")))
         with pytest.raises(outcome) as info:
-            meta_whatsapp.send_template(_meta(server.url), to="+972501234567", template="t",
-                                        language="he", params=[], idempotency_key="k")  # fmt: skip
+            meta_whatsapp.send_template(
+                _meta(server.url),
+                to="+972501234567",
+                template="t",
+                language="he",
+                params=[],
+                idempotency_key="k",
+            )
         assert str(code) in info.value.reason
 
 
@@ -192,8 +223,9 @@ def test_standard_webhook_is_signed_and_verifiable() -> None:
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
     with FakeServer(lambda seen: Reply(204)) as server:
         options = {"url": f"{server.url}/hooks/cdr", "secret": secret}
-        result = webhook.deliver(options, event="rule.matched", data={"a": "ב"},
-                                 idempotency_key="abc")  # fmt: skip
+        result = webhook.deliver(
+            options, event="rule.matched", data={"a": "ב"}, idempotency_key="abc"
+        )
         assert result["webhook_id"] == "msg_abc"
         seen = server.requests[0]
         assert webhook.verify(secret, seen.headers, seen.body)
@@ -225,15 +257,22 @@ def test_standard_webhooks_reference_signature() -> None:
 def test_click2call() -> None:
     with FakeServer(click2call_responder("VC-CODE")) as server:
         options = {"code": "VC-CODE", "base_url": server.url}
-        result = click2call.call(options, agent="SIPAGENT7", to="+972501234567",
-                                 idempotency_key="k")  # fmt: skip
+        result = click2call.call(
+            options, agent="SIPAGENT7", to="+972501234567", idempotency_key="k"
+        )
         assert result["callid"] == "20260101120000c2c00001"
         q = {k: v[0] for k, v in server.requests[0].query.items()}
-        assert q == {"code": "VC-CODE", "phone": "SIPAGENT7", "target": "0501234567",
-                     "format": "json", "var_cdrhub_key": "k"}  # fmt: skip
+        assert q == {
+            "code": "VC-CODE",
+            "phone": "SIPAGENT7",
+            "target": "0501234567",
+            "format": "json",
+            "var_cdrhub_key": "k",
+        }
         with pytest.raises(PermanentFailure, match="ERRORCODE 3"):
-            click2call.call({**options, "code": "bad"}, agent="1", to="+972501234567",
-                            idempotency_key="k")  # fmt: skip
+            click2call.call(
+                {**options, "code": "bad"}, agent="1", to="+972501234567", idempotency_key="k"
+            )
         server.script(Reply(429, "Too many", {"Retry-After": "2"}))
         with pytest.raises(RetryLater):
             click2call.call(options, agent="1", to="+972501234567", idempotency_key="k")

@@ -26,8 +26,11 @@ def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path:
         body = SAMPLE.read_bytes()
         with TestClient(app, client=("127.0.0.1", 40000)) as client:  # runs the lifespan
             for _ in range(3):
-                r = client.post("/voicenter/cdr/test-token", content=body,
-                                headers={"content-type": "application/json"})  # fmt: skip
+                r = client.post(
+                    "/voicenter/cdr/test-token",
+                    content=body,
+                    headers={"content-type": "application/json"},
+                )
                 assert r.status_code == 200 and r.json()["Err"] == 0
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not twilio_sent(twilio):

@@ -177,13 +177,22 @@ def test_one_text_per_number_per_period(engine: Engine, db_url: str, tmp_path: P
 
 def test_opt_out_list_and_stop_replies(engine: Engine, db_url: str, tmp_path: Path) -> None:
     with FakeServer(twilio_responder("AC1", "tok")) as tw:
-        settings = settings_for(db_url, _sms_toml(tw.url, "[automations]\ntext_once_per_hours = 0\n"),
-                                tmp_path)  # fmt: skip
+        settings = settings_for(
+            db_url, _sms_toml(tw.url, "[automations]\ntext_once_per_hours = 0\n"), tmp_path
+        )
         with write_transaction(engine) as conn:
             suppression.add_opt_out(conn, "+972501234567", utcnow(), "asked by phone")
         deliver(engine, settings, _abandoned("a1"))
-        tw.script(Reply(400, {"code": 21610, "message": "Attempt to send to unsubscribed "
-                                                       "recipient", "status": 400}))  # fmt: skip
+        tw.script(
+            Reply(
+                400,
+                {
+                    "code": 21610,
+                    "message": "Attempt to send to unsubscribed recipient",
+                    "status": 400,
+                },
+            )
+        )
         deliver(engine, settings, _abandoned("a2", caller="0529999999"))
         worker(engine, settings).run_until_idle()
         assert twilio_sent(tw) == []

@@ -49,7 +49,7 @@ wires = st.fixed_dictionaries(
         "ivruniqueid": st.from_regex(r"[0-9A-Za-z]{1,40}", fullmatch=True),
         "type": st.sampled_from(
             ["Queue", "Incoming Call", "Extension Outgoing", "VoiceMail", "Click2Call leg2", "??"]
-        ),  # fmt: skip
+        ),
         "status": st.sampled_from(["ABANDONE", "ANSWER", "NOANSWER", "VOEND", "X"]),
         "caller": numberish,
         "target": numberish,

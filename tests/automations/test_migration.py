@@ -9,8 +9,16 @@ from sqlalchemy import Engine
 from cdrhub.automations import tables
 from cdrhub.store.schema import metadata
 
-MINE = {t.name for t in (tables.outbox_jobs, tables.callback_items, tables.notifications,
-                         tables.opt_outs, tables.text_log)}  # fmt: skip
+MINE = {
+    t.name
+    for t in (
+        tables.outbox_jobs,
+        tables.callback_items,
+        tables.notifications,
+        tables.opt_outs,
+        tables.text_log,
+    )
+}
 
 
 def _name(diff: object) -> str | None:

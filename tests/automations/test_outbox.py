@@ -170,8 +170,9 @@ def test_purge_keeps_dead_and_recent_jobs(engine: Engine) -> None:
     ids = [_enqueue(engine, k) for k in ("old-done", "new-done", "old-dead")]
     old = outbox.utcnow() - timedelta(days=40)
     with write_transaction(engine) as conn:
-        for job_id, status, at in zip(ids, ("done", "done", "dead"), (old, outbox.utcnow(), old),
-                                      strict=True):  # fmt: skip
+        for job_id, status, at in zip(
+            ids, ("done", "done", "dead"), (old, outbox.utcnow(), old), strict=True
+        ):
             conn.execute(
                 outbox.outbox_jobs.update()
                 .where(outbox.outbox_jobs.c.id == job_id)

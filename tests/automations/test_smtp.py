@@ -47,16 +47,23 @@ def smtp() -> Iterator[tuple[Recorder, dict[str, Any]]]:
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield recorder, {"host": "127.0.0.1", "port": port, "from": "cdrhub@example.com",
-                         "timeout": 5}  # fmt: skip
+        yield (
+            recorder,
+            {"host": "127.0.0.1", "port": port, "from": "cdrhub@example.com", "timeout": 5},
+        )
     finally:
         controller.stop()
 
 
 def test_sends_with_idempotent_message_id(smtp: tuple[Recorder, dict[str, Any]]) -> None:
     recorder, options = smtp
-    result = send_email(options, to=["manager@example.com"], subject="שיחה שלא נענתה",
-                        text="התקשר ללקוח 050-123-4567", idempotency_key="abc123")  # fmt: skip
+    result = send_email(
+        options,
+        to=["manager@example.com"],
+        subject="שיחה שלא נענתה",
+        text="התקשר ללקוח 050-123-4567",
+        idempotency_key="abc123",
+    )
     assert result["message_id"] == "<abc123@cdrhub>"
     ((envelope, message),) = recorder.messages
     assert envelope.rcpt_tos == ["manager@example.com"]

@@ -123,8 +123,11 @@ def test_several_worker_processes_send_each_job_once(
         toml += "\n[automations]\ntext_once_per_hours = 0\n"
         settings = settings_for(db_url, toml, tmp_path)
         for n in range(30):
-            wire = {**sample("queue-abandoned.json"), "ivruniqueid": f"20231115120640m{n:03d}",
-                    "caller": f"05012345{n:02d}"}  # fmt: skip
+            wire = {
+                **sample("queue-abandoned.json"),
+                "ivruniqueid": f"20231115120640m{n:03d}",
+                "caller": f"05012345{n:02d}",
+            }
             deliver(engine, settings, wire)
         procs = [_start_worker(db_url, tmp_path / "cdrhub.toml") for _ in range(3)]
         try:
