@@ -162,3 +162,33 @@ def test_notification_stream(live_server: str, engine: Engine, example_settings:
             if line.startswith("data: "):
                 break
     assert any(line.startswith(f"id: {events[0]['id']}") for line in lines)
+
+
+def test_call_back_through_click2call(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    from cdrhub.automations.worker import Worker, WorkerConfig
+
+    from .fakes import FakeServer, click2call_responder
+
+    with FakeServer(click2call_responder("VC")) as vc:
+        toml = EXAMPLE_TOML.replace("https://api.twilio.com", "http://127.0.0.1:9")
+        toml += f'\n[channels.voicenter]\ncode = "VC"\nbase_url = "{vc.url}"\n'
+        settings = settings_for(db_url, toml, tmp_path)
+        app = create_app(settings)
+        client = TestClient(app)
+        deliver(engine, settings, sample("queue-abandoned.json"))
+        (item,) = client.get("/api/callbacks", headers=AUTH).json()["items"]
+        url = f"/api/callbacks/{item['id']}/call"
+        first = client.post(url, json={"agent": "SIPAGENT7"}, headers=AUTH)
+        assert first.status_code == 202 and first.json()["queued"]
+        again = client.post(url, json={"agent": "SIPAGENT7"}, headers=AUTH).json()
+        assert again["queued"] is False  # a double click dials once
+        assert client.get(f"/api/callbacks/{item['id']}", headers=AUTH).json()["assigned_to"] == (
+            "SIPAGENT7"
+        )
+        config = WorkerConfig(backoff_base_seconds=0)
+        Worker(engine, settings, config=config).run_until_idle()
+        (call,) = vc.requests
+        assert call.query["phone"] == ["SIPAGENT7"] and call.query["target"] == ["0501234567"]
+        # the SMS went to a closed port until it was dead; retry it
+        assert client.post("/api/jobs/retry-dead", headers=AUTH).json() == {"retried": 1}
+        app.state.engine.dispose()

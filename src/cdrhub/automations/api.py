@@ -1,9 +1,11 @@
 """HTTP API of automations, behind the API key:
 
-- `GET /api/jobs?status=&kind=&limit=&offset=`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/retry`
+- `GET /api/jobs?status=&kind=&limit=&offset=`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/retry`,
+  `POST /api/jobs/retry-dead?kind=`
 - `GET /api/callbacks?status=open&assigned_to=` (oldest first, with `wait_seconds`),
   `GET /api/callbacks/{id}`, `POST /api/callbacks/{id}/assign {"agent"}`,
-  `POST /api/callbacks/{id}/close {"note", "by"}`
+  `POST /api/callbacks/{id}/close {"note", "by"}`, `POST /api/callbacks/{id}/call {"agent"}`
+  (Voicenter Click2Call: rings the agent, then dials the customer)
 - `GET /api/notifications` (latest), `GET /api/notifications/stream` (Server-Sent Events; an
   EventSource cannot send headers, so this one also takes `?api_key=`; resumes after
   `Last-Event-ID`)
@@ -58,6 +60,12 @@ def list_jobs(
         jobs = outbox.list_jobs(conn, status=status, kind=kind, limit=limit, offset=offset)
         counts = outbox.count_jobs(conn)
     return {"jobs": jobs, "counts": counts}
+
+
+@router.post("/jobs/retry-dead")
+def retry_dead_jobs(request: Request, kind: str | None = None) -> dict[str, Any]:
+    with write_transaction(_engine(request)) as conn:
+        return {"retried": outbox.retry_dead(conn, kind=kind)}
 
 
 @router.get("/jobs/{job_id}")
@@ -140,6 +148,44 @@ def close_callback(item_id: int, body: CloseBody, request: Request) -> dict[str,
         if not callbacks.close(conn, item_id, now, note=body.note, by=body.by):
             raise HTTPException(409, f"the item is already {item['status']}")
         return callbacks.get_item(conn, item_id, now) or {}
+
+
+class CallBody(BaseModel):
+    agent: str = Field(min_length=1, max_length=64, description="extension code or number")
+    via: str | None = Field(None, max_length=64, description="voicenter channel name")
+    request_id: str | None = Field(None, max_length=64, description="dedupes double clicks")
+
+
+@router.post("/callbacks/{item_id}/call", status_code=202)
+def call_back(item_id: int, body: CallBody, request: Request) -> dict[str, Any]:
+    """Ring the agent's phone, then dial the customer (Voicenter Click2Call, via the outbox)."""
+    from cdrhub.automations.hook import config_from_settings
+
+    config = config_from_settings(request.app.state.settings)
+    names = [c.name for c in config.channels.values() if c.type == "voicenter"]
+    via = body.via or (names[0] if names else None)
+    if via not in names:
+        raise HTTPException(422, "no Voicenter channel: add [channels.voicenter] with its code")
+    now = utcnow()
+    with write_transaction(_engine(request)) as conn:
+        item = callbacks.get_item(conn, item_id, now)
+        if item is None:
+            raise HTTPException(404, "no such callback item")
+        stamp = body.request_id or now.strftime("%Y%m%d%H%M")  # one call a minute per agent
+        key = f"callback:{item_id}:call:{body.agent}:{stamp}"
+        payload = {
+            "via": via,
+            "to": item["customer_number"],
+            "agent": body.agent,
+            "customer": True,
+            "callback_item": item_id,
+        }
+        job_id = outbox.enqueue(conn, "automations.click2call", key[:255], payload)
+        if job_id is None:
+            return {"queued": False, "reason": "already requested", "key": key}
+        if not item["assigned_to"]:
+            callbacks.assign(conn, item_id, body.agent, now)
+    return {"queued": True, "job_id": job_id, "key": key}
 
 
 # --- opt-outs --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Job handlers of the automation kinds (`automations.sms`, ...), registered with the outbox.
 
-Each re-checks the guards at send time (quiet hours, opt-out, one text per number per period),
-then calls its channel client with the job's idempotency key.
+Each re-checks the guards at send time (quiet hours; for texts the opt-out list and one text per
+number per period), then calls its channel client with the job's idempotency key.
 """
 
 from __future__ import annotations
@@ -51,16 +51,14 @@ def _guarded(kind: str, send: Callable[[JobContext, Channel, AutomationConfig], 
                 raise Reschedule(until, f"quiet hours until {until:%Y-%m-%d %H:%M} UTC")
         number = p.get("to") if p.get("customer") else None
         reserved = False
-        if number:
+        if number and kind in TEXT_KINDS:
             with write_transaction(ctx.engine) as conn:
                 if suppression.is_opted_out(conn, number):
                     raise Skip(f"{number} opted out")
-                if kind in TEXT_KINDS:
-                    period = config.text_once_per_seconds
-                    if not suppression.reserve_text(conn, number, ctx.key, ctx.now, period):
-                        hours = period / 3600
-                        raise Skip(f"{number} was already texted in the last {hours:g} h")
-                    reserved = period > 0
+                period = config.text_once_per_seconds
+                if not suppression.reserve_text(conn, number, ctx.key, ctx.now, period):
+                    raise Skip(f"{number} was already texted in the last {period / 3600:g} h")
+                reserved = period > 0
         try:
             return send(ctx, channel, config)
         except PermanentFailure as exc:
