@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, tuple_
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.analytics.specs import CALLERS
 from cdrhub.analytics.tables import ROLLUPS, missed, repeaters
@@ -30,16 +32,34 @@ def _year(day: datetime) -> datetime:
     return day.replace(month=1, day=1)
 
 
+def _pairs_in(a: Any, b: Any) -> Any:
+    return tuple_(a, b).in_(bindparam("pairs", expanding=True))
+
+
+_CALLERS = ROLLUPS[CALLERS.name]
+# Built once: statement construction costs more than execution for the one leg of a webhook.
+_DAY_TOTALS = (
+    select(
+        _CALLERS.c.period, _CALLERS.c.number, func.sum(_CALLERS.c.contacts),
+        func.sum(_CALLERS.c.answered), func.sum(_CALLERS.c.missed),
+    )
+    .where(_CALLERS.c.grain == "d", _pairs_in(_CALLERS.c.period, _CALLERS.c.number))
+    .group_by(_CALLERS.c.period, _CALLERS.c.number)
+)  # fmt: skip
+_DELETE_REPEATERS = delete(repeaters).where(_pairs_in(repeaters.c.day, repeaters.c.number))
+_DELETE_MISSED = delete(missed).where(
+    missed.c.grain == bindparam("grain"), _pairs_in(missed.c.period, missed.c.number)
+)
+_MISSED_DAYS = select(missed.c.period, missed.c.number, missed.c.missed).where(
+    missed.c.grain == "d",
+    missed.c.number.in_(bindparam("numbers", expanding=True)),
+    missed.c.period >= bindparam("first"),
+    missed.c.period < bindparam("last"),
+)
+
+
 def _day_totals(conn: Connection, pairs: Sequence[Pair]) -> list[Any]:
-    table = ROLLUPS[CALLERS.name]
-    return conn.execute(
-        select(
-            table.c.period, table.c.number, func.sum(table.c.contacts),
-            func.sum(table.c.answered), func.sum(table.c.missed),
-        )
-        .where(table.c.grain == "d", tuple_(table.c.period, table.c.number).in_(pairs))
-        .group_by(table.c.period, table.c.number)
-    ).all()  # fmt: skip
+    return conn.execute(_DAY_TOTALS, {"pairs": list(pairs)}).all()
 
 
 def _refresh_missed_periods(conn: Connection, pairs: Sequence[Pair]) -> None:
@@ -49,12 +69,7 @@ def _refresh_missed_periods(conn: Connection, pairs: Sequence[Pair]) -> None:
     last = max(_year(d) for d, _n in pairs).replace(year=max(d.year for d, _n in pairs) + 1)
     months = {(_month(d), n) for d, n in pairs}
     years = {(_year(d), n) for d, n in pairs}
-    rows = conn.execute(
-        select(missed.c.period, missed.c.number, missed.c.missed).where(
-            missed.c.grain == "d", missed.c.number.in_(numbers),
-            missed.c.period >= first, missed.c.period < last,
-        )
-    ).all()  # fmt: skip
+    rows = conn.execute(_MISSED_DAYS, {"numbers": numbers, "first": first, "last": last}).all()
     sums: dict[tuple[str, datetime, str], int] = {}
     for day, number, count in rows:
         for grain, period in (("m", _month(day)), ("y", _year(day))):
@@ -62,11 +77,7 @@ def _refresh_missed_periods(conn: Connection, pairs: Sequence[Pair]) -> None:
                 key = (grain, period, number)
                 sums[key] = sums.get(key, 0) + int(count)
     for grain, keys in (("m", sorted(months)), ("y", sorted(years))):
-        conn.execute(
-            delete(missed).where(
-                missed.c.grain == grain, tuple_(missed.c.period, missed.c.number).in_(keys)
-            )
-        )
+        conn.execute(_DELETE_MISSED, {"grain": grain, "pairs": keys})
     if sums:
         conn.execute(
             missed.insert(),
@@ -75,31 +86,43 @@ def _refresh_missed_periods(conn: Connection, pairs: Sequence[Pair]) -> None:
         )  # fmt: skip
 
 
-def refresh_numbers(conn: Connection, pairs: Sequence[Pair]) -> None:
-    """Recompute `an_repeaters` and `an_missed` for these (day, number) pairs."""
+@lru_cache(maxsize=4)
+def _repeaters_upsert(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(repeaters)
+    return stmt.on_conflict_do_update(
+        index_elements=["day", "number"],
+        set_={c: stmt.excluded[c] for c in ("contacts", "answered", "missed")},
+    )
+
+
+def refresh_numbers(
+    conn: Connection, pairs: Sequence[Pair], missed_changed: Set[Pair] | None = None
+) -> None:
+    """Recompute `an_repeaters` for these (day, number) pairs, and `an_missed` for those whose
+    missed count changed (all of them when `missed_changed` is None)."""
     for i in range(0, len(pairs), _CHUNK):
         chunk = list(pairs[i : i + _CHUNK])
-        totals = _day_totals(conn, chunk)
-        conn.execute(
-            delete(repeaters).where(tuple_(repeaters.c.day, repeaters.c.number).in_(chunk))
-        )
-        conn.execute(
-            delete(missed).where(
-                missed.c.grain == "d", tuple_(missed.c.period, missed.c.number).in_(chunk)
-            )
-        )
+        totals = {(d, n): (int(c), int(a), int(m)) for d, n, c, a, m in _day_totals(conn, chunk)}
         repeat_rows = [
-            {"day": d, "number": n, "contacts": int(c), "answered": int(a), "missed": int(m)}
-            for d, n, c, a, m in totals
+            {"day": d, "number": n, "contacts": c, "answered": a, "missed": m}
+            for (d, n), (c, a, m) in totals.items()
             if c >= REPEAT_MIN
         ]
+        drop = [p for p in chunk if totals.get(p, (0, 0, 0))[0] < REPEAT_MIN]
+        if drop:
+            conn.execute(_DELETE_REPEATERS, {"pairs": drop})
         if repeat_rows:
-            conn.execute(repeaters.insert(), repeat_rows)
+            conn.execute(_repeaters_upsert(conn.dialect.name), repeat_rows)
+        changed = chunk if missed_changed is None else [p for p in chunk if p in missed_changed]
+        if not changed:
+            continue
+        conn.execute(_DELETE_MISSED, {"grain": "d", "pairs": changed})
         missed_rows = [
-            {"grain": "d", "period": d, "number": n, "missed": int(m)}
-            for d, n, _c, _a, m in totals
-            if m > 0
+            {"grain": "d", "period": d, "number": n, "missed": totals[(d, n)][2]}
+            for d, n in changed
+            if totals.get((d, n), (0, 0, 0))[2] > 0
         ]
         if missed_rows:
             conn.execute(missed.insert(), missed_rows)
-        _refresh_missed_periods(conn, chunk)
+        _refresh_missed_periods(conn, changed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,9 +66,26 @@ class Deltas:
         self.names.clear()
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+@lru_cache(maxsize=32)
+def _upsert(dialect_name: str, spec_name: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding the counters; built once (building costs more
+    than running it for one leg)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["grain", "period", *spec.dims],
+        set_={c: table.c[c] + stmt.excluded[c] for c in spec.counters},
+    )
+
+
+@lru_cache(maxsize=4)
+def _names_upsert(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(names)
+    return stmt.on_conflict_do_update(
+        index_elements=["kind", "code"], set_={"name": stmt.excluded.name}
+    )
 
 
 def write_deltas(conn: Connection, deltas: Deltas) -> None:
@@ -81,11 +99,6 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
         by_spec.setdefault(spec_name, []).append(row)
     for spec_name, rows in sorted(by_spec.items()):
         spec, table = SPECS[spec_name], ROLLUPS[spec_name]
-        stmt = _insert(conn, table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["grain", "period", *spec.dims],
-            set_={c: table.c[c] + stmt.excluded[c] for c in spec.counters},
-        )
         rows.sort(key=lambda r: (r["grain"], r["period"]))  # a stable lock order on PostgreSQL
         if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
             keys = ", ".join(["grain", "period", *spec.dims])
@@ -94,20 +107,19 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
             conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
             copy_insert(conn, table, columns, rows, conflict, order_by=["grain", "period"])
             continue
-        conn.execute(stmt, rows)
-    touched = sorted(
-        {(period, dims[-1]) for (spec, grain, period, dims) in deltas.rows
-         if spec == CALLERS.name and grain == "d"}
-    )  # fmt: skip
-    if touched:
-        refresh_numbers(conn, touched)
+        conn.execute(_upsert(conn.dialect.name, spec_name), rows)
+    days: set[tuple[datetime, str]] = set()
+    missed_changed: set[tuple[datetime, str]] = set()
+    for (spec_name, grain, period, dims), counters in deltas.rows.items():
+        if spec_name == CALLERS.name and grain == "d":
+            days.add((period, dims[-1]))
+            if counters[2]:  # missed
+                missed_changed.add((period, dims[-1]))
+    if days:
+        refresh_numbers(conn, sorted(days), missed_changed)
     if deltas.names:
-        stmt = _insert(conn, names)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "code"], set_={"name": stmt.excluded.name}
-        )
         conn.execute(
-            stmt,
+            _names_upsert(conn.dialect.name),
             [{"kind": k, "code": c, "name": n[:255]} for (k, c), n in sorted(deltas.names.items())],
         )
 
