@@ -266,3 +266,27 @@ actions = [{{ do = "notify", title = "{{{{ queue_name }}}} {{{{ queue_name }}}}"
         assert len(note["title"]) == 255
         (item,) = callbacks.list_items(conn, utcnow())
         assert item["assigned_to"] == "a" * 128 and item["queue_name"] == "ש" * 255
+
+
+def test_dead_jobs_reach_the_managers_stream(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    from cdrhub.automations import notifications
+
+    with FakeServer(lambda seen: Reply(400, {"code": 21211, "message": "Invalid 'To'"})) as tw:
+        settings = settings_for(db_url, _sms_toml(tw.url), tmp_path)
+        deliver(engine, settings, _abandoned("a1"))
+        worker(engine, settings).run_until_idle()
+    with engine.connect() as conn:
+        (note,) = notifications.latest(conn)
+    assert note["level"] == "warning" and "21211" in note["text"]
+    assert note["title"] == "automations.sms failed for good"
+
+
+def test_twilio_whatsapp_rule(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    with FakeServer(twilio_responder("AC1", "tok")) as tw:
+        toml = _sms_toml(tw.url).replace('do = "sms"', 'do = "whatsapp"')
+        settings = settings_for(db_url, toml, tmp_path)
+        deliver(engine, settings, _abandoned("a1"))
+        worker(engine, settings).run_until_idle()
+        (message,) = twilio_sent(tw)
+    assert message["to"] == "whatsapp:+972501234567"
+    assert message["from"] == "whatsapp:+972722776772"

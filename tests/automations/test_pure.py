@@ -251,3 +251,15 @@ def test_plan_skips_extensions_and_holds_for_quiet_hours() -> None:
         replace(_leg(), caller="SIPSIP", caller_e164=None), config, _utc("2026-03-03 12:00")
     )
     assert steps[0].skipped and "extension" in steps[0].skipped
+
+
+def test_email_addresses_are_checked() -> None:
+    _, problems = parse_rules(
+        [
+            {
+                "name": "r",
+                "actions": [{"do": "email", "via": "m", "to": ["a@b.c", "boss"], "text": "x"}],
+            }
+        ]
+    )
+    assert [p.path for p in problems] == ["actions[0].to"] and "'boss'" in problems[0].message

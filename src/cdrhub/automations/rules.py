@@ -121,6 +121,11 @@ def _problems_of_action(index: int, a: int, raw: Any) -> tuple[Action | None, li
                     problem("params", message)
     if "to" in raw and not isinstance(raw["to"], (str, list)):
         problem("to", 'must be text ("caller", a number or an address) or a list of them')
+    elif do == "email" and "to" in raw:
+        addresses = raw["to"] if isinstance(raw["to"], list) else [raw["to"]]
+        bad = [a for a in addresses if not (isinstance(a, str) and "@" in a.strip("@"))]
+        if bad or not addresses:
+            problem("to", f"not an e-mail address: {bad[0] if bad else '(none)'!r}")
     if "quiet_hours" in raw and not isinstance(raw["quiet_hours"], bool):
         problem("quiet_hours", "must be true or false")
     if "max_attempts" in raw and not (

@@ -173,6 +173,8 @@ class Worker:
                     retry_after=value.retry_after,
                 )
                 kept = outbox.mark_retry(conn, job, value.reason, now, delay)
+            if kept and (state == "dead" or (state == "retry" and job.attempt >= job.max_attempts)):
+                _notify_dead(conn, job, value if state == "dead" else value.reason, now)
         log.info("job %s %s attempt %s: %s", job.id, job.kind, job.attempt, state)
         if not kept:
             log.warning("job %s: lease lost before its outcome (%s) was recorded", job.id, state)
@@ -219,3 +221,18 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool, list, dict)):
         return value
     return str(value)
+
+
+def _notify_dead(conn: Any, job: ClaimedJob, reason: str, now: Any) -> None:
+    """Tell the managers' stream that a job gave up (it waits in /api/jobs?status=dead)."""
+    from cdrhub.automations import notifications
+
+    notifications.add(
+        conn,
+        f"job-dead:{job.id}:{job.lease}",
+        title=f"{job.kind} failed for good"[:255],
+        text=f"job {job.id} ({job.key}) after {job.attempt} attempt(s): {reason}"[:2000],
+        level="warning",
+        data={"job_id": job.id, "kind": job.kind, "key": job.key},
+        now=now,
+    )
