@@ -113,7 +113,7 @@ def _deliver(engine, settings, batch: list[tuple[dict, bool]]) -> None:
                        cfg=analytics_settings(settings), hooks=build_hooks(settings))  # fmt: skip
 
 
-def _raw_plan(conn, spec, scope) -> Plan:
+def _raw_plan(conn, spec, scope, grains=None) -> Plan:
     start = scope.start or datetime(1900, 1, 1)
     end = scope.end or datetime(2100, 1, 1)
     return Plan((), ((start, end),))

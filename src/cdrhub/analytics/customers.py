@@ -98,11 +98,13 @@ def _whole_days(
     """Local midnights [first, last) of the whole days in the scope, and the UTC edges left."""
     if scope.start is None and scope.end is None:
         return datetime.min, datetime.max, []
-    bounds = query.data_bounds(conn, scope.tz)
-    if bounds is None:
-        return None
-    start = scope.start if scope.start is not None else bounds[0]
-    end = scope.end if scope.end is not None else max(bounds[1], start)
+    start, end = scope.start, scope.end
+    if start is None or end is None:
+        bounds = query.data_bounds(conn, scope.tz)
+        if bounds is None:
+            return None
+        start = start if start is not None else min(bounds[0], end)  # type: ignore[type-var]
+        end = end if end is not None else max(bounds[1], start)
     first = to_local(start, scope.tz).date()
     if day_start_utc(first, scope.tz) < start:
         first += timedelta(days=1)

@@ -7,7 +7,7 @@ filters and raw-edge exactness.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from cdrhub.analytics.facts import LegFacts, leg_facts
 from cdrhub.analytics.periods import HOUR, Plan, hour_span, plan, to_local
 from cdrhub.analytics.specs import SPECS, Spec
 from cdrhub.analytics.tables import ROLLUPS
-from cdrhub.store.legs import row_to_leg
+from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.store.schema import legs
 
 DAY = "day"  # a pseudo dimension: the local date of the period
@@ -34,11 +34,17 @@ class Scope:
     dims: Mapping[str, frozenset[str]]
     tz: ZoneInfo
     cfg: AnalyticsSettings
+    # facts of the raw-leg edges already read, by UTC interval (shared by the report's fetches)
+    edge_cache: dict[tuple[datetime, datetime], list[LegFacts]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def data_bounds(conn: Connection, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
     """Whole local hours around the first and last stored leg."""
-    low, high = conn.execute(select(func.min(legs.c.started_at), func.max(legs.c.started_at))).one()
+    # two statements: SQLite reads one end of the index for a lone MIN or MAX, not for both
+    low = conn.execute(select(func.min(legs.c.started_at))).scalar()
+    high = conn.execute(select(func.max(legs.c.started_at))).scalar()
     if low is None:
         return None
     first = to_local(low, tz).replace(minute=0, second=0, microsecond=0)
@@ -46,9 +52,12 @@ def data_bounds(conn: Connection, tz: ZoneInfo) -> tuple[datetime, datetime] | N
     return hour_span(first, tz)[0], hour_span(last, tz)[1] + HOUR
 
 
-def make_plan(conn: Connection, spec: Spec, scope: Scope) -> Plan:
+def make_plan(
+    conn: Connection, spec: Spec, scope: Scope, grains: tuple[str, ...] | None = None
+) -> Plan:
+    grains = grains or spec.grains
     if scope.start is None and scope.end is None:
-        coarsest = spec.grains[-1]
+        coarsest = grains[-1]
         return Plan(((coarsest, datetime.min, datetime.max),), ())
     start, end = scope.start, scope.end
     if start is None or end is None:
@@ -57,7 +66,7 @@ def make_plan(conn: Connection, spec: Spec, scope: Scope) -> Plan:
             return Plan((), ())
         start = start if start is not None else min(bounds[0], end)  # type: ignore[type-var]
         end = end if end is not None else max(bounds[1], start)
-    return plan(start, end, scope.tz, spec.grains)
+    return plan(start, end, scope.tz, grains)
 
 
 def _time_condition(table: Any, segments: Sequence[tuple[str, datetime, datetime]]) -> Any:
@@ -76,15 +85,30 @@ def _group_columns(table: Any, group_by: Sequence[str]) -> list[Any]:
     return [func.date(table.c.period).label(DAY) if g == DAY else table.c[g] for g in group_by]
 
 
+_LIGHT = tuple(
+    f.name for f in fields(CallLeg) if f.name not in {"raw", "ai_data", "custom_data", "ivr_raw"}
+)
+
+
+def _light_leg(row: Mapping[str, Any]) -> CallLeg:
+    """A CallLeg with what the facts read (not the raw payload, AI data or custom data)."""
+    values = {name: row[name] for name in _LIGHT}
+    values["ivr"] = tuple(IvrStep(**s) for s in (row["ivr"] or []))
+    values["unknown_fields"] = tuple(row["unknown_fields"] or ())
+    return CallLeg(**values, raw={})
+
+
 def _raw_facts(conn: Connection, spec: Spec, scope: Scope, raw: Iterable) -> Iterable[LegFacts]:
+    columns = [legs.c[name] for name in _LIGHT]
     for start, end in raw:
-        rows = conn.execute(
-            select(legs).where(legs.c.started_at >= start, legs.c.started_at < end)
-        ).mappings()
-        for row in rows:
-            facts = leg_facts(row_to_leg(row), scope.tz, scope.cfg)
-            if facts is not None:
-                yield facts
+        cached = scope.edge_cache.get((start, end))
+        if cached is None:
+            rows = conn.execute(
+                select(*columns).where(legs.c.started_at >= start, legs.c.started_at < end)
+            ).mappings()
+            facts = (leg_facts(_light_leg(row), scope.tz, scope.cfg) for row in rows)
+            cached = scope.edge_cache[(start, end)] = [f for f in facts if f is not None]
+        yield from cached
 
 
 def _allowed(spec: Spec, dims: tuple, allowed: Mapping[str, frozenset[str]]) -> bool:
@@ -104,7 +128,10 @@ def fetch(
     `where` adds conditions on dimensions: {"direction": "in"} (equal), {"queue": ("!=", "")}
     (not equal) or {"type": frozenset({...})} (one of).
     """
-    the_plan = make_plan(conn, SPECS[spec_name], scope)
+    spec = SPECS[spec_name]
+    # grouped by day, months and years cannot serve
+    grains = tuple(g for g in spec.grains if g in "hd") if DAY in group_by else None
+    the_plan = make_plan(conn, spec, scope, grains)
     return fetch_plan(conn, spec_name, scope, the_plan, group_by, dict(where or {}))
 
 

@@ -67,6 +67,6 @@ CALLERS = Spec(
     table="an_callers",
     dims=(*FILTER_DIMS, "number"),
     counters=("contacts", "answered", "missed"),
-    grains=("h", "d"),
+    grains=("h", "d", "m", "y"),
 )
 SPECS: dict[str, Spec] = {s.name: s for s in (CALLS, PEAK, PEAK_AGENT, IVR, CALLERS)}
