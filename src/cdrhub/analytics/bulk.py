@@ -20,8 +20,10 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import sqlite
 
 from cdrhub.analytics.config import AnalyticsSettings
+from cdrhub.analytics.facts import leg_facts
 from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.rollup import Deltas
+from cdrhub.analytics.stored import stored_leg
 from cdrhub.calls.model import CallLeg
 from cdrhub.pipeline import Incoming, LegHook, store_legs
 from cdrhub.store.legs import leg_to_row
@@ -121,6 +123,7 @@ def bulk_store(
     seen = set(same)
     later = [leg for i, leg in firsts.items() if i in stored and i not in seen] + later
     inserted: set[str] = set()
+    rows: list[dict[str, Any]] = []
     if fresh:
         meta = {"raw_body": None, "encoding": encoding, "revision": 1, "deliveries": 1,
                 "first_received_at": received_at, "last_received_at": received_at}  # fmt: skip
@@ -129,9 +132,9 @@ def bulk_store(
         ]
         inserted = _insert_new(conn, rows)
     deltas = Deltas()
-    for leg in fresh:
-        if leg.ivruniqueid in inserted:
-            deltas.add_leg(leg, tz, cfg)
+    for leg, row in zip(fresh, rows, strict=True):
+        if leg.ivruniqueid in inserted:  # the facts of the row as stored (see stored.py)
+            deltas.add(leg_facts(stored_leg(row), tz, cfg))
         else:  # a webhook stored it meanwhile
             later.append(leg)
     deltas.write(conn)

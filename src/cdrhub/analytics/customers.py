@@ -26,6 +26,11 @@ Row = dict[str, Any]
 MISSED_TABLE_ENABLED = True
 
 
+def callers_spec(scope: Scope) -> str:
+    """The caller rollup with the agent dimension only when a report is filtered by agent."""
+    return "callers_agent" if "agent" in scope.dims else "callers"
+
+
 def _segment_condition(segments: Any) -> Any:
     parts = []
     for grain, start, end in segments:
@@ -41,13 +46,13 @@ def _segment_condition(segments: Any) -> Any:
 def missed_customers(conn: Connection, scope: Scope) -> int:
     """Distinct numbers with a missed contact in the scope."""
     if not MISSED_TABLE_ENABLED or scope.dims:
-        return count_groups(conn, "callers", scope, "number", "missed")
+        return count_groups(conn, callers_spec(scope), scope, "number", "missed")
     plan = query.make_plan(conn, CALLS, scope)
     whole = [s for s in plan.segments if s[0] != "h"]
     edges = Plan(tuple(s for s in plan.segments if s[0] == "h"), plan.raw)
     edge_numbers: set[str] = set()
     if edges.segments or edges.raw:
-        rows = query.fetch_plan(conn, "callers", scope, edges, ["number"], {})
+        rows = query.fetch_plan(conn, callers_spec(scope), scope, edges, ["number"], {})
         edge_numbers = {r["number"] for r in rows if r["missed"] > 0}
     if not whole:
         return len(edge_numbers)
@@ -87,7 +92,7 @@ def _add_day(
 def _generic_repeat_days(conn: Connection, scope: Scope, threshold: int) -> list[RepeatDay]:
     return [
         (r["number"], r["contacts"], r["answered"], r["missed"])
-        for r in fetch(conn, "callers", scope, ["number", DAY])
+        for r in fetch(conn, callers_spec(scope), scope, ["number", DAY])
         if r["contacts"] >= threshold
     ]
 
@@ -134,7 +139,7 @@ def _qualifying_days(scope: Scope, first: datetime, last: datetime, threshold: i
             .where(*in_range)
             .subquery()
         )
-    c = ROLLUPS["callers"]
+    c = ROLLUPS[callers_spec(scope)]
     return (
         select(c.c.number, c.c.period.label("day"), func.sum(c.c.contacts).label("contacts"),
                func.sum(c.c.answered).label("answered"), func.sum(c.c.missed).label("missed"))

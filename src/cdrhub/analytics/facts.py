@@ -24,7 +24,15 @@ import phonenumbers
 from phonenumbers import geocoder
 
 from cdrhub.analytics.config import AnalyticsSettings
-from cdrhub.analytics.specs import CALLERS, CALLS, IVR, PEAK, PEAK_AGENT, WAIT_EDGES
+from cdrhub.analytics.specs import (
+    CALLERS,
+    CALLERS_AGENT,
+    CALLS,
+    IVR,
+    PEAK,
+    PEAK_AGENT,
+    WAIT_EDGES,
+)
 from cdrhub.calls.model import CallLeg
 from cdrhub.voicenter.vocab import ANSWERED, QUEUE_LEFT
 
@@ -91,7 +99,8 @@ def destination_country(leg: CallLeg) -> str:
 
 
 def _str(value: object) -> str:
-    return "" if value is None else str(value)
+    """A dimension value: "" for none, at most the 128 characters of a rollup key."""
+    return "" if value is None else str(value).replace("\x00", "")[:128]
 
 
 def _calls_counters(leg: CallLeg, incoming: bool, outgoing: bool, cfg: AnalyticsSettings) -> tuple:
@@ -147,8 +156,13 @@ def leg_facts(leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings) -> LegFacts | 
     hour = local_hour(leg.started_at, tz)
     incoming = is_incoming_contact(leg)
     outgoing = is_outgoing_attempt(leg)
-    base = (_str(leg.department_id), _str(leg.queue_id), leg.agent_code or "", type_label(leg))
-    country = destination_country(leg) if outgoing else ""
+    base = (
+        _str(leg.department_id),
+        _str(leg.queue_id),
+        _str(leg.agent_code),
+        _str(type_label(leg)),
+    )
+    country = _str(destination_country(leg)) if outgoing else ""
     counters = _calls_counters(leg, incoming, outgoing, cfg)
     facts = [Fact(CALLS.name, (*base, leg.direction, country), counters)]
     if incoming:
@@ -158,12 +172,13 @@ def leg_facts(leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings) -> LegFacts | 
         facts.append(Fact(PEAK.name, (*without_agent, *slot), (1, answered, abandoned)))
         facts.append(Fact(PEAK_AGENT.name, (*base, *slot), (1, answered, abandoned)))
         facts.extend(_ivr_facts(leg, base))
-        number = leg.caller_e164 or leg.caller or ""
+        number = _str(leg.caller_e164 or leg.caller)
         if number:
-            facts.append(Fact(CALLERS.name, (*base, number), (1, answered, missed)))
+            facts.append(Fact(CALLERS.name, (*without_agent, number), (1, answered, missed)))
+            facts.append(Fact(CALLERS_AGENT.name, (*base, number), (1, answered, missed)))
     names = []
     if leg.agent_code and leg.agent_name:
-        names.append(("agent", leg.agent_code, leg.agent_name))
+        names.append(("agent", _str(leg.agent_code), leg.agent_name))
     if leg.queue_id is not None and leg.queue_name:
         names.append(("queue", str(leg.queue_id), leg.queue_name))
     if leg.department_id is not None and leg.department_name:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection
 
 from cdrhub.analytics.config import analytics_settings
@@ -13,10 +15,9 @@ from cdrhub.pipeline import LegHook, StoredLeg
 def rollup_hook(settings: Settings) -> LegHook:
     tz, cfg = settings.tz, analytics_settings(settings)
 
-    def hook(conn: Connection, stored: StoredLeg) -> None:
-        if stored.kind == "new":
-            apply_legs(conn, [(None, stored.leg)], tz, cfg)
-        elif stored.kind == "revised":
-            apply_legs(conn, [(stored.previous, stored.leg)], tz, cfg)
+    def hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
+        # One merged set of rollup changes for all the transaction's legs; `previous` is None
+        # for a new leg and the content being replaced for a revision.
+        apply_legs(conn, [(s.previous, s.leg) for s in stored], tz, cfg)
 
     return hook

@@ -7,7 +7,7 @@ filters and raw-edge exactness.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,8 +18,8 @@ from cdrhub.analytics.config import AnalyticsSettings
 from cdrhub.analytics.facts import LegFacts, leg_facts
 from cdrhub.analytics.periods import HOUR, Plan, hour_span, plan, to_local
 from cdrhub.analytics.specs import SPECS, Spec
+from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import ROLLUPS
-from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.store.schema import legs
 
 DAY = "day"  # a pseudo dimension: the local date of the period
@@ -85,28 +85,15 @@ def _group_columns(table: Any, group_by: Sequence[str]) -> list[Any]:
     return [func.date(table.c.period).label(DAY) if g == DAY else table.c[g] for g in group_by]
 
 
-_LIGHT = tuple(
-    f.name for f in fields(CallLeg) if f.name not in {"raw", "ai_data", "custom_data", "ivr_raw"}
-)
-
-
-def _light_leg(row: Mapping[str, Any]) -> CallLeg:
-    """A CallLeg with what the facts read (not the raw payload, AI data or custom data)."""
-    values = {name: row[name] for name in _LIGHT}
-    values["ivr"] = tuple(IvrStep(**s) for s in (row["ivr"] or []))
-    values["unknown_fields"] = tuple(row["unknown_fields"] or ())
-    return CallLeg(**values, raw={})
-
-
 def _raw_facts(conn: Connection, spec: Spec, scope: Scope, raw: Iterable) -> Iterable[LegFacts]:
-    columns = [legs.c[name] for name in _LIGHT]
+    columns = [legs.c[name] for name in FACT_FIELDS]
     for start, end in raw:
         cached = scope.edge_cache.get((start, end))
         if cached is None:
             rows = conn.execute(
                 select(*columns).where(legs.c.started_at >= start, legs.c.started_at < end)
             ).mappings()
-            facts = (leg_facts(_light_leg(row), scope.tz, scope.cfg) for row in rows)
+            facts = (leg_facts(stored_leg(row), scope.tz, scope.cfg) for row in rows)
             cached = scope.edge_cache[(start, end)] = [f for f in facts if f is not None]
         yield from cached
 

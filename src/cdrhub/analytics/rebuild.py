@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, select
 
 from cdrhub.analytics.config import analytics_settings
+from cdrhub.analytics.facts import leg_facts
 from cdrhub.analytics.rollup import Deltas
+from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import ROLLUPS, missed, names, repeaters
 from cdrhub.config import Settings
 from cdrhub.store.engine import write_transaction
-from cdrhub.store.legs import row_to_leg
 from cdrhub.store.schema import legs
 
 
@@ -22,18 +23,18 @@ def rebuild(engine: Engine, settings: Settings, batch_size: int = 20000) -> int:
             conn.execute(delete(table))
         last_id = 0
         while True:
-            rows = (
-                conn.execute(
-                    select(legs).where(legs.c.id > last_id).order_by(legs.c.id).limit(batch_size)
-                )
-                .mappings()
-                .all()
+            query = (
+                select(legs.c.id, *(legs.c[name] for name in FACT_FIELDS))
+                .where(legs.c.id > last_id)
+                .order_by(legs.c.id)
+                .limit(batch_size)
             )
+            rows = conn.execute(query).mappings().all()
             if not rows:
                 break
             deltas = Deltas()
             for row in rows:
-                deltas.add_leg(row_to_leg(row), tz, cfg)
+                deltas.add(leg_facts(stored_leg(row), tz, cfg))
             deltas.write(conn)
             count += len(rows)
             last_id = rows[-1]["id"]

@@ -18,6 +18,7 @@ from cdrhub.analytics.derived import refresh_numbers
 from cdrhub.analytics.facts import LegFacts, leg_facts
 from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.specs import CALLERS, SPECS
+from cdrhub.analytics.stored import as_stored
 from cdrhub.analytics.tables import ROLLUPS, names
 from cdrhub.calls.model import CallLeg
 
@@ -58,7 +59,8 @@ class Deltas:
                 self.names[(kind, code)] = name
 
     def add_leg(self, leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings, sign: int = 1) -> None:
-        self.add(leg_facts(leg, tz, cfg), sign)
+        """Add a leg as the database keeps it (see stored.py)."""
+        self.add(leg_facts(as_stored(leg), tz, cfg), sign)
 
     def write(self, conn: Connection) -> None:
         write_deltas(conn, self)
@@ -120,7 +122,10 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
     if deltas.names:
         conn.execute(
             _names_upsert(conn.dialect.name),
-            [{"kind": k, "code": c, "name": n[:255]} for (k, c), n in sorted(deltas.names.items())],
+            [
+                {"kind": k, "code": c, "name": n.replace("\x00", "")[:255]}
+                for (k, c), n in sorted(deltas.names.items())
+            ],
         )
 
 

@@ -62,11 +62,20 @@ IVR = Spec(
     counters=("visits", "reached", "hangups"),
     grains=("h", "d", "m", "y"),
 )
+# Incoming contacts per caller number; like the heat map, without the agent (whose answered
+# calls would multiply the rows per number) and with it for reports filtered by agent.
 CALLERS = Spec(
     name="callers",
     table="an_callers",
+    dims=("department", "queue", "type", "number"),
+    counters=("contacts", "answered", "missed"),
+    grains=("h", "d", "m", "y"),
+)
+CALLERS_AGENT = Spec(
+    name="callers_agent",
+    table="an_callers_agent",
     dims=(*FILTER_DIMS, "number"),
     counters=("contacts", "answered", "missed"),
     grains=("h", "d", "m", "y"),
 )
-SPECS: dict[str, Spec] = {s.name: s for s in (CALLS, PEAK, PEAK_AGENT, IVR, CALLERS)}
+SPECS: dict[str, Spec] = {s.name: s for s in (CALLS, PEAK, PEAK_AGENT, IVR, CALLERS, CALLERS_AGENT)}

@@ -1,4 +1,4 @@
-"""Analytics: rollup tables (calls, peak, peak by agent, ivr, callers), repeat callers,
+"""Analytics: rollup tables (calls, peak and callers with and without agent, ivr), repeat callers,
 missed numbers and display names.
 
 Revision ID: 0002_analytics
@@ -28,7 +28,9 @@ ROLLUPS = (
     ("an_peak_agent", FILTER_DIMS, ("weekday", "hour"), ("contacts", "answered", "abandoned")),
     ("an_ivr", (*FILTER_DIMS, "layer", "layer_number", "dtmf"), (),
      ("visits", "reached", "hangups")),
-    ("an_callers", (*FILTER_DIMS, "number"), (), ("contacts", "answered", "missed")),
+    ("an_callers", ("department", "queue", "type", "number"), (),
+     ("contacts", "answered", "missed")),
+    ("an_callers_agent", (*FILTER_DIMS, "number"), (), ("contacts", "answered", "missed")),
 )  # fmt: skip
 
 
