@@ -1,9 +1,11 @@
 """The one path every CDR takes into the database, whatever brought it (webhook, import,
 backfill, replay): store the leg, then let each domain react inside the same transaction.
 
-A hook sees every leg that is new or whose content changed, never a plain redelivery, and runs
-in the leg's transaction: rollups, outbox jobs and callback items commit with the leg or not at
-all. Hooks must be idempotent for a given (leg, content) and must not commit.
+A hook sees the legs of one transaction that are new or whose content changed (never a plain
+redelivery), in arrival order, all at once: a hook that can merge its writes (rollups) does so
+once per transaction, and the ingest endpoint's group commit makes that many legs under load.
+Hooks run in the legs' transaction: rollups, outbox jobs and callback items commit with the leg
+or not at all. Hooks must be idempotent for a given (leg, content) and must not commit.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class StoredLeg:
     received_at: datetime
 
 
-LegHook = Callable[[Connection, StoredLeg], None]
+LegHook = Callable[[Connection, Sequence[StoredLeg]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +58,33 @@ def build_hooks(settings: Settings) -> list[LegHook]:
     return hooks
 
 
-def store_legs(
-    conn: Connection, items: Iterable[Incoming], hooks: Sequence[LegHook], received_at: datetime
+def save_legs(
+    conn: Connection, items: Iterable[Incoming], received_at: datetime
 ) -> list[StoredLeg]:
-    """Store legs and run hooks on an open write transaction (the caller commits)."""
+    """Store legs, without hooks, on an open write transaction."""
     stored: list[StoredLeg] = []
     for item in items:
         leg_id, kind, previous = legs_repo.save_leg(
             conn, item.leg, encoding=item.encoding, raw_body=item.raw_body, received_at=received_at
         )
-        result = StoredLeg(leg_id, kind, item.leg, previous, received_at)
-        if kind != "duplicate":
-            for hook in hooks:
-                hook(conn, result)
-        stored.append(result)
+        stored.append(StoredLeg(leg_id, kind, item.leg, previous, received_at))
+    return stored
+
+
+def run_hooks(conn: Connection, hooks: Sequence[LegHook], stored: Iterable[StoredLeg]) -> None:
+    """Let each domain react, once, to the legs of this transaction that are new or changed."""
+    changed = [s for s in stored if s.kind != "duplicate"]
+    if changed:
+        for hook in hooks:
+            hook(conn, changed)
+
+
+def store_legs(
+    conn: Connection, items: Iterable[Incoming], hooks: Sequence[LegHook], received_at: datetime
+) -> list[StoredLeg]:
+    """Store legs and run hooks on an open write transaction (the caller commits)."""
+    stored = save_legs(conn, items, received_at)
+    run_hooks(conn, hooks, stored)
     return stored
 
 

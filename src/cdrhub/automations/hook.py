@@ -4,6 +4,8 @@ notification keys derive from (leg, rule, action), callback items remember their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection
 
 from cdrhub.automations import callbacks, notifications
@@ -63,7 +65,8 @@ def apply(conn: Connection, stored: StoredLeg, config: AutomationConfig) -> None
 def make_hook(settings: Settings) -> LegHook:
     config = config_from_settings(settings)
 
-    def automations_hook(conn: Connection, stored: StoredLeg) -> None:
-        apply(conn, stored, config)
+    def automations_hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
+        for one in stored:
+            apply(conn, one, config)
 
     return automations_hook

@@ -36,8 +36,7 @@ def backfill(engine: Engine, settings: Settings, *, since: datetime, now: dateti
                 .mappings()
                 .all()
             )
-            for row in rows:
-                hook(conn, StoredLeg(row["id"], "new", row_to_leg(row), None, now))
+            hook(conn, [StoredLeg(r["id"], "new", row_to_leg(r), None, now) for r in rows])
         if not rows:
             return seen
         seen += len(rows)

@@ -8,6 +8,7 @@ with new content enqueues a new push that updates what the first one created.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
@@ -27,7 +28,11 @@ def _short(text: str) -> str:
 def make_crm_hook(settings: Settings) -> LegHook:
     crm = load_crm_settings(settings)
 
-    def crm_hook(conn: Connection, stored: StoredLeg) -> None:
+    def crm_hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
+        for one in stored:
+            _push(conn, one)
+
+    def _push(conn: Connection, stored: StoredLeg) -> None:
         leg = stored.leg
         payload = {"ivruniqueid": leg.ivruniqueid}
         if crm.recordings.enabled and note_recording(conn, leg):

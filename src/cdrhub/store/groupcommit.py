@@ -58,8 +58,19 @@ def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | No
 class GroupCommitter:
     """Runs submitted `work(conn)` calls in shared write transactions on one writer thread."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 64, idle_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        finish: Callable[[Connection, list[Any]], None] | None = None,
+        max_batch: int = 64,
+        idle_seconds: float = 5.0,
+    ) -> None:
+        """`finish(conn, results)`, when given, runs once per batch after every item's work and
+        before the commit, with the items' results: the place for work that is cheaper done
+        once for many items (the legs' hooks)."""
         self.engine = engine
+        self.finish = finish
         self.max_batch = max_batch
         self.idle_seconds = idle_seconds
         self._queue: queue.SimpleQueue[_Job[Any]] = queue.SimpleQueue()
@@ -110,6 +121,8 @@ class GroupCommitter:
             with write_transaction(self.engine) as conn:
                 for job in jobs:
                     results.append(job.work(conn))
+                if self.finish is not None:
+                    self.finish(conn, results)
         except Exception as exc:
             if len(jobs) == 1:
                 self._answer(jobs[0], None, exc)

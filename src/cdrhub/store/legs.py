@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, Connection, RowMapping, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.calls.model import CallLeg, IvrStep
+from cdrhub.calls.values import clean_text, json_safe
 from cdrhub.store.schema import leg_versions, legs
 
 # CallLeg fields stored in a column of the same name.
@@ -53,20 +54,6 @@ _LENGTHS = {c.name: getattr(c.type, "length", None) for c in legs.c}
 _INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c}
 
 
-def _json_safe(value: Any) -> Any:
-    """What PostgreSQL's JSONB can hold: no NUL characters, no NaN or infinities. The exact
-    bytes of the request stay in `raw_body`."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {_json_safe(str(k)): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _storable(row: dict[str, Any]) -> dict[str, Any]:
     """Fit each value to its column, so that no CDR, however odd, makes storage fail and turn
     into endless retries: long text is cut, out-of-range numbers become NULL."""
@@ -74,7 +61,7 @@ def _storable(row: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if isinstance(value, str):
-            value = value.replace("\x00", "")
+            value = clean_text(value)
             length = _LENGTHS[name]
             row[name] = value[:length] if length else value
         elif isinstance(value, bool):
@@ -85,7 +72,7 @@ def _storable(row: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, float) and not math.isfinite(value):
             row[name] = None
         elif isinstance(value, (dict, list)):
-            row[name] = _json_safe(value)
+            row[name] = json_safe(value)
     return row
 
 

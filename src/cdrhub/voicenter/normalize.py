@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.phones import to_e164
+from cdrhub.calls.values import clean_text, json_safe
 from cdrhub.voicenter import vocab
 
 EPOCH = datetime(1970, 1, 1)
@@ -83,7 +84,7 @@ class _Fields:
     def get(self, key: str) -> Any:
         value = self.by_key.get(key)
         if isinstance(value, str):
-            value = value.strip()
+            value = clean_text(value).strip()
             return value or None
         return value
 
@@ -332,8 +333,8 @@ def normalize(
         original_ivruniqueid=f.text("originalivruniqueid"),
         ivr=ivr,
         ivr_raw=ivr_raw,
-        ai_data=parse_json_text(f.get("aidata")),
-        custom_data=_custom_data(f),
+        ai_data=json_safe(parse_json_text(f.get("aidata"))),
+        custom_data=json_safe(_custom_data(f)),
         unknown_fields=tuple(
             k
             for k in wire

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from cdrhub.config import Settings
-from cdrhub.pipeline import StoredLeg, store_legs
+from cdrhub.pipeline import StoredLeg, run_hooks, save_legs
 from cdrhub.store import quarantine
 from cdrhub.store.groupcommit import GroupCommitter
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
@@ -86,8 +86,8 @@ def _store(
     conn: Connection, request: Request, body: bytes, received: Received, received_at: datetime
 ) -> list[StoredLeg]:
     """In the caller's transaction: the legs that could be read, and the body if any part could
-    not."""
-    stored = store_legs(conn, received.items, request.app.state.hooks, received_at)
+    not. The legs' hooks run once for the whole batch (`_run_hooks`)."""
+    stored = save_legs(conn, received.items, received_at)
     if received.errors:
         quarantine.keep(
             conn,
@@ -108,7 +108,13 @@ def _committer(request: Request) -> GroupCommitter:
     state = request.app.state
     committer: GroupCommitter | None = getattr(state, "ingest_committer", None)
     if committer is None or committer.engine is not state.engine:
-        committer = state.ingest_committer = GroupCommitter(state.engine)
+        hooks = state.hooks
+
+        def run_batch_hooks(conn: Connection, results: list[list[StoredLeg]]) -> None:
+            run_hooks(conn, hooks, (leg for stored in results for leg in stored))
+
+        committer = GroupCommitter(state.engine, finish=run_batch_hooks)
+        state.ingest_committer = committer
     return committer
 
 
