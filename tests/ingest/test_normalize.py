@@ -233,3 +233,9 @@ def test_start_from_id_prefix_when_time_is_missing() -> None:
 )
 def test_phone_forms(written: str | None, e164: str | None) -> None:
     assert to_e164(written) == e164
+
+
+def test_absurd_price_is_kept_in_raw_only() -> None:
+    leg = leg_of({"ivruniqueid": "20240101000000p", "price": 9223372036854775})
+    assert leg.price_agorot is None
+    assert leg.raw["price"] == 9223372036854775

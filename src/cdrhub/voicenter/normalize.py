@@ -118,6 +118,15 @@ class _Fields:
         return None if value is None else round(value)
 
 
+# A price beyond this (ten billion shekels) is garbage, not a call's cost: it is kept in `raw`
+# but not summed into reports, where it would overflow every counter.
+MAX_PRICE_AGOROT = 1e12
+
+
+def _plausible(value: float | None, limit: float) -> float | None:
+    return value if value is None or -limit <= value <= limit else None
+
+
 def _id_or_none(value: int | None) -> int | None:
     """Queue and department ids: `0` means none."""
     return value or None
@@ -326,7 +335,7 @@ def normalize(
         department_name=f.text("departmentname"),
         top_department_id=_id_or_none(f.integer("topdepartmentid")),
         top_department_name=f.text("topdepartmentname"),
-        price_agorot=f.number("price"),
+        price_agorot=_plausible(f.number("price"), MAX_PRICE_AGOROT),
         record_url=f.text("record"),
         caller_country=f.text("callercountry"),
         target_country=f.text("targetcountry"),
