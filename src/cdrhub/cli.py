@@ -23,7 +23,8 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL only for more than 1)."),
 ) -> None:
-    """Start the web service (ingest, API, dashboard); migrates the database first."""
+    """Start the web service: ingest, API, widget, and the outbox worker (unless
+    CDRHUB_RUN_WORKER=false). Migrates the database first."""
     import uvicorn
 
     from cdrhub.web.app import create_app
@@ -83,16 +84,14 @@ def quarantine_list() -> None:
 
 
 def _register_domains() -> None:
-    """Each domain adds its commands here (analytics, automations, crm)."""
+    """Each domain adds its own commands (report, import, demo; worker, rules, jobs; contacts,
+    embed-link, recordings)."""
+    from cdrhub.analytics import cli as analytics_cli
+    from cdrhub.automations import cli as automations_cli
     from cdrhub.crm import cli as crm_cli
 
-    crm_cli.register(app)
-    from cdrhub.analytics import cli as analytics_cli
-
-    analytics_cli.register(app)
-    from cdrhub.automations import cli as automations_cli
-
-    automations_cli.register(app)
+    for domain in (analytics_cli, automations_cli, crm_cli):
+        domain.register(app)
 
 
 _register_domains()

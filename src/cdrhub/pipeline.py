@@ -47,15 +47,13 @@ class Incoming:
 
 
 def build_hooks(settings: Settings) -> list[LegHook]:
-    """The hooks every ingest runs, in order. Each domain contributes its own here."""
+    """The hooks every ingest runs, in order: rollups, automations, CRM pushes."""
+    # Imported here: each domain's hook module imports this one for StoredLeg and LegHook.
     from cdrhub.analytics.hook import rollup_hook
     from cdrhub.automations.hook import make_hook as automations_hook
-
-    hooks: list[LegHook] = [rollup_hook(settings), automations_hook(settings)]
     from cdrhub.crm.hook import make_crm_hook
 
-    hooks.append(make_crm_hook(settings))
-    return hooks
+    return [rollup_hook(settings), automations_hook(settings), make_crm_hook(settings)]
 
 
 def save_legs(

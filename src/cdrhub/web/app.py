@@ -8,7 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cdrhub import __version__
+from cdrhub.analytics.api import router as reports_router
+from cdrhub.automations.api import ROUTERS as automation_routers
+from cdrhub.automations.worker import Worker
 from cdrhub.config import Settings
+from cdrhub.crm import api as crm_api
+from cdrhub.crm import widget as crm_widget
 from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
@@ -28,8 +33,6 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         # without entering its lifespan run none.
         worker = None
         if settings.run_worker:
-            from cdrhub.automations.worker import Worker
-
             worker = Worker(engine, settings)
             worker.start()
         yield
@@ -53,16 +56,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(api_calls.router)
-    from cdrhub.analytics.api import router as reports_router
-
     app.include_router(reports_router)
-    from cdrhub.crm import api as crm_api
-    from cdrhub.crm import widget as crm_widget
-
-    app.include_router(crm_api.router)
-    app.include_router(crm_widget.router)
-    from cdrhub.automations.api import ROUTERS as automation_routers
-
     for router in automation_routers:
         app.include_router(router)
+    app.include_router(crm_api.router)
+    app.include_router(crm_widget.router)
     return app
