@@ -304,6 +304,7 @@ def main() -> None:
     parser.add_argument("--import-legs", type=int, default=100_000)
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a last run")
+    parser.add_argument("--import-only", action="store_true")
     args = parser.parse_args()
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
     RESULTS.mkdir(exist_ok=True)
@@ -319,6 +320,9 @@ def main() -> None:
         if not args.skip_import:
             entry["import"] = measure_import(name, args.import_legs)
             print("  import", entry["import"], flush=True)
+        if args.import_only:
+            results[name] = entry
+            continue
         engine, settings = fresh(name, "reports", reuse=args.reuse)
         if not args.reuse:
             entry["load"] = load(engine, settings, args.legs)
@@ -332,7 +336,7 @@ def main() -> None:
         entry["reports"] = bench_reports(engine, settings, args.replicate)
         results[name] = entry
         engine.dispose()
-    label = f"{args.legs * args.replicate // 1_000_000}M"
+    label = "import" if args.import_only else f"{args.legs * args.replicate // 1_000_000}M"
     path = RESULTS / f"{label}-{'-'.join(engines)}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(f"wrote {path}")

@@ -174,8 +174,8 @@ def leg_facts(leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings) -> LegFacts | 
         facts.extend(_ivr_facts(leg, base))
         number = _str(leg.caller_e164 or leg.caller)
         if number:
-            facts.append(Fact(CALLERS.name, (*without_agent, number), (1, answered, missed)))
-            facts.append(Fact(CALLERS_AGENT.name, (*base, number), (1, answered, missed)))
+            facts.append(Fact(CALLERS.name, (number, *without_agent), (1, answered, missed)))
+            facts.append(Fact(CALLERS_AGENT.name, (number, *base), (1, answered, missed)))
     names = []
     if leg.agent_code and leg.agent_name:
         names.append(("agent", _str(leg.agent_code), leg.agent_name))

@@ -114,9 +114,9 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
     missed_changed: set[tuple[datetime, str]] = set()
     for (spec_name, grain, period, dims), counters in deltas.rows.items():
         if spec_name == CALLERS.name and grain == "d":
-            days.add((period, dims[-1]))
+            days.add((period, dims[0]))
             if counters[2]:  # missed
-                missed_changed.add((period, dims[-1]))
+                missed_changed.add((period, dims[0]))
     if days:
         refresh_numbers(conn, sorted(days), missed_changed)
     if deltas.names:

@@ -52,6 +52,7 @@ missed = Table(
     Column("period", DateTime, primary_key=True),
     Column("number", String(128), primary_key=True),
     Column("missed", BigInteger, nullable=False),
+    Index("ix_an_missed_number", "number", "grain", "period"),
 )
 
 names = Table(

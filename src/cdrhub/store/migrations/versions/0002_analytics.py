@@ -28,9 +28,9 @@ ROLLUPS = (
     ("an_peak_agent", FILTER_DIMS, ("weekday", "hour"), ("contacts", "answered", "abandoned")),
     ("an_ivr", (*FILTER_DIMS, "layer", "layer_number", "dtmf"), (),
      ("visits", "reached", "hangups")),
-    ("an_callers", ("department", "queue", "type", "number"), (),
+    ("an_callers", ("number", "department", "queue", "type"), (),
      ("contacts", "answered", "missed")),
-    ("an_callers_agent", (*FILTER_DIMS, "number"), (), ("contacts", "answered", "missed")),
+    ("an_callers_agent", ("number", *FILTER_DIMS), (), ("contacts", "answered", "missed")),
 )  # fmt: skip
 
 
@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("number", sa.String(128), primary_key=True),
         sa.Column("missed", sa.BigInteger, nullable=False),
     )
+    op.create_index("ix_an_missed_number", "an_missed", ["number", "grain", "period"])
     op.create_table(
         "an_names",
         sa.Column("kind", sa.String(16), primary_key=True),
