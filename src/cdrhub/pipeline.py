@@ -32,6 +32,7 @@ class StoredLeg:
     leg: CallLeg
     previous: CallLeg | None  # the content before a revision, None otherwise
     received_at: datetime
+    content_hash: str | None = None  # of `leg`, as the legs repository computed it; None: unknown
 
 
 LegHook = Callable[[Connection, Sequence[StoredLeg]], None]
@@ -62,10 +63,16 @@ def save_legs(
     """Store legs, without hooks, on an open write transaction."""
     stored: list[StoredLeg] = []
     for item in items:
+        digest = legs_repo.content_hash(item.leg)
         leg_id, kind, previous = legs_repo.save_leg(
-            conn, item.leg, encoding=item.encoding, raw_body=item.raw_body, received_at=received_at
+            conn,
+            item.leg,
+            encoding=item.encoding,
+            raw_body=item.raw_body,
+            received_at=received_at,
+            digest=digest,
         )
-        stored.append(StoredLeg(leg_id, kind, item.leg, previous, received_at))
+        stored.append(StoredLeg(leg_id, kind, item.leg, previous, received_at, digest))
     return stored
 
 

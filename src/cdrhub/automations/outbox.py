@@ -46,7 +46,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,6 +167,51 @@ def load_handler_modules() -> HandlerRegistry:
 # --- writing jobs ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to add with `enqueue_many`; the arguments of `enqueue`."""
+
+    kind: str
+    key: str
+    payload: Mapping[str, Any]
+    run_at: datetime | None = None
+    max_attempts: int | None = None
+    leg_id: int | None = None
+
+
+# The insert, built once per (dialect, with RETURNING): the values go in as parameters.
+_INSERTS: dict[tuple[str, bool], Any] = {}
+
+
+def _insert(conn: Connection, returning: bool) -> Any:
+    name = conn.dialect.name
+    stmt = _INSERTS.get((name, returning))
+    if stmt is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = dialect.insert(outbox_jobs).on_conflict_do_nothing(index_elements=["key"])
+        if returning:
+            stmt = stmt.returning(outbox_jobs.c.id)
+        _INSERTS[(name, returning)] = stmt
+    return stmt
+
+
+def _job_row(job: NewJob, now: datetime) -> dict[str, Any]:
+    if not 0 < len(job.kind) <= 64 or not 0 < len(job.key) <= 255:
+        raise ValueError("a job kind has 1-64 characters and a key 1-255 (hash longer keys)")
+    return {
+        "kind": job.kind,
+        "key": job.key,
+        "payload": dict(job.payload),
+        "status": "pending",
+        "attempts": 0,
+        "max_attempts": job.max_attempts or DEFAULT_MAX_ATTEMPTS,
+        "run_at": job.run_at or now,
+        "leg_id": job.leg_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def enqueue(
     conn: Connection,
     kind: str,
@@ -178,28 +223,20 @@ def enqueue(
     leg_id: int | None = None,
 ) -> int | None:
     """Add a job in the caller's transaction; None when a job with `key` already exists."""
-    if not 0 < len(kind) <= 64 or not 0 < len(key) <= 255:
-        raise ValueError("a job kind has 1-64 characters and a key 1-255 (hash longer keys)")
+    row = _job_row(NewJob(kind, key, payload, run_at, max_attempts, leg_id), utcnow())
+    return conn.execute(_insert(conn, True), row).scalar()
+
+
+def enqueue_many(conn: Connection, jobs: Iterable[NewJob]) -> None:
+    """`enqueue` for many jobs in one statement, in order: of several with one key the first
+    is kept, and a key that exists already changes nothing (as one `enqueue` after another)."""
     now = utcnow()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(outbox_jobs)
-        .values(
-            kind=kind,
-            key=key,
-            payload=dict(payload),
-            status="pending",
-            attempts=0,
-            max_attempts=max_attempts or DEFAULT_MAX_ATTEMPTS,
-            run_at=run_at or now,
-            leg_id=leg_id,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(outbox_jobs.c.id)
-    )
-    return conn.execute(stmt).scalar()
+    rows: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        row = _job_row(job, now)
+        rows.setdefault(job.key, row)
+    if rows:
+        conn.execute(_insert(conn, False), list(rows.values()))
 
 
 # --- claiming and finishing (the worker's side) ----------------------------------------------

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from cdrhub.automations.outbox import enqueue
+from cdrhub.automations.outbox import NewJob, enqueue_many
 from cdrhub.config import Settings
 from cdrhub.crm.jobs import KIND_HUBSPOT, KIND_PIPEDRIVE, KIND_RECORDING, KIND_WEBHOOK
-from cdrhub.crm.recordings.archive import note_recording
+from cdrhub.crm.recordings.archive import note_recordings
 from cdrhub.crm.settings import load_crm_settings
 from cdrhub.pipeline import LegHook, StoredLeg
 from cdrhub.store.legs import content_hash
@@ -27,32 +27,46 @@ def _short(text: str) -> str:
 
 def make_crm_hook(settings: Settings) -> LegHook:
     crm = load_crm_settings(settings)
+    archive = crm.recordings.enabled
+    pushes = [
+        kind
+        for kind, on in (
+            (KIND_HUBSPOT, crm.hubspot.enabled),
+            (KIND_PIPEDRIVE, crm.pipedrive.enabled),
+        )
+        if on
+    ]
+    webhooks = tuple(crm.webhooks)
 
     def crm_hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
-        for one in stored:
-            _push(conn, one)
+        if not (archive or pushes or webhooks):
+            return  # nothing configured
+        due = note_recordings(conn, [one.leg for one in stored]) if archive else None
+        jobs: list[NewJob] = []
+        for i, one in enumerate(stored):
+            _push(one, due is not None and due[i], jobs)
+        enqueue_many(conn, jobs)
 
-    def _push(conn: Connection, stored: StoredLeg) -> None:
+    def _push(stored: StoredLeg, recording_due: bool, jobs: list[NewJob]) -> None:
         leg = stored.leg
         payload = {"ivruniqueid": leg.ivruniqueid}
-        if crm.recordings.enabled and note_recording(conn, leg):
+        if recording_due:
             key = f"{KIND_RECORDING}:{leg.ivruniqueid}:{_short(leg.record_url or '')}"
-            enqueue(conn, KIND_RECORDING, key, payload, leg_id=stored.id)
+            jobs.append(NewJob(KIND_RECORDING, key, payload, leg_id=stored.id))
         customer_leg = leg.direction in ("in", "out")
-        digest = content_hash(leg)[:16]
-        if customer_leg and leg.customer_number:
-            for kind, on in (
-                (KIND_HUBSPOT, crm.hubspot.enabled),
-                (KIND_PIPEDRIVE, crm.pipedrive.enabled),
-            ):
-                if on:
-                    key = f"{kind}:{leg.ivruniqueid}:{digest}"
-                    enqueue(conn, kind, key, payload, leg_id=stored.id)
-        for target in crm.webhooks:
+        push = customer_leg and bool(leg.customer_number) and bool(pushes)
+        if not push and not webhooks:
+            return
+        digest = (stored.content_hash or content_hash(leg))[:16]
+        if push:
+            for kind in pushes:
+                key = f"{kind}:{leg.ivruniqueid}:{digest}"
+                jobs.append(NewJob(kind, key, payload, leg_id=stored.id))
+        for target in webhooks:
             if customer_leg or target.all_legs:
                 key = f"{KIND_WEBHOOK}:{target.name}:{leg.ivruniqueid}:{digest}"
-                enqueue(
-                    conn, KIND_WEBHOOK, key, {**payload, "target": target.name}, leg_id=stored.id
+                jobs.append(
+                    NewJob(KIND_WEBHOOK, key, {**payload, "target": target.name}, leg_id=stored.id)
                 )
 
     return crm_hook

@@ -130,12 +130,15 @@ def save_leg(
     encoding: str,
     raw_body: bytes | None,
     received_at: datetime,
+    digest: str | None = None,
 ) -> tuple[int, str, CallLeg | None]:
     """Insert a leg, count a redelivery, or revise it keeping the earlier version.
 
     Returns (leg id, "new" | "duplicate" | "revised", the previous content when revised).
+    `digest` is `content_hash(leg)` when the caller has it already.
     """
-    digest = content_hash(leg)
+    if digest is None:
+        digest = content_hash(leg)
     row = leg_to_row(leg)
     meta = {
         "raw_body": raw_body,

@@ -8,13 +8,14 @@ serves the archived copy; `prune_recordings` deletes copies older than the reten
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.calls.model import CallLeg
@@ -29,33 +30,69 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def note_recording(conn: Connection, leg: CallLeg) -> bool:
     """Record that a leg has a recording to archive; True when a download is due (a new URL)."""
-    if not is_downloadable(leg.record_url):
-        return False
-    row = conn.execute(
-        select(recordings.c.source_url, recordings.c.status).where(
-            recordings.c.ivruniqueid == leg.ivruniqueid
-        )
-    ).first()
-    if row is None:
-        conn.execute(
-            recordings.insert().values(
-                ivruniqueid=leg.ivruniqueid,
-                source_url=leg.record_url,
-                status="pending",
-                call_started_at=leg.started_at,
-            )
-        )
-        return True
-    if row.source_url == leg.record_url:
-        return False
-    conn.execute(
-        update(recordings)
-        .where(recordings.c.ivruniqueid == leg.ivruniqueid)
-        .values(
-            source_url=leg.record_url, status="pending", error=None, call_started_at=leg.started_at
-        )
+    return bool(note_recordings(conn, [leg]))
+
+
+# Statements built once: the values go in as parameters (`b_` names: not column names).
+_SELECT_NOTED = select(recordings.c.ivruniqueid, recordings.c.source_url).where(
+    recordings.c.ivruniqueid.in_(bindparam("b_ids", expanding=True))
+)
+_INSERT_NOTE = recordings.insert()
+_UPDATE_NOTE = (
+    update(recordings)
+    .where(recordings.c.ivruniqueid == bindparam("b_ivruniqueid"))
+    .values(
+        source_url=bindparam("b_source_url"),
+        status="pending",
+        error=None,
+        call_started_at=bindparam("b_call_started_at"),
     )
-    return True
+)
+
+
+def note_recordings(conn: Connection, legs: Sequence[CallLeg]) -> list[bool]:
+    """`note_recording` for the legs of one transaction, in order, with one read and at most one
+    insert and one update statement; the same as noting them one after another."""
+    due = [is_downloadable(leg.record_url) for leg in legs]
+    ids = sorted({leg.ivruniqueid for leg, ok in zip(legs, due, strict=True) if ok})
+    if not ids:
+        return due
+    known = {r.ivruniqueid: r.source_url for r in conn.execute(_SELECT_NOTED, {"b_ids": ids})}
+    new: dict[str, tuple[str, datetime | None]] = {}  # rows this batch inserts
+    changed: dict[str, tuple[str, datetime | None]] = {}  # existing rows it updates
+    for i, leg in enumerate(legs):
+        if not due[i]:
+            continue
+        uid, url = leg.ivruniqueid, leg.record_url or ""
+        if uid in new:
+            current = new[uid][0]
+        elif uid in changed:
+            current = changed[uid][0]
+        else:
+            current = known.get(uid)
+        if current == url:
+            due[i] = False
+        elif uid in known:
+            changed[uid] = (url, leg.started_at)
+        else:
+            new[uid] = (url, leg.started_at)
+    if new:
+        conn.execute(
+            _INSERT_NOTE,
+            [
+                {"ivruniqueid": uid, "source_url": url, "status": "pending", "call_started_at": t}
+                for uid, (url, t) in new.items()
+            ],
+        )
+    if changed:
+        conn.execute(
+            _UPDATE_NOTE,
+            [
+                {"b_ivruniqueid": uid, "b_source_url": url, "b_call_started_at": t}
+                for uid, (url, t) in changed.items()
+            ],
+        )
+    return due
 
 
 def is_downloadable(url: str | None) -> bool:
