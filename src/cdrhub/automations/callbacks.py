@@ -18,10 +18,11 @@ Every function runs in the caller's transaction (the leg's, for the ingest hook)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import callback_items
@@ -65,14 +66,70 @@ def _same_call_answered(conn: Connection, number: str, at: datetime, until: date
     return found is not None
 
 
-def _open_item(conn: Connection, number: str) -> dict[str, Any] | None:
-    query = select(callback_items).where(
-        callback_items.c.customer_number == number, callback_items.c.status == OPEN
-    )
-    if conn.dialect.name == "postgresql":
+def _open_query(dialect: str, where: Any) -> Any:
+    query = select(callback_items).where(where, callback_items.c.status == OPEN)
+    if dialect == "postgresql":
         query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    return query
+
+
+# Built once per dialect: the numbers go in as parameters.
+_OPEN_ONE: dict[str, Any] = {}
+_OPEN_MANY: dict[str, Any] = {}
+
+
+def _open_item(conn: Connection, number: str) -> dict[str, Any] | None:
+    name = conn.dialect.name
+    query = _OPEN_ONE.get(name)
+    if query is None:
+        where = callback_items.c.customer_number == bindparam("b_number")
+        query = _OPEN_ONE[name] = _open_query(name, where)
+    row = conn.execute(query, {"b_number": number}).mappings().first()
     return dict(row) if row is not None else None
+
+
+class OpenItems:
+    """The open items of a batch's customer numbers, read with one query and kept up to date
+    by `record_answered`; `record_missed` drops its number, which is then read again. Only for
+    one transaction, in which nothing else writes callback items."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Any] | None] = {}
+
+    def read(self, conn: Connection, numbers: Iterable[str | None]) -> None:
+        """Read the open items of these numbers (one query; PostgreSQL: locks them, in id
+        order, as `_open_item` does one by one)."""
+        todo = sorted({n for n in numbers if n and n not in self._items})
+        if not todo:
+            return
+        name = conn.dialect.name
+        query = _OPEN_MANY.get(name)
+        if query is None:
+            where = callback_items.c.customer_number.in_(bindparam("b_numbers", expanding=True))
+            query = _OPEN_MANY[name] = _open_query(name, where).order_by(callback_items.c.id)
+        found = {
+            r["customer_number"]: dict(r)
+            for r in conn.execute(query, {"b_numbers": todo}).mappings()
+        }
+        for number in todo:
+            self._items[number] = found.get(number)
+
+    def get(self, conn: Connection, number: str) -> dict[str, Any] | None:
+        if number not in self._items:
+            self._items[number] = _open_item(conn, number)
+        return self._items[number]
+
+    def closed(self, number: str) -> None:
+        self._items[number] = None
+
+    def forget(self, number: str | None, item_id: int | None = None) -> None:
+        """Drop what is known of this number's item, and of the item `item_id`."""
+        if number:
+            self._items.pop(number, None)
+        if item_id is not None:
+            for other, item in list(self._items.items()):
+                if item is not None and item["id"] == item_id:
+                    del self._items[other]
 
 
 def _already_counted(conn: Connection, ivruniqueid: str) -> int | None:
@@ -121,11 +178,27 @@ def record_missed(
     *,
     rule: str | None = None,
     assign: str | None = None,
+    items: OpenItems | None = None,
 ) -> int | None:
-    """Open (or add to) the callback item of the leg's customer; returns the item id."""
+    """Open (or add to) the callback item of the leg's customer; returns the item id. `items`:
+    the batch's open items, which forget what this changes."""
     number = leg.caller_e164 if leg.direction == "in" else leg.customer_number
     if not number:
         return None
+    item_id = _record_missed(conn, leg, now, number, rule, assign)
+    if items is not None:
+        items.forget(number, item_id)
+    return item_id
+
+
+def _record_missed(
+    conn: Connection,
+    leg: CallLeg,
+    now: datetime,
+    number: str,
+    rule: str | None,
+    assign: str | None,
+) -> int | None:
     counted = _already_counted(conn, leg.ivruniqueid)
     if counted is not None:
         if assign:
@@ -203,22 +276,46 @@ def record_missed(
     return None
 
 
-def record_answered(conn: Connection, leg: CallLeg, now: datetime) -> list[int]:
-    """Close the customer's open item if this leg is an answered call with them."""
+def answered_number(leg: CallLeg) -> tuple[str, str] | None:
+    """(customer number, closing state) when the leg is an answered call with a customer."""
     if leg.status != vocab.ANSWERED or leg.started_at is None:
-        return []
+        return None
     if leg.direction == "out":
         number, state = leg.target_e164, "returned"
     elif leg.direction == "in" and leg.type_key != "VoiceMail":
         number, state = leg.caller_e164, "reached"
     else:
+        return None
+    return (number, state) if number else None
+
+
+_CLOSE = (
+    update(callback_items)
+    .where(callback_items.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        closed_at=bindparam("b_closed_at"),
+        closed_by_ivruniqueid=bindparam("b_by_ivruniqueid"),
+        closed_by_agent=bindparam("b_by_agent"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def record_answered(
+    conn: Connection, leg: CallLeg, now: datetime, *, items: OpenItems | None = None
+) -> list[int]:
+    """Close the customer's open item if this leg is an answered call with them. `items`: the
+    batch's open items (see `OpenItems`), else the item is read here."""
+    found = answered_number(leg)
+    if found is None:
         return []
-    if not number:
-        return []
-    item = _open_item(conn, number)
+    number, state = found
+    item = items.get(conn, number) if items is not None else _open_item(conn, number)
     if item is None:
         return []
     started = leg.started_at
+    assert started is not None  # answered_number checked it
     if state == "reached" and started <= (item["last_missed_until"] or item["last_missed_at"]):
         if started < item["opened_at"] - SAME_CALL_SLACK:
             return []  # an older call, delivered late
@@ -227,16 +324,18 @@ def record_answered(conn: Connection, leg: CallLeg, now: datetime) -> list[int]:
     elif started <= item["opened_at"]:
         return []
     conn.execute(
-        update(callback_items)
-        .where(callback_items.c.id == item["id"])
-        .values(
-            status=state,
-            closed_at=started,
-            closed_by_ivruniqueid=leg.ivruniqueid,
-            closed_by_agent=leg.agent_code,
-            updated_at=now,
-        )
+        _CLOSE,
+        {
+            "b_id": item["id"],
+            "b_status": state,
+            "b_closed_at": started,
+            "b_by_ivruniqueid": leg.ivruniqueid,
+            "b_by_agent": leg.agent_code,
+            "b_now": now,
+        },
     )
+    if items is not None:
+        items.closed(number)
     return [item["id"]]
 
 

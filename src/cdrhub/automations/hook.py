@@ -12,7 +12,7 @@ from cdrhub.automations import callbacks, notifications
 from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.automations.config import AutomationConfig, describe, load_config
 from cdrhub.automations.missed import is_missed_contact
-from cdrhub.automations.outbox import enqueue, utcnow
+from cdrhub.automations.outbox import NewJob, enqueue_many, utcnow
 from cdrhub.automations.plan import plan
 from cdrhub.config import ConfigError, Settings
 from cdrhub.pipeline import LegHook, StoredLeg
@@ -28,21 +28,31 @@ def config_from_settings(settings: Settings) -> AutomationConfig:
     return config
 
 
-def apply(conn: Connection, stored: StoredLeg, config: AutomationConfig) -> None:
+def apply(
+    conn: Connection,
+    stored: StoredLeg,
+    config: AutomationConfig,
+    batch: Batch | None = None,
+) -> None:
+    """React to one leg. With `batch` (the hook's), jobs and notifications are collected for
+    `Batch.flush` and open callback items come from the batch's read."""
+    own = batch is None
+    if batch is None:
+        batch = Batch()
     leg, now = stored.leg, utcnow()
-    callbacks.record_answered(conn, leg, now)
+    items = batch.items
+    callbacks.record_answered(conn, leg, now, items=items)
     if config.missed.open_on_missed and is_missed_contact(leg, config.missed):
-        callbacks.record_missed(conn, leg, now)
+        callbacks.record_missed(conn, leg, now, items=items)
     for step in plan(leg, config, now):
         if step.skipped:
             continue
         if step.do == "callback":
             callbacks.record_missed(
-                conn, leg, now, rule=step.rule, assign=step.payload.get("assign")
+                conn, leg, now, rule=step.rule, assign=step.payload.get("assign"), items=items
             )
         elif step.do == "notify":
-            notifications.add(
-                conn,
+            batch.notifications.add(
                 step.key,
                 title=step.payload["title"],
                 text=step.payload["text"],
@@ -51,22 +61,46 @@ def apply(conn: Connection, stored: StoredLeg, config: AutomationConfig) -> None
                 now=now,
             )
         else:
-            enqueue(
-                conn,
-                step.job_kind,
-                step.key,
-                step.payload,
-                run_at=step.run_at,
-                max_attempts=step.payload.get("max_attempts", config.max_attempts),
-                leg_id=stored.id,
+            batch.jobs.append(
+                NewJob(
+                    step.job_kind,
+                    step.key,
+                    step.payload,
+                    run_at=step.run_at,
+                    max_attempts=step.payload.get("max_attempts", config.max_attempts),
+                    leg_id=stored.id,
+                )
             )
+    if own:
+        batch.flush(conn)
+
+
+class Batch:
+    """What the hook writes for the legs of one transaction: callback items as it goes (their
+    open items read at once), jobs and notifications in one statement each at the end. Jobs
+    and notifications do not depend on callback items, so writing them last changes nothing."""
+
+    def __init__(self) -> None:
+        self.items = callbacks.OpenItems()
+        self.jobs: list[NewJob] = []
+        self.notifications = notifications.Pending()
+
+    def flush(self, conn: Connection) -> None:
+        enqueue_many(conn, self.jobs)
+        self.jobs = []
+        self.notifications.flush(conn)
 
 
 def make_hook(settings: Settings) -> LegHook:
     config = config_from_settings(settings)
 
     def automations_hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
+        batch = Batch()
+        batch.items.read(
+            conn, (found[0] for one in stored if (found := callbacks.answered_number(one.leg)))
+        )
         for one in stored:
-            apply(conn, one, config)
+            apply(conn, one, config, batch)
+        batch.flush(conn)
 
     return automations_hook

@@ -10,6 +10,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import notifications
 
+# Built once per (dialect, with RETURNING): the values go in as parameters.
+_INSERTS: dict[tuple[str, bool], Any] = {}
+
+
+def _insert(conn: Connection, returning: bool) -> Any:
+    name = conn.dialect.name
+    stmt = _INSERTS.get((name, returning))
+    if stmt is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = dialect.insert(notifications).on_conflict_do_nothing(index_elements=["key"])
+        if returning:
+            stmt = stmt.returning(notifications.c.id)
+        _INSERTS[(name, returning)] = stmt
+    return stmt
+
+
+def _row(
+    key: str, title: str, text: str, level: str, data: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "level": level,
+        "title": title,
+        "text": text,
+        "data": data or {},
+        "created_at": now,
+    }
+
 
 def add(
     conn: Connection,
@@ -22,14 +50,33 @@ def add(
     now: datetime,
 ) -> int | None:
     """Idempotent on `key`; None when that notification exists already."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(notifications)
-        .values(key=key, level=level, title=title, text=text, data=data or {}, created_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(notifications.c.id)
-    )
-    return conn.execute(stmt).scalar()
+    row = _row(key, title, text, level, data, now)
+    return conn.execute(_insert(conn, True), row).scalar()
+
+
+class Pending:
+    """Notifications of one transaction, added in one statement by `flush` (in order; of several
+    with one key the first is kept, as `add` one after another would)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    def add(
+        self,
+        key: str,
+        *,
+        title: str,
+        text: str,
+        level: str = "info",
+        data: dict[str, Any] | None = None,
+        now: datetime,
+    ) -> None:
+        self._rows.setdefault(key, _row(key, title, text, level, data, now))
+
+    def flush(self, conn: Connection) -> None:
+        if self._rows:
+            conn.execute(_insert(conn, False), list(self._rows.values()))
+            self._rows.clear()
 
 
 def since(conn: Connection, after_id: int, limit: int = 100) -> list[dict[str, Any]]:
