@@ -1,6 +1,6 @@
 """The archive's book-keeping: one `crm_recordings` row per leg with a recording URL.
 
-`note_recording` runs in the ingest transaction (pending row, job enqueued by the hook);
+`note_recordings` runs in the ingest transaction (pending rows, jobs enqueued by the hook);
 `archive_recording` is the outbox job (download, verify, store, checksum); `read_recording`
 serves the archived copy; `prune_recordings` deletes copies older than the retention.
 """
@@ -30,7 +30,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def note_recording(conn: Connection, leg: CallLeg) -> bool:
     """Record that a leg has a recording to archive; True when a download is due (a new URL)."""
-    return bool(note_recordings(conn, [leg]))
+    return note_recordings(conn, [leg])[0]
 
 
 # Statements built once: the values go in as parameters (`b_` names: not column names).
