@@ -44,7 +44,7 @@ def missed_until(leg: CallLeg, at: datetime) -> datetime:
         return at
 
 
-def _answered_incoming(number: str) -> Any:
+def _answered_incoming(number: Any) -> Any:
     return and_(
         legs.c.status == vocab.ANSWERED,
         legs.c.direction == "in",
@@ -53,17 +53,24 @@ def _answered_incoming(number: str) -> Any:
     )
 
 
+# The statements of the ingest path are built once, the values go in as parameters (`b_`
+# names, never a column's): building them per leg cost more than running them.
+_NUMBER = bindparam("b_number")
+
+_SAME_CALL_ANSWERED = (
+    select(legs.c.id)
+    .where(
+        _answered_incoming(_NUMBER),
+        legs.c.started_at >= bindparam("b_from"),
+        legs.c.started_at <= bindparam("b_until"),
+    )
+    .limit(1)
+)
+
+
 def _same_call_answered(conn: Connection, number: str, at: datetime, until: datetime) -> bool:
-    found = conn.execute(
-        select(legs.c.id)
-        .where(
-            _answered_incoming(number),
-            legs.c.started_at >= at - SAME_CALL_SLACK,
-            legs.c.started_at <= until,
-        )
-        .limit(1)
-    ).first()
-    return found is not None
+    params = {"b_number": number, "b_from": at - SAME_CALL_SLACK, "b_until": until}
+    return conn.execute(_SAME_CALL_ANSWERED, params).first() is not None
 
 
 def _open_query(dialect: str, where: Any) -> Any:
@@ -132,15 +139,32 @@ class OpenItems:
                     del self._items[other]
 
 
+_LEG_ID = bindparam("b_ivruniqueid")
+_ALREADY_COUNTED = select(callback_items.c.id).where(
+    or_(callback_items.c.first_ivruniqueid == _LEG_ID, callback_items.c.last_ivruniqueid == _LEG_ID)
+)
+
+
 def _already_counted(conn: Connection, ivruniqueid: str) -> int | None:
-    return conn.execute(
-        select(callback_items.c.id).where(
-            or_(
-                callback_items.c.first_ivruniqueid == ivruniqueid,
-                callback_items.c.last_ivruniqueid == ivruniqueid,
-            )
-        )
-    ).scalar()
+    return conn.execute(_ALREADY_COUNTED, {"b_ivruniqueid": ivruniqueid}).scalar()
+
+
+_LATER_ANSWER = (
+    select(legs.c.ivruniqueid, legs.c.direction, legs.c.started_at, legs.c.agent_code)
+    .where(
+        or_(
+            and_(
+                legs.c.status == vocab.ANSWERED,
+                legs.c.direction == "out",
+                legs.c.target_e164 == _NUMBER,
+                legs.c.started_at > bindparam("b_after"),
+            ),
+            and_(_answered_incoming(_NUMBER), legs.c.started_at > bindparam("b_until")),
+        ),
+    )
+    .order_by(legs.c.started_at)
+    .limit(1)
+)
 
 
 def _later_answer(
@@ -148,27 +172,31 @@ def _later_answer(
 ) -> dict[str, Any] | None:
     """An answered call with this customer after the missed one (whose CDR arrived earlier):
     outgoing after its start, incoming after its end."""
-    row = (
-        conn.execute(
-            select(legs.c.ivruniqueid, legs.c.direction, legs.c.started_at, legs.c.agent_code)
-            .where(
-                or_(
-                    and_(
-                        legs.c.status == vocab.ANSWERED,
-                        legs.c.direction == "out",
-                        legs.c.target_e164 == number,
-                        legs.c.started_at > after,
-                    ),
-                    and_(_answered_incoming(number), legs.c.started_at > until),
-                ),
-            )
-            .order_by(legs.c.started_at)
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
+    params = {"b_number": number, "b_after": after, "b_until": until}
+    row = conn.execute(_LATER_ANSWER, params).mappings().first()
     return dict(row) if row is not None else None
+
+
+_INSERT_CLOSED = callback_items.insert().returning(callback_items.c.id)
+_INSERT_OPEN: dict[str, Any] = {}
+
+
+def _insert_open(conn: Connection) -> Any:
+    name = conn.dialect.name
+    stmt = _INSERT_OPEN.get(name)
+    if stmt is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        stmt = _INSERT_OPEN[name] = (
+            dialect.insert(callback_items)
+            .on_conflict_do_nothing(
+                # a literal predicate: PostgreSQL cannot match a partial index to a parameter
+                # once the statement is prepared
+                index_elements=["customer_number"],
+                index_where=text("status = 'open'"),
+            )
+            .returning(callback_items.c.id)
+        )
+    return stmt
 
 
 def record_missed(
@@ -256,21 +284,8 @@ def _record_missed(
                 closed_by_ivruniqueid=answer["ivruniqueid"],
                 closed_by_agent=answer["agent_code"],
             )
-            return conn.execute(
-                callback_items.insert().values(**row).returning(callback_items.c.id)
-            ).scalar()
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        new_id = conn.execute(
-            dialect.insert(callback_items)
-            .values(**row)
-            .on_conflict_do_nothing(
-                # a literal predicate: PostgreSQL cannot match a partial index to a parameter
-                # once the statement is prepared
-                index_elements=["customer_number"],
-                index_where=text("status = 'open'"),
-            )
-            .returning(callback_items.c.id)
-        ).scalar()
+            return conn.execute(_INSERT_CLOSED, row).scalar()
+        new_id = conn.execute(_insert_open(conn), row).scalar()
         if new_id is not None:
             return new_id
     return None
