@@ -6,24 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import notifications
-
-# Built once per (dialect, with RETURNING): the values go in as parameters.
-_INSERTS: dict[tuple[str, bool], Any] = {}
+from cdrhub.store.dml import insert_ignoring
 
 
 def _insert(conn: Connection, returning: bool) -> Any:
-    name = conn.dialect.name
-    stmt = _INSERTS.get((name, returning))
-    if stmt is None:
-        dialect = postgresql if name == "postgresql" else sqlite
-        stmt = dialect.insert(notifications).on_conflict_do_nothing(index_elements=["key"])
-        if returning:
-            stmt = stmt.returning(notifications.c.id)
-        _INSERTS[(name, returning)] = stmt
-    return stmt
+    return insert_ignoring(conn, notifications, ("key",), notifications.c.id if returning else None)
 
 
 def _row(

@@ -52,10 +52,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import outbox_jobs
 from cdrhub.config import Settings
+from cdrhub.store.dml import insert_ignoring
 
 DEFAULT_MAX_ATTEMPTS = 8
 FINISHED = ("done", "dead", "skipped")
@@ -179,20 +179,8 @@ class NewJob:
     leg_id: int | None = None
 
 
-# The insert, built once per (dialect, with RETURNING): the values go in as parameters.
-_INSERTS: dict[tuple[str, bool], Any] = {}
-
-
 def _insert(conn: Connection, returning: bool) -> Any:
-    name = conn.dialect.name
-    stmt = _INSERTS.get((name, returning))
-    if stmt is None:
-        dialect = postgresql if name == "postgresql" else sqlite
-        stmt = dialect.insert(outbox_jobs).on_conflict_do_nothing(index_elements=["key"])
-        if returning:
-            stmt = stmt.returning(outbox_jobs.c.id)
-        _INSERTS[(name, returning)] = stmt
-    return stmt
+    return insert_ignoring(conn, outbox_jobs, ("key",), outbox_jobs.c.id if returning else None)
 
 
 def _job_row(job: NewJob, now: datetime) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, RowMapping, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.values import clean_text, json_safe
+from cdrhub.store.dml import insert_ignoring
 from cdrhub.store.schema import leg_versions, legs
 
 # CallLeg fields stored in a column of the same name.
@@ -104,22 +104,8 @@ def row_to_leg(row: RowMapping) -> CallLeg:
     )
 
 
-# One statement per dialect, built once: values go in as execute() parameters. Building it
-# per call with `.values(**row)` coerced ~45 values into bind parameters and hashed them for the
-# compiled-statement cache on every CDR, the largest single cost of ingest (~0.6 ms per leg).
-_INSERT_IGNORING_CONFLICT: dict[str, Any] = {}
-
-
 def _insert_ignoring_conflict(conn: Connection, values: dict[str, Any]) -> int | None:
-    name = conn.dialect.name
-    stmt = _INSERT_IGNORING_CONFLICT.get(name)
-    if stmt is None:
-        dialect = postgresql if name == "postgresql" else sqlite
-        stmt = _INSERT_IGNORING_CONFLICT[name] = (
-            dialect.insert(legs)
-            .on_conflict_do_nothing(index_elements=["ivruniqueid"])
-            .returning(legs.c.id)
-        )
+    stmt = insert_ignoring(conn, legs, ("ivruniqueid",), returning=legs.c.id)
     return conn.execute(stmt, values).scalar()
 
 
