@@ -8,8 +8,6 @@ Only the analytics hook runs on the fast path: importing history must not fire a
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,24 +24,10 @@ from cdrhub.analytics.rollup import Deltas
 from cdrhub.analytics.stored import stored_leg
 from cdrhub.calls.model import CallLeg
 from cdrhub.pipeline import Incoming, LegHook, store_legs
-from cdrhub.store.legs import leg_to_row
+from cdrhub.store.legs import content_hash, leg_to_row
 from cdrhub.store.schema import legs
 
-_HASH_FIELDS = tuple(f for f in CallLeg.__dataclass_fields__ if f != "raw")
 _LOOKUP_CHUNK = 900
-
-
-def fast_content_hash(leg: CallLeg) -> str:
-    """The same digest as `store.legs.content_hash`, without `dataclasses.asdict`'s deep copy."""
-    data: dict[str, Any] = {name: getattr(leg, name) for name in _HASH_FIELDS}
-    data["ivr"] = [
-        {"layer_id": s.layer_id, "layer_name": s.layer_name, "layer_number": s.layer_number,
-         "dtmf": s.dtmf, "order": s.order}
-        for s in leg.ivr
-    ]  # fmt: skip
-    data["unknown"] = {k: leg.raw[k] for k in leg.unknown_fields if k in leg.raw}
-    blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 @dataclass
@@ -116,7 +100,7 @@ def bulk_store(
             firsts[leg.ivruniqueid] = leg
     stored = _existing(conn, list(firsts))
     fresh = [leg for leg in firsts.values() if leg.ivruniqueid not in stored]
-    same = [i for i, leg in firsts.items() if i in stored and stored[i] == fast_content_hash(leg)]
+    same = [i for i, leg in firsts.items() if i in stored and stored[i] == content_hash(leg)]
     if same:
         _count_redeliveries(conn, same, received_at)
         result.duplicate += len(same)
@@ -127,9 +111,7 @@ def bulk_store(
     if fresh:
         meta = {"raw_body": None, "encoding": encoding, "revision": 1, "deliveries": 1,
                 "first_received_at": received_at, "last_received_at": received_at}  # fmt: skip
-        rows = [
-            {**leg_to_row(leg), **meta, "content_hash": fast_content_hash(leg)} for leg in fresh
-        ]
+        rows = [{**leg_to_row(leg), **meta, "content_hash": content_hash(leg)} for leg in fresh]
         inserted = _insert_new(conn, rows)
     deltas = Deltas()
     for leg, row in zip(fresh, rows, strict=True):
