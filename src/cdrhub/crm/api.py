@@ -21,6 +21,7 @@ from cdrhub.crm.serving import (
 )
 from cdrhub.crm.timeline import build_timeline
 from cdrhub.store.engine import write_transaction
+from cdrhub.timefmt import iso_utc_or_value
 from cdrhub.web.auth import require_api_key
 
 router = APIRouter(prefix="/api", tags=["crm"], dependencies=[Depends(require_api_key)])
@@ -43,12 +44,8 @@ class EmbedLinkBody(BaseModel):
     ttl_seconds: int | None = Field(default=None, gt=0)
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat(timespec="seconds") + "Z" if isinstance(value, datetime) else value
-
-
 def _contact_json(contact: dict[str, Any]) -> dict[str, Any]:
-    return {k: _iso(v) for k, v in contact.items()}
+    return {k: iso_utc_or_value(v) for k, v in contact.items()}
 
 
 @router.post("/contacts", status_code=201)

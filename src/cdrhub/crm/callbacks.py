@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from cdrhub.automations.tables import callback_items as items
+from cdrhub.timefmt import iso_utc_or_value
 
 _FIELDS = (
     "id",
@@ -29,10 +30,6 @@ _FIELDS = (
 )
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat(timespec="seconds") + "Z" if hasattr(value, "isoformat") else value
-
-
 def callback_items(conn: Connection, e164: str) -> list[dict[str, Any]]:
     """The number's callback items, newest first (open ones and the closed history)."""
     query = (
@@ -40,4 +37,6 @@ def callback_items(conn: Connection, e164: str) -> list[dict[str, Any]]:
         .where(items.c.customer_number == e164)
         .order_by(items.c.opened_at.desc(), items.c.id.desc())
     )
-    return [{k: _iso(v) for k, v in row.items()} for row in conn.execute(query).mappings()]
+    return [
+        {k: iso_utc_or_value(v) for k, v in row.items()} for row in conn.execute(query).mappings()
+    ]

@@ -20,6 +20,7 @@ from cdrhub.crm.contacts import contacts_for_phone
 from cdrhub.crm.tables import recordings
 from cdrhub.store.legs import row_to_leg
 from cdrhub.store.schema import legs
+from cdrhub.timefmt import iso_utc
 
 MAX_HOPS = 3  # transfer chains followed this many links deep
 
@@ -81,10 +82,6 @@ def _leg1_conditions(frontier: list[CallLeg]) -> list[Any]:
             )
         )
     return conditions
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def ai_parts(ai_data: Any) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, RowMapping, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.store.schema import quarantine
+from cdrhub.timefmt import iso_utc
 
 _SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
@@ -93,7 +94,3 @@ def as_json(row: RowMapping) -> dict[str, Any]:
         "replayed_at": iso_utc(row["replayed_at"]),
         "replay_result": row["replay_result"],
     }
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value is not None else None

@@ -14,14 +14,11 @@ from cdrhub.calls.phones import to_e164
 from cdrhub.config import Settings
 from cdrhub.store import quarantine as quarantine_repo
 from cdrhub.store.schema import legs
+from cdrhub.timefmt import iso_utc
 from cdrhub.voicenter import vocab
 from cdrhub.web.auth import require_api_key
 
 router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)])
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value is not None else None
 
 
 def _number(value: float | None) -> int | float | None:
@@ -41,7 +38,7 @@ def leg_json(row: RowMapping) -> dict[str, Any]:
         "status": row["status"],
         "status_known": row["status_known"],
         "leg1_status": row["leg1_status"],
-        "started_at": _iso(row["started_at"]),
+        "started_at": iso_utc(row["started_at"]),
         "started_at_local": local.isoformat(timespec="seconds") if local else None,
         "time_raw": row["time_raw"],
         "time_mismatch_seconds": row["time_mismatch_seconds"],
@@ -86,8 +83,8 @@ def leg_json(row: RowMapping) -> dict[str, Any]:
         "encoding": row["encoding"],
         "revision": row["revision"],
         "deliveries": row["deliveries"],
-        "first_received_at": _iso(row["first_received_at"]),
-        "last_received_at": _iso(row["last_received_at"]),
+        "first_received_at": iso_utc(row["first_received_at"]),
+        "last_received_at": iso_utc(row["last_received_at"]),
         "raw": row["raw"],
     }
 

@@ -9,7 +9,8 @@ import phonenumbers
 
 from cdrhub.calls.model import CallLeg
 from cdrhub.calls.stitch import outcome_of
-from cdrhub.crm.timeline import ai_parts, iso_utc
+from cdrhub.crm.timeline import ai_parts
+from cdrhub.timefmt import iso_utc
 
 
 def national_digits(e164: str) -> str | None:
