@@ -16,11 +16,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
 from cdrhub.config import Settings, load_settings
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
+from cdrhub.web.app import create_app
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 if not SAMPLES.exists():  # a clone whose shared/ sits elsewhere
@@ -111,6 +114,19 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    """The real app on the test database (no background worker)."""
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app, client=("127.0.0.1", 40000))
 
 
 @pytest.fixture

@@ -6,32 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from fastapi import FastAPI
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from cdrhub.cli import app as cli_app
-from cdrhub.web.app import create_app
 from tests.analytics.helpers import answered_in_queue, by, outgoing, rows, wire
 from tests.conftest import sample_bytes
 
 AUTH = {"Authorization": "Bearer test-key"}
-
-
-@pytest.fixture
-def app(settings) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
-
-
-@pytest.fixture
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app, client=("127.0.0.1", 40000))
 
 
 def test_webhook_to_report(client: TestClient) -> None:

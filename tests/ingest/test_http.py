@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -24,18 +23,6 @@ XML = {"content-type": "text/xml"}
 API = {"authorization": "Bearer test-key"}
 URL = "/voicenter/cdr/test-token"
 OK_JSON = {"Err": 0, "Errdesc": "OK"}
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
-
-
-@pytest.fixture
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app, client=("127.0.0.1", 40000))
 
 
 def count(app: FastAPI, table=legs) -> int:  # type: ignore[no-untyped-def]
