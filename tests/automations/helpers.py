@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,7 @@ from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings, load_settings
 from cdrhub.pipeline import Incoming, StoredLeg, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.conftest import SAMPLES, sample  # noqa: F401 - re-exported for the automation tests
 
 EXAMPLE_TOML = """\
 [channels.twilio]
@@ -32,10 +30,6 @@ actions = [
   { do = "notify" },
 ]
 """
-
-
-def sample(name: str) -> dict[str, Any]:
-    return json.loads((SAMPLES / name).read_text(encoding="utf-8"))
 
 
 def settings_for(db_url: str, toml_text: str, tmp_path: Path, **overrides: Any) -> Settings:

@@ -10,11 +10,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cdrhub.web.app import create_app
+from tests.conftest import sample_bytes
 
 from .fakes import FakeServer, twilio_responder, twilio_sent
 from .helpers import EXAMPLE_TOML, settings_for
-
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "queue-abandoned.json"
 
 
 def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path: Path) -> None:
@@ -23,7 +22,7 @@ def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path:
         toml += "\n[worker]\npoll_seconds = 0.05\n"
         settings = settings_for(db_url, toml, tmp_path, run_worker=True)
         app = create_app(settings)
-        body = SAMPLE.read_bytes()
+        body = sample_bytes("queue-abandoned.json")
         with TestClient(app, client=("127.0.0.1", 40000)) as client:  # runs the lifespan
             for _ in range(3):
                 r = client.post(
