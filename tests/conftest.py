@@ -137,4 +137,7 @@ def settings(db_url: str) -> Settings:
         ingest_token="test-token",
         api_key="test-key",
         run_worker=False,
+        # In-process: a writer process per app would add a second to every app the tests build;
+        # tests/ingest/test_writer_process.py runs ingest through the writer process.
+        ingest_writer="thread",
     )

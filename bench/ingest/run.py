@@ -175,7 +175,8 @@ def database(engine_name: str, workdir: Path) -> Iterator[str]:
 
 @contextmanager
 def profiling(server: ServerProcess, out: Path | None, seconds: float) -> Iterator[None]:
-    """py-spy flame graph of the server (all its processes) while the block runs."""
+    """py-spy profile of the server (all its processes) while the block runs: a flame graph,
+    or collapsed stacks when `out` ends in .txt."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if out is None or not Path(spy).exists():
         if out is not None:
@@ -185,6 +186,8 @@ def profiling(server: ServerProcess, out: Path | None, seconds: float) -> Iterat
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [spy, "record", "--pid", str(server.pid), "--subprocesses", "--nonblocking"]
     cmd += ["--rate", "250", "--duration", str(max(1, int(seconds) - 1)), "-o", str(out)]
+    if out.suffix == ".txt":  # collapsed stacks, for reading or diffing as text
+        cmd += ["--format", "raw"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
@@ -224,7 +227,11 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
             log(f"[{engine_name}] throughput: no-op")
             noop = throughput(wrk, noop_url, args.connections, args.duration, f"{prefix}n")
             log(f"[{engine_name}] throughput: ingest")
-            profile = args.profile / f"{engine_name}-ingest.svg" if args.profile else None
+            profile = (
+                args.profile / f"{engine_name}-ingest.{args.profile_format}"
+                if args.profile
+                else None
+            )
             with profiling(server, profile, args.duration):
                 ingest = throughput(wrk, ingest_url, args.connections, args.duration, f"{prefix}t")
             ingest["rows"] = count_rows(db_url, f"{prefix}t")
@@ -330,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--profile", type=Path, help="directory for py-spy flame graphs")
+    parser.add_argument(
+        "--profile-format", choices=("svg", "txt"), default="svg", help="flame graph or stacks"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args(argv)
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 TIME_MODES = ("local", "utc")
+INGEST_WRITERS = ("process", "thread")
 
 
 class ConfigError(ValueError):
@@ -38,6 +39,9 @@ class Settings:
     default_region: str = "IL"
     max_body_bytes: int = 1024 * 1024
     run_worker: bool = True
+    # Where webhook CDRs are read and stored: "process" (a writer process beside the server, so
+    # HTTP and storage use two cores) or "thread" (all in the server process).
+    ingest_writer: str = "process"
     public_url: str | None = None  # how Voicenter reaches us, for the printed ingest URL
     file: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML file
 
@@ -118,6 +122,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
 def _validate(settings: Settings) -> None:
     if settings.time_mode not in TIME_MODES:
         raise ConfigError(f"time_mode must be one of {TIME_MODES}, not {settings.time_mode!r}")
+    if settings.ingest_writer not in INGEST_WRITERS:
+        raise ConfigError(
+            f"ingest_writer must be one of {INGEST_WRITERS}, not {settings.ingest_writer!r}"
+        )
     try:
         settings.tz  # noqa: B018 - raises for an unknown zone
     except Exception as exc:

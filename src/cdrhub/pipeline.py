@@ -10,10 +10,10 @@ or not at all. Hooks must be idempotent for a given (leg, content) and must not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -22,7 +22,7 @@ from cdrhub.config import Settings
 from cdrhub.store import legs as legs_repo
 from cdrhub.store.engine import write_transaction
 
-SaveKind = Literal["new", "revised", "duplicate"]
+SaveKind = legs_repo.SaveKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class StoredLeg:
     previous: CallLeg | None  # the content before a revision, None otherwise
     received_at: datetime
     content_hash: str | None = None  # of `leg`, as the legs repository computed it; None: unknown
+    row: Mapping[str, Any] | None = None  # `leg` as stored (cut to its columns); None: unknown
 
 
 LegHook = Callable[[Connection, Sequence[StoredLeg]], None]
@@ -61,19 +62,14 @@ def save_legs(
     conn: Connection, items: Iterable[Incoming], received_at: datetime
 ) -> list[StoredLeg]:
     """Store legs, without hooks, on an open write transaction."""
-    stored: list[StoredLeg] = []
-    for item in items:
-        digest = legs_repo.content_hash(item.leg)
-        leg_id, kind, previous = legs_repo.save_leg(
-            conn,
-            item.leg,
-            encoding=item.encoding,
-            raw_body=item.raw_body,
-            received_at=received_at,
-            digest=digest,
-        )
-        stored.append(StoredLeg(leg_id, kind, item.leg, previous, received_at, digest))
-    return stored
+    items = list(items)
+    saved = legs_repo.save_legs(
+        conn, [legs_repo.ToSave(i.leg, i.encoding, i.raw_body) for i in items], received_at
+    )
+    return [
+        StoredLeg(s.id, s.kind, i.leg, s.previous, received_at, s.digest, s.row)
+        for i, s in zip(items, saved, strict=True)
+    ]
 
 
 def run_hooks(conn: Connection, hooks: Sequence[LegHook], stored: Iterable[StoredLeg]) -> None:

@@ -18,6 +18,8 @@ def rollup_hook(settings: Settings) -> LegHook:
     def hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
         # One merged set of rollup changes for all the transaction's legs; `previous` is None
         # for a new leg and the content being replaced for a revision.
-        apply_legs(conn, [(s.previous, s.leg) for s in stored], tz, cfg)
+        apply_legs(
+            conn, [(s.previous, s.row if s.row is not None else s.leg) for s in stored], tz, cfg
+        )
 
     return hook

@@ -4,7 +4,7 @@ costs one upsert per distinct rollup row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -18,9 +18,10 @@ from cdrhub.analytics.derived import refresh_numbers
 from cdrhub.analytics.facts import LegFacts, leg_facts
 from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.specs import CALLERS, SPECS
-from cdrhub.analytics.stored import as_stored
+from cdrhub.analytics.stored import as_stored, stored_leg
 from cdrhub.analytics.tables import ROLLUPS, names
 from cdrhub.calls.model import CallLeg
+from cdrhub.store.fastexec import executemany
 
 COPY_THRESHOLD = 200  # rows; below it a plain executemany is as fast
 Key = tuple[str, str, datetime, tuple[Any, ...]]  # (spec, grain, period, dims)
@@ -58,9 +59,12 @@ class Deltas:
             for kind, code, name in facts.names:
                 self.names[(kind, code)] = name
 
-    def add_leg(self, leg: CallLeg, tz: ZoneInfo, cfg: AnalyticsSettings, sign: int = 1) -> None:
-        """Add a leg as the database keeps it (see stored.py)."""
-        self.add(leg_facts(as_stored(leg), tz, cfg), sign)
+    def add_leg(
+        self, leg: CallLeg | Mapping[str, Any], tz: ZoneInfo, cfg: AnalyticsSettings, sign: int = 1
+    ) -> None:
+        """Add a leg as the database keeps it (see stored.py): a CallLeg, or its stored row."""
+        stored = stored_leg(leg) if isinstance(leg, Mapping) else as_stored(leg)
+        self.add(leg_facts(stored, tz, cfg), sign)
 
     def write(self, conn: Connection) -> None:
         write_deltas(conn, self)
@@ -91,25 +95,22 @@ def _names_upsert(dialect_name: str) -> Any:
 
 
 def write_deltas(conn: Connection, deltas: Deltas) -> None:
-    by_spec: dict[str, list[dict[str, Any]]] = {}
+    by_spec: dict[str, list[tuple[Any, ...]]] = {}
     for (spec_name, grain, period, dims), counters in deltas.rows.items():
-        if not any(counters):
-            continue
-        spec = SPECS[spec_name]
-        row = {"grain": grain, "period": period, **dict(zip(spec.dims, dims, strict=True))}
-        row.update(zip(spec.counters, counters, strict=True))
-        by_spec.setdefault(spec_name, []).append(row)
+        if any(counters):
+            by_spec.setdefault(spec_name, []).append((grain, period, *dims, *counters))
     for spec_name, rows in sorted(by_spec.items()):
         spec, table = SPECS[spec_name], ROLLUPS[spec_name]
-        rows.sort(key=lambda r: (r["grain"], r["period"]))  # a stable lock order on PostgreSQL
+        columns = ["grain", "period", *spec.dims, *spec.counters]
+        rows.sort(key=lambda r: (r[0], r[1]))  # a stable lock order on PostgreSQL
         if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
             keys = ", ".join(["grain", "period", *spec.dims])
             updates = ", ".join(f"{c} = {spec.table}.{c} + EXCLUDED.{c}" for c in spec.counters)
-            columns = ["grain", "period", *spec.dims, *spec.counters]
             conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-            copy_insert(conn, table, columns, rows, conflict, order_by=["grain", "period"])
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            copy_insert(conn, table, columns, records, conflict, order_by=["grain", "period"])
             continue
-        conn.execute(_upsert(conn.dialect.name, spec_name), rows)
+        executemany(conn, _upsert(conn.dialect.name, spec_name), columns, rows)
     days: set[tuple[datetime, str]] = set()
     missed_changed: set[tuple[datetime, str]] = set()
     for (spec_name, grain, period, dims), counters in deltas.rows.items():
@@ -120,22 +121,24 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
     if days:
         refresh_numbers(conn, sorted(days), missed_changed)
     if deltas.names:
-        conn.execute(
+        executemany(
+            conn,
             _names_upsert(conn.dialect.name),
-            [
-                {"kind": k, "code": c, "name": n.replace("\x00", "")[:255]}
-                for (k, c), n in sorted(deltas.names.items())
-            ],
+            ("kind", "code", "name"),
+            [(k, c, n.replace("\x00", "")[:255]) for (k, c), n in sorted(deltas.names.items())],
         )
 
 
 def apply_legs(
     conn: Connection,
-    changes: Iterable[tuple[CallLeg | None, CallLeg | None]],
+    changes: Iterable[
+        tuple[CallLeg | Mapping[str, Any] | None, CallLeg | Mapping[str, Any] | None]
+    ],
     tz: ZoneInfo,
     cfg: AnalyticsSettings,
 ) -> None:
-    """Apply (previous, current) pairs: previous is subtracted, current added."""
+    """Apply (previous, current) pairs, each a CallLeg or its stored row (`leg_to_row`):
+    previous is subtracted, current added."""
     deltas = Deltas()
     for previous, current in changes:
         if previous is not None:

@@ -12,7 +12,9 @@ from cdrhub.store.dml import insert_ignoring
 
 
 def _insert(conn: Connection, returning: bool) -> Any:
-    return insert_ignoring(conn, notifications, ("key",), notifications.c.id if returning else None)
+    return insert_ignoring(
+        conn, notifications, ("key",), *([notifications.c.id] if returning else [])
+    )
 
 
 def _row(

@@ -180,7 +180,7 @@ class NewJob:
 
 
 def _insert(conn: Connection, returning: bool) -> Any:
-    return insert_ignoring(conn, outbox_jobs, ("key",), outbox_jobs.c.id if returning else None)
+    return insert_ignoring(conn, outbox_jobs, ("key",), *([outbox_jobs.c.id] if returning else []))
 
 
 def _job_row(job: NewJob, now: datetime) -> dict[str, Any]:

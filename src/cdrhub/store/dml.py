@@ -16,16 +16,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 @cache
 def _build(
-    dialect_name: str, table: Table, key: tuple[str, ...], returning: Column[Any] | None
+    dialect_name: str, table: Table, key: tuple[str, ...], returning: tuple[Column[Any], ...]
 ) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
-    return stmt.returning(returning) if returning is not None else stmt
+    return stmt.returning(*returning) if returning else stmt
 
 
 def insert_ignoring(
-    conn: Connection, table: Table, key: tuple[str, ...], returning: Column[Any] | None = None
+    conn: Connection, table: Table, key: tuple[str, ...], *returning: Column[Any]
 ) -> Any:
     """The statement for `table`, doing nothing for a row whose `key` columns already exist;
-    with `returning`, the new row's column (None when nothing was inserted)."""
+    with `returning`, those columns of each row inserted (executed with many rows, one
+    multi-row statement: SQLAlchemy's "insertmanyvalues")."""
     return _build(conn.dialect.name, table, key, returning)

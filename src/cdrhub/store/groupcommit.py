@@ -55,6 +55,32 @@ def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | No
         future.set_result(result)
 
 
+Outcome = tuple[Any, Exception | None]  # (result, None) or (None, the exception)
+
+
+def commit_batch(
+    engine: Engine,
+    works: list[Callable[[Connection], Any]],
+    finish: Callable[[Connection, list[Any]], None] | None = None,
+) -> list[Outcome]:
+    """Run `works` in one write transaction, then `finish(conn, results)`, and commit. If that
+    fails, each work runs again in a transaction of its own, so that one bad item fails
+    alone; its outcome is then the exception it raised."""
+    results: list[Any] = []
+    try:
+        with write_transaction(engine) as conn:
+            for work in works:
+                results.append(work(conn))
+            if finish is not None:
+                finish(conn, results)
+    except Exception as exc:
+        if len(works) == 1:
+            return [(None, exc)]
+        log.warning("batch of %d rolled back (%s); retrying one by one", len(works), exc)
+        return [commit_batch(engine, [work], finish)[0] for work in works]
+    return [(result, None) for result in results]
+
+
 class GroupCommitter:
     """Runs submitted `work(conn)` calls in shared write transactions on one writer thread."""
 
@@ -116,25 +142,11 @@ class GroupCommitter:
                     self._answer(job, None, exc)
 
     def _commit(self, jobs: list[_Job[Any]]) -> None:
-        results: list[Any] = []
-        try:
-            with write_transaction(self.engine) as conn:
-                for job in jobs:
-                    results.append(job.work(conn))
-                if self.finish is not None:
-                    self.finish(conn, results)
-        except Exception as exc:
-            if len(jobs) == 1:
-                self._answer(jobs[0], None, exc)
-                return
-            log.warning("batch of %d rolled back (%s); retrying one by one", len(jobs), exc)
-            for job in jobs:
-                self._commit([job])
-            return
+        outcomes = commit_batch(self.engine, [job.work for job in jobs], self.finish)
         self.batches += 1
         self.items += len(jobs)
-        for job, result in zip(jobs, results, strict=True):
-            self._answer(job, result, None)
+        for job, (result, error) in zip(jobs, outcomes, strict=True):
+            self._answer(job, result, error)
 
     @staticmethod
     def _answer(job: _Job[Any], result: Any, error: BaseException | None) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, RowMapping, select, update
 
@@ -25,24 +26,25 @@ _COLUMN_FIELDS = tuple(
 _LEG_FIELDS = tuple(f.name for f in fields(CallLeg) if f.name != "raw")
 
 
-def _plain(value: Any) -> Any:
-    """What `dataclasses.asdict` makes of a value, as far as `json.dumps` can tell, without
-    asdict's deep copies (which cost more than the rest of the hash)."""
+def _hashable(value: Any) -> Any:
+    """`json.dumps` default for the leg's values that JSON has no form of."""
     if isinstance(value, IvrStep):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+        return [value.layer_id, value.layer_name, value.layer_number, value.dtmf, value.order]
+    return str(value)  # datetimes
 
 
 def content_hash(leg: CallLeg) -> str:
-    """Hash of what the CDR says, so a redelivery in another spelling is still a duplicate."""
-    data = {name: _plain(getattr(leg, name)) for name in _LEG_FIELDS}
+    """Hash of what the CDR says, so a redelivery in another spelling is still a duplicate.
+
+    The leg's fields in declaration order, then the unknown wire fields; nested mappings with
+    sorted keys, so the order a payload listed them in does not count."""
+    values: list[Any] = [getattr(leg, name) for name in _LEG_FIELDS]
     raw = leg.raw
-    data["unknown"] = {k: raw[k] for k in leg.unknown_fields if k in raw}
-    blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    values.append({k: raw[k] for k in leg.unknown_fields if k in raw})
+    try:
+        blob = json.dumps(values, sort_keys=True, default=_hashable, ensure_ascii=False)
+    except TypeError:  # mapping keys of mixed types cannot be sorted
+        blob = json.dumps(values, default=_hashable, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -104,41 +106,67 @@ def row_to_leg(row: RowMapping) -> CallLeg:
     )
 
 
-def _insert_ignoring_conflict(conn: Connection, values: dict[str, Any]) -> int | None:
-    stmt = insert_ignoring(conn, legs, ("ivruniqueid",), returning=legs.c.id)
-    return conn.execute(stmt, values).scalar()
+SaveKind = Literal["new", "revised", "duplicate"]
 
 
-def save_leg(
-    conn: Connection,
-    leg: CallLeg,
-    *,
-    encoding: str,
-    raw_body: bytes | None,
-    received_at: datetime,
-    digest: str | None = None,
-) -> tuple[int, str, CallLeg | None]:
-    """Insert a leg, count a redelivery, or revise it keeping the earlier version.
+@dataclass(frozen=True, slots=True)
+class ToSave:
+    leg: CallLeg
+    encoding: str
+    raw_body: bytes | None = None
 
-    Returns (leg id, "new" | "duplicate" | "revised", the previous content when revised).
-    `digest` is `content_hash(leg)` when the caller has it already.
-    """
-    if digest is None:
-        digest = content_hash(leg)
-    row = leg_to_row(leg)
-    meta = {
-        "raw_body": raw_body,
-        "encoding": encoding,
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    id: int
+    kind: SaveKind
+    previous: CallLeg | None  # the content before a revision, as stored
+    digest: str  # content_hash(leg)
+    row: dict[str, Any]  # the leg's columns as stored (`leg_to_row`)
+
+
+def _meta(item: ToSave, digest: str, received_at: datetime) -> dict[str, Any]:
+    return {
+        "raw_body": item.raw_body,
+        "encoding": item.encoding,
         "content_hash": digest,
         "last_received_at": received_at,
     }
-    new_id = _insert_ignoring_conflict(
-        conn, {**row, **meta, "revision": 1, "deliveries": 1, "first_received_at": received_at}
-    )
-    if new_id is not None:
-        return new_id, "new", None
 
-    query = select(legs).where(legs.c.ivruniqueid == leg.ivruniqueid)
+
+def save_legs(conn: Connection, items: Sequence[ToSave], received_at: datetime) -> list[Saved]:
+    """Insert legs, count redeliveries, or revise legs keeping the earlier version; results in
+    the order of `items`, as if each had been saved alone in that order.
+
+    The first leg of each id goes into one multi-row `INSERT ... ON CONFLICT DO NOTHING`; legs
+    already stored, and later legs of an id seen earlier in `items`, then go one by one through
+    the redelivery and revision path (`_save_existing`), in order."""
+    prepared = [(item, content_hash(item.leg), leg_to_row(item.leg)) for item in items]
+    firsts: dict[str, dict[str, Any]] = {}
+    for item, digest, row in prepared:
+        if item.leg.ivruniqueid not in firsts:
+            firsts[item.leg.ivruniqueid] = {
+                **row, **_meta(item, digest, received_at),
+                "revision": 1, "deliveries": 1, "first_received_at": received_at,
+            }  # fmt: skip
+    new_ids: dict[str, int] = {}
+    if firsts:
+        stmt = insert_ignoring(conn, legs, ("ivruniqueid",), legs.c.id, legs.c.ivruniqueid)
+        new_ids = {key: id_ for id_, key in conn.execute(stmt, list(firsts.values()))}
+    saved: list[Saved] = []
+    for item, digest, row in prepared:
+        leg_id = new_ids.pop(item.leg.ivruniqueid, None)
+        if leg_id is not None:
+            saved.append(Saved(leg_id, "new", None, digest, row))
+        else:
+            saved.append(_save_existing(conn, item, digest, row, received_at))
+    return saved
+
+
+def _save_existing(
+    conn: Connection, item: ToSave, digest: str, row: dict[str, Any], received_at: datetime
+) -> Saved:
+    query = select(legs).where(legs.c.ivruniqueid == item.leg.ivruniqueid)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     existing = conn.execute(query).mappings().one()
@@ -148,11 +176,11 @@ def save_leg(
             .where(legs.c.id == existing["id"])
             .values(deliveries=legs.c.deliveries + 1, last_received_at=received_at)
         )
-        return existing["id"], "duplicate", None
+        return Saved(existing["id"], "duplicate", None, digest, row)
 
     conn.execute(
         leg_versions.insert().values(
-            ivruniqueid=leg.ivruniqueid,
+            ivruniqueid=item.leg.ivruniqueid,
             revision=existing["revision"],
             raw=existing["raw"],
             encoding=existing["encoding"],
@@ -166,12 +194,24 @@ def save_leg(
         .where(legs.c.id == existing["id"])
         .values(
             **row,
-            **meta,
+            **_meta(item, digest, received_at),
             revision=existing["revision"] + 1,
             deliveries=existing["deliveries"] + 1,
         )
     )
-    return existing["id"], "revised", row_to_leg(existing)
+    return Saved(existing["id"], "revised", row_to_leg(existing), digest, row)
+
+
+def save_leg(
+    conn: Connection,
+    leg: CallLeg,
+    *,
+    encoding: str,
+    raw_body: bytes | None,
+    received_at: datetime,
+) -> Saved:
+    """`save_legs` for one leg."""
+    return save_legs(conn, [ToSave(leg, encoding, raw_body)], received_at)[0]
 
 
 def get_leg_row(conn: Connection, ivruniqueid: str) -> RowMapping | None:

@@ -19,6 +19,7 @@ from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.store.state import get_or_create_secret
 from cdrhub.web import api_calls, health, ingest
+from cdrhub.web.ingest_writer import ProcessWriter, make_writer
 from cdrhub.web.metrics import Metrics
 
 
@@ -35,9 +36,12 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         if settings.run_worker:
             worker = Worker(engine, settings)
             worker.start()
+        if isinstance(app.state.ingest_writer, ProcessWriter):
+            app.state.ingest_writer.start()  # else the first CDR waits for it to start
         yield
         if worker is not None:
             worker.stop()
+        app.state.ingest_writer.close()
         engine.dispose()
 
     app = FastAPI(
@@ -51,6 +55,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.ingest_token = settings.ingest_token or get_or_create_secret(engine, "ingest_token")
     app.state.api_key = settings.api_key or get_or_create_secret(engine, "api_key")
     app.state.hooks = build_hooks(settings)
+    app.state.ingest_writer = make_writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
 
     app.include_router(health.router)

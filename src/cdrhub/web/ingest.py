@@ -13,20 +13,14 @@ import ipaddress
 import logging
 import time
 from datetime import UTC, datetime
-from functools import partial
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from cdrhub.config import Settings
-from cdrhub.pipeline import StoredLeg, run_hooks, save_legs
-from cdrhub.store import quarantine
-from cdrhub.store.groupcommit import GroupCommitter
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
 from cdrhub.voicenter.decode import encoding_for
-from cdrhub.voicenter.receive import Received, receive
 from cdrhub.web.auth import same_secret
+from cdrhub.web.ingest_writer import Delivery, IngestWriter, Outcome, StorageUnavailable
 from cdrhub.web.metrics import Metrics
 
 log = logging.getLogger("cdrhub.ingest")
@@ -82,58 +76,21 @@ def _ack(encoding: str, err: int, desc: str, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=media_type)
 
 
-def _store(
-    conn: Connection, request: Request, body: bytes, received: Received, received_at: datetime
-) -> list[StoredLeg]:
-    """In the caller's transaction: the legs that could be read, and the body if any part could
-    not. The legs' hooks run once for the whole batch (`_run_hooks`)."""
-    stored = save_legs(conn, received.items, received_at)
-    if received.errors:
-        quarantine.keep(
-            conn,
-            body=body,
-            reason="; ".join(received.errors),
-            method=request.method,
-            content_type=request.headers.get("content-type"),
-            query=request.url.query,
-            headers=dict(request.headers),
-            source=request.client.host if request.client else None,
-            received_at=received_at,
-        )
-    return stored
-
-
-def _committer(request: Request) -> GroupCommitter:
-    """The app's group committer (created on first use, so no lifespan is needed)."""
-    state = request.app.state
-    committer: GroupCommitter | None = getattr(state, "ingest_committer", None)
-    if committer is None or committer.engine is not state.engine:
-        hooks = state.hooks
-
-        def run_batch_hooks(conn: Connection, results: list[list[StoredLeg]]) -> None:
-            run_hooks(conn, hooks, (leg for stored in results for leg in stored))
-
-        committer = GroupCommitter(state.engine, finish=run_batch_hooks)
-        state.ingest_committer = committer
-    return committer
-
-
-def _count(metrics: Metrics, received: Received, stored: list[StoredLeg], tolerance: int) -> None:
-    for result in stored:
-        metrics.cdrs.labels(received.encoding, result.kind).inc()
-        if result.kind == "duplicate":
+def _count(metrics: Metrics, result: Outcome, tolerance: int) -> None:
+    for note in result.legs:
+        metrics.cdrs.labels(result.encoding, note.kind).inc()
+        if note.kind == "duplicate":
             continue
-        leg = result.leg
-        if leg.type_key is None:
-            metrics.unknown_types.labels(leg.type[:64]).inc()
-        if not leg.status_known:
-            metrics.unknown_statuses.labels(leg.status[:32]).inc()
-        for name in leg.unknown_fields[:50]:
+        if note.unknown_type is not None:
+            metrics.unknown_types.labels(note.unknown_type[:64]).inc()
+        if note.unknown_status is not None:
+            metrics.unknown_statuses.labels(note.unknown_status[:32]).inc()
+        for name in note.unknown_fields[:50]:
             metrics.unknown_fields.labels(name[:64]).inc()
-        if leg.time_mismatch_seconds is not None and leg.time_mismatch_seconds > tolerance:
+        if note.time_mismatch_seconds is not None and note.time_mismatch_seconds > tolerance:
             metrics.time_mismatches.inc()
-    if received.errors:
-        metrics.cdrs.labels(received.encoding, "quarantined").inc()
+    if result.errors:
+        metrics.cdrs.labels(result.encoding, "quarantined").inc()
         metrics.quarantined.inc()
 
 
@@ -158,27 +115,34 @@ async def _handle(request: Request, path_token: str | None) -> Response:
         limit = settings.max_body_bytes
         return _ack("json", PARSE_ERROR, f"body larger than {limit} bytes", 413)
 
-    received_at = datetime.now(UTC).replace(tzinfo=None)
-    received = receive(body, content_type, request.url.query, settings, received_at)
+    delivery = Delivery(
+        body=body,
+        content_type=content_type,
+        query=request.url.query,
+        method=request.method,
+        headers=dict(request.headers),
+        source=client,
+        received_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+    writer: IngestWriter = state.ingest_writer
     try:
-        # Group commit: stored with whatever other requests are waiting, in one transaction;
-        # this returns only after that transaction has committed.
-        stored = await _committer(request).run(
-            partial(_store, request=request, body=body, received=received, received_at=received_at)
-        )
-    except (SQLAlchemyError, OSError) as exc:
+        # Stored with whatever other requests are waiting, in one transaction; this returns
+        # only after that transaction has committed.
+        result = await writer.submit(delivery)
+    except StorageUnavailable as exc:
         log.error("storage failed, answering Err 2 so that Voicenter retries: %s", exc)
-        metrics.cdrs.labels(received.encoding, "error").inc()
-        return _ack(received.encoding, APP_ERROR, "storage unavailable, retry later", 503)
+        encoding = encoding_for(content_type, body)
+        metrics.cdrs.labels(encoding, "error").inc()
+        return _ack(encoding, APP_ERROR, "storage unavailable, retry later", 503)
 
-    _count(metrics, received, stored, settings.time_mismatch_seconds)
-    metrics.ack_seconds.labels(received.encoding).observe(time.perf_counter() - started)
-    if received.errors:
-        reason = "; ".join(received.errors)
-        if stored:
-            reason = f"stored {len(stored)} CDR(s); quarantined the body: {reason}"
-        return _ack(received.encoding, PARSE_ERROR, reason)
-    return _ack(received.encoding, OK, "OK")
+    _count(metrics, result, settings.time_mismatch_seconds)
+    metrics.ack_seconds.labels(result.encoding).observe(time.perf_counter() - started)
+    if result.errors:
+        reason = "; ".join(result.errors)
+        if result.legs:
+            reason = f"stored {len(result.legs)} CDR(s); quarantined the body: {reason}"
+        return _ack(result.encoding, PARSE_ERROR, reason)
+    return _ack(result.encoding, OK, "OK")
 
 
 @router.post("/voicenter/cdr/{token}", operation_id="post_cdr", summary="Receive a CDR")

@@ -1,0 +1,301 @@
+"""Where the webhook's CDRs are read and stored: in the server's own process, or in a writer
+process beside it.
+
+A request's HTTP work (parsing, routing, the answer) and its CDR's work (decode, normalize,
+store the leg, rollups, outbox, commit) both need the CPU, and one Python process runs Python
+on one core at a time. With `ingest_writer = "process"` (the default) the server hands each
+request's bytes to a writer process and awaits its outcome, so the two halves run on two cores:
+the server keeps answering HTTP while the writer stores. The writer takes whatever deliveries
+are waiting, reads them, stores them in one transaction (`commit_batch`, the same group commit
+as the in-process writer), and answers each only after the commit. `"thread"` keeps everything
+in the server process (group commit on a thread), for one-core machines and tests.
+
+Either way the promise holds: an outcome exists only for a committed delivery. If the writer
+process dies, every delivery it had not answered fails as `StorageUnavailable` (Err 2, HTTP
+503, Voicenter sends it again; a delivery that did commit is then counted as a redelivery), and
+the next delivery starts a new writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import multiprocessing
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from multiprocessing.connection import Connection as Pipe
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from cdrhub.config import Settings
+from cdrhub.pipeline import LegHook, StoredLeg, build_hooks, run_hooks, save_legs
+from cdrhub.store import quarantine
+from cdrhub.store.engine import make_engine
+from cdrhub.store.groupcommit import GroupCommitter, commit_batch
+from cdrhub.voicenter.receive import Received, receive
+
+log = logging.getLogger("cdrhub.ingest")
+
+MAX_BATCH = 64
+
+
+class StorageUnavailable(Exception):
+    """The delivery could not be committed; Voicenter should send it again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook request, as much of it as storing and quarantining need."""
+
+    body: bytes
+    content_type: str | None
+    query: str
+    method: str
+    headers: dict[str, str]
+    source: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegNote:
+    """What the server's metrics need of one stored leg."""
+
+    kind: str  # new | revised | duplicate
+    unknown_type: str | None
+    unknown_status: str | None
+    unknown_fields: tuple[str, ...]
+    time_mismatch_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A committed delivery: its encoding, the legs stored, and why any part was quarantined."""
+
+    encoding: str
+    legs: tuple[LegNote, ...]
+    errors: tuple[str, ...]
+
+
+def read(delivery: Delivery, settings: Settings) -> Received:
+    return receive(
+        delivery.body, delivery.content_type, delivery.query, settings, delivery.received_at
+    )
+
+
+def store(conn: Connection, delivery: Delivery, received: Received) -> list[StoredLeg]:
+    """In the caller's transaction: the legs that could be read, and the body if any part could
+    not. The legs' hooks run once per batch (`batch_hooks`)."""
+    stored = save_legs(conn, received.items, delivery.received_at)
+    if received.errors:
+        quarantine.keep(
+            conn,
+            body=delivery.body,
+            reason="; ".join(received.errors),
+            method=delivery.method,
+            content_type=delivery.content_type,
+            query=delivery.query,
+            headers=delivery.headers,
+            source=delivery.source,
+            received_at=delivery.received_at,
+        )
+    return stored
+
+
+def batch_hooks(hooks: list[LegHook]) -> Any:
+    def finish(conn: Connection, results: list[list[StoredLeg]]) -> None:
+        run_hooks(conn, hooks, (leg for stored in results for leg in stored))
+
+    return finish
+
+
+def outcome(received: Received, stored: list[StoredLeg]) -> Outcome:
+    notes = tuple(
+        LegNote(
+            kind=s.kind,
+            unknown_type=s.leg.type if s.leg.type_key is None else None,
+            unknown_status=None if s.leg.status_known else s.leg.status,
+            unknown_fields=s.leg.unknown_fields,
+            time_mismatch_seconds=s.leg.time_mismatch_seconds,
+        )
+        for s in stored
+    )
+    return Outcome(received.encoding, notes, tuple(received.errors))
+
+
+class IngestWriter(Protocol):
+    async def submit(self, delivery: Delivery) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+class ThreadWriter:
+    """Read in the event loop, store on the group-commit thread of this process."""
+
+    def __init__(self, settings: Settings, engine: Any, hooks: list[LegHook]) -> None:
+        self.settings = settings
+        self.committer = GroupCommitter(engine, finish=batch_hooks(hooks), max_batch=MAX_BATCH)
+
+    async def submit(self, delivery: Delivery) -> Outcome:
+        received = read(delivery, self.settings)
+        try:
+            stored = await self.committer.run(partial(store, delivery=delivery, received=received))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return outcome(received, stored)
+
+    def close(self) -> None:
+        pass
+
+
+def _writer_main(pipe: Pipe, settings: Settings) -> None:
+    """The writer process: deliveries in, outcomes (or failures) out, until the pipe closes."""
+    engine = make_engine(settings.database_url)
+    finish = batch_hooks(build_hooks(settings))
+    while True:
+        try:
+            batch = [pipe.recv()]
+            while len(batch) < MAX_BATCH and pipe.poll():
+                batch.append(pipe.recv())
+        except (EOFError, OSError):  # the server is gone
+            break
+        replies = _store_batch(engine, settings, finish, batch)
+        try:
+            pipe.send(replies)
+        except (BrokenPipeError, OSError):
+            break
+    engine.dispose()
+
+
+def _store_batch(
+    engine: Any, settings: Settings, finish: Any, batch: list[tuple[int, Delivery]]
+) -> list[tuple[int, Outcome | None, str | None]]:
+    """Read and store a batch of numbered deliveries; (number, outcome, failure) for each."""
+    received = [read(delivery, settings) for _number, delivery in batch]
+    works = [
+        partial(store, delivery=delivery, received=got)
+        for (_number, delivery), got in zip(batch, received, strict=True)
+    ]
+    results = commit_batch(engine, works, finish)
+    replies: list[tuple[int, Outcome | None, str | None]] = []
+    for (number, _delivery), got, (stored, error) in zip(batch, received, results, strict=True):
+        if error is None:
+            replies.append((number, outcome(got, stored), None))
+        else:
+            log.error("storage failed: %s", error)
+            replies.append((number, None, f"{type(error).__name__}: {error}"))
+    return replies
+
+
+class ProcessWriter:
+    """Hand deliveries to a writer process; its answers come back on a reader thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()  # guards the fields below and sending on the pipe
+        self._pipe: Pipe | None = None
+        self._process: Any = None
+        self._pending: dict[int, asyncio.Future[Outcome]] = {}
+        self._numbers = itertools.count()
+
+    def start(self) -> None:
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self._pipe is not None:
+            return
+        # spawn: a fresh interpreter, never a fork of a server holding threads and sockets.
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(
+            target=_writer_main, args=(theirs, self.settings), name="cdrhub-ingest-writer"
+        )
+        process.daemon = True
+        process.start()
+        theirs.close()
+        self._pipe, self._process = ours, process
+        threading.Thread(
+            target=self._read_replies, args=(ours,), name="cdrhub-ingest-replies", daemon=True
+        ).start()
+
+    async def submit(self, delivery: Delivery) -> Outcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        with self._lock:
+            self._start()
+            assert self._pipe is not None
+            number = next(self._numbers)
+            self._pending[number] = future
+            try:
+                self._pipe.send((number, delivery))
+            except (BrokenPipeError, OSError) as exc:
+                self._pending.pop(number, None)
+                raise StorageUnavailable(f"ingest writer unavailable: {exc}") from exc
+        return await future
+
+    def _read_replies(self, pipe: Pipe) -> None:
+        while True:
+            try:
+                replies = pipe.recv()
+            except (EOFError, OSError):
+                break
+            for number, result, error in replies:
+                with self._lock:
+                    future = self._pending.pop(number, None)
+                if future is not None:
+                    _settle(future, result, error)
+        self._writer_gone(pipe)
+
+    def _writer_gone(self, pipe: Pipe) -> None:
+        with self._lock:
+            if self._pipe is not pipe:
+                return
+            pending, self._pending = self._pending, {}
+            self._pipe = None
+            process, self._process = self._process, None
+        if process is not None:
+            process.join(timeout=1)
+            log.error("ingest writer process ended (exit code %s)", process.exitcode)
+        for future in pending.values():
+            _settle(future, None, "the ingest writer process ended")
+
+    def close(self) -> None:
+        with self._lock:
+            pipe, process = self._pipe, self._process
+            pending, self._pending = self._pending, {}
+            self._pipe = self._process = None
+        if pipe is None:
+            return
+        pipe.close()  # the writer finishes its batch, sees the end of the pipe and exits
+        if process is not None:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+        for future in pending.values():
+            _settle(future, None, "the server is shutting down")
+
+
+def _settle(future: asyncio.Future[Outcome], result: Outcome | None, error: str | None) -> None:
+    def resolve() -> None:
+        if future.done():
+            return
+        if error is not None or result is None:
+            future.set_exception(StorageUnavailable(error or "no outcome"))
+        else:
+            future.set_result(result)
+
+    # RuntimeError: the caller's event loop is closed, so nobody is waiting.
+    with contextlib.suppress(RuntimeError):
+        future.get_loop().call_soon_threadsafe(resolve)
+
+
+def make_writer(settings: Settings, engine: Any, hooks: list[LegHook]) -> IngestWriter:
+    if settings.ingest_writer == "process":
+        return ProcessWriter(settings)
+    return ThreadWriter(settings, engine, hooks)
