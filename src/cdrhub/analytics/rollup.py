@@ -25,6 +25,7 @@ from cdrhub.store.fastexec import executemany
 
 COPY_THRESHOLD = 200  # rows; below it a plain executemany is as fast
 Key = tuple[str, str, datetime, tuple[Any, ...]]  # (spec, grain, period, dims)
+_GRAINS = ("h", "d", "m", "y")
 
 
 def period_start(hour: datetime, grain: str) -> datetime:
@@ -46,9 +47,10 @@ class Deltas:
     def add(self, facts: LegFacts | None, sign: int = 1) -> None:
         if facts is None:
             return
+        periods = {grain: period_start(facts.hour, grain) for grain in _GRAINS}
         for fact in facts.facts:
             for grain in SPECS[fact.spec].grains:
-                key = (fact.spec, grain, period_start(facts.hour, grain), fact.dims)
+                key = (fact.spec, grain, periods[grain], fact.dims)
                 current = self.rows.get(key)
                 if current is None:
                     self.rows[key] = [sign * v for v in fact.counters]

@@ -10,11 +10,11 @@ the driver gets plain tuples (qmark, format) or dicts (named, pyformat) in one c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -52,6 +52,17 @@ def _compile(stmt: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) ->
     return found
 
 
+def _converted(value: Any, processor: Processor, seen: dict[Any, Any]) -> Any:
+    """`processor(value)`, once per distinct value: rows repeat values (a batch's few periods)."""
+    try:
+        done = seen.get(value)
+    except TypeError:  # unhashable (a JSON value)
+        return processor(value)
+    if done is None:
+        done = seen[value] = processor(value)
+    return done
+
+
 def executemany(
     conn: Connection,
     stmt: ClauseElement,
@@ -67,17 +78,80 @@ def executemany(
         raise ValueError(f"statement parameters {compiled.names} are not {tuple(columns)}")
     order = [columns.index(name) for name in compiled.names]
     params: list[Any] = []
-    processors = compiled.processors
+    processors: list[tuple[int, Processor, dict[Any, Any]]] = [
+        (index, processor, {}) for index, processor in compiled.processors
+    ]
     for row in rows:
         values = [row[i] for i in order]
-        for index, processor in processors:
+        for index, processor, seen in processors:
             value = values[index]
             if value is not None:
-                values[index] = processor(value)
-        params.append(tuple(values) if compiled.positional else dict(zip(compiled.names, values)))
+                values[index] = _converted(value, processor, seen)
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(compiled.names, values, strict=True))
+        )
     if params:
         conn.exec_driver_sql(compiled.sql, params)
 
 
-def rows_of(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    return [tuple(record[c] for c in columns) for record in records]
+def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Processor | None]:
+    return [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+
+
+def _bound(rows: Iterable[Sequence[Any]], processors: list[Processor | None]) -> list[list[Any]]:
+    out = []
+    for row in rows:
+        values = list(row)
+        for index, processor in enumerate(processors):
+            if processor is not None and values[index] is not None:
+                values[index] = processor(values[index])
+        out.append(values)
+    return out
+
+
+# SQLite allows 32,766 variables per statement; rows of a wide table are sent in chunks.
+_SQLITE_VARIABLES = 32766
+
+
+def insert_ignoring_returning(
+    conn: Connection,
+    table: Table,
+    key: Sequence[str],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """INSERT the rows whose `key` is not in `table` yet (`ON CONFLICT DO NOTHING`), and return
+    `returning` of each row inserted.
+
+    SQLite: one multi-row INSERT ... RETURNING per chunk. PostgreSQL: psycopg's pipelined
+    `executemany(returning=True)`, which parses the statement once (psycopg does not cache
+    statements with more than 50 parameters, and parsing one costs more than running it)."""
+    if not rows:
+        return []
+    values = _bound(rows, _processors(table, columns, conn.dialect))
+    names = ", ".join(columns)
+    tail = f"ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
+    out: list[tuple[Any, ...]] = []
+    if conn.dialect.name == "postgresql":
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {tail}"
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, values, returning=True)
+            while True:
+                out.extend(tuple(r) for r in cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        finally:
+            cursor.close()
+        return out
+    row_marks = "(" + ", ".join(["?"] * len(columns)) + ")"
+    per_statement = max(1, _SQLITE_VARIABLES // len(columns))
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        many = ", ".join([row_marks] * len(chunk))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES {many} {tail}"
+        flat = [v for row in chunk for v in row]
+        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, tuple(flat)))
+    return out

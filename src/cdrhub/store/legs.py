@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Connection, RowMapping, select, update
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.values import clean_text, json_safe
-from cdrhub.store.dml import insert_ignoring
+from cdrhub.store.fastexec import insert_ignoring_returning
 from cdrhub.store.schema import leg_versions, legs
 
 # CallLeg fields stored in a column of the same name.
@@ -151,8 +151,12 @@ def save_legs(conn: Connection, items: Sequence[ToSave], received_at: datetime) 
             }  # fmt: skip
     new_ids: dict[str, int] = {}
     if firsts:
-        stmt = insert_ignoring(conn, legs, ("ivruniqueid",), legs.c.id, legs.c.ivruniqueid)
-        new_ids = {key: id_ for id_, key in conn.execute(stmt, list(firsts.values()))}
+        columns = list(next(iter(firsts.values())))
+        rows = [[row[c] for c in columns] for row in firsts.values()]
+        inserted = insert_ignoring_returning(
+            conn, legs, ("ivruniqueid",), columns, rows, ("id", "ivruniqueid")
+        )
+        new_ids = {key: id_ for id_, key in inserted}
     saved: list[Saved] = []
     for item, digest, row in prepared:
         leg_id = new_ids.pop(item.leg.ivruniqueid, None)

@@ -19,11 +19,9 @@ the next delivery starts a new writer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import multiprocessing
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -159,9 +157,9 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     finish = batch_hooks(build_hooks(settings))
     while True:
         try:
-            batch = [pipe.recv()]
+            batch = [_received(pipe.recv())]
             while len(batch) < MAX_BATCH and pipe.poll():
-                batch.append(pipe.recv())
+                batch.append(_received(pipe.recv()))
         except (EOFError, OSError):  # the server is gone
             break
         replies = _store_batch(engine, settings, finish, batch)
@@ -172,9 +170,14 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     engine.dispose()
 
 
+def _received(message: tuple[int, tuple[Any, ...]]) -> tuple[int, Delivery]:
+    number, fields = message
+    return number, Delivery(*fields)
+
+
 def _store_batch(
     engine: Any, settings: Settings, finish: Any, batch: list[tuple[int, Delivery]]
-) -> list[tuple[int, Outcome | None, str | None]]:
+) -> list[tuple[int, tuple[Any, ...] | None, str | None]]:
     """Read and store a batch of numbered deliveries; (number, outcome, failure) for each."""
     received = [read(delivery, settings) for _number, delivery in batch]
     works = [
@@ -182,10 +185,10 @@ def _store_batch(
         for (_number, delivery), got in zip(batch, received, strict=True)
     ]
     results = commit_batch(engine, works, finish)
-    replies: list[tuple[int, Outcome | None, str | None]] = []
+    replies: list[tuple[int, tuple[Any, ...] | None, str | None]] = []
     for (number, _delivery), got, (stored, error) in zip(batch, received, results, strict=True):
         if error is None:
-            replies.append((number, outcome(got, stored), None))
+            replies.append((number, _outcome_tuple(outcome(got, stored)), None))
         else:
             log.error("storage failed: %s", error)
             replies.append((number, None, f"{type(error).__name__}: {error}"))
@@ -193,23 +196,27 @@ def _store_batch(
 
 
 class ProcessWriter:
-    """Hand deliveries to a writer process; its answers come back on a reader thread."""
+    """Hand deliveries to a writer process and await its answers on the event loop.
+
+    Everything here runs on the event loop's thread: the pipe is read by the loop itself
+    (`add_reader`), so an answer costs no thread switch. A writer serves one event loop; a
+    delivery from another loop (tests that run each request on a loop of its own) starts a
+    new writer for that loop."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()  # guards the fields below and sending on the pipe
         self._pipe: Pipe | None = None
         self._process: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, asyncio.Future[Outcome]] = {}
         self._numbers = itertools.count()
 
     def start(self) -> None:
-        with self._lock:
-            self._start()
-
-    def _start(self) -> None:
-        if self._pipe is not None:
+        """Start the writer for the running event loop, unless it is running already."""
+        loop = asyncio.get_running_loop()
+        if self._pipe is not None and self._loop is loop:
             return
+        self.close()
         # spawn: a fresh interpreter, never a fork of a server holding threads and sockets.
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
@@ -219,80 +226,83 @@ class ProcessWriter:
         process.daemon = True
         process.start()
         theirs.close()
-        self._pipe, self._process = ours, process
-        threading.Thread(
-            target=self._read_replies, args=(ours,), name="cdrhub-ingest-replies", daemon=True
-        ).start()
+        self._pipe, self._process, self._loop = ours, process, loop
+        loop.add_reader(ours.fileno(), self._read_replies)
 
     async def submit(self, delivery: Delivery) -> Outcome:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
-        with self._lock:
-            self._start()
-            assert self._pipe is not None
-            number = next(self._numbers)
-            self._pending[number] = future
-            try:
-                self._pipe.send((number, delivery))
-            except (BrokenPipeError, OSError) as exc:
-                self._pending.pop(number, None)
-                raise StorageUnavailable(f"ingest writer unavailable: {exc}") from exc
+        self.start()
+        assert self._pipe is not None and self._loop is not None
+        future: asyncio.Future[Outcome] = self._loop.create_future()
+        number = next(self._numbers)
+        self._pending[number] = future
+        try:
+            self._pipe.send((number, _delivery_tuple(delivery)))
+        except (BrokenPipeError, OSError) as exc:
+            self._pending.pop(number, None)
+            self._writer_gone("ingest writer unavailable")
+            raise StorageUnavailable(f"ingest writer unavailable: {exc}") from exc
         return await future
 
-    def _read_replies(self, pipe: Pipe) -> None:
-        while True:
-            try:
-                replies = pipe.recv()
-            except (EOFError, OSError):
-                break
-            for number, result, error in replies:
-                with self._lock:
+    def _read_replies(self) -> None:
+        pipe = self._pipe
+        try:
+            while pipe is not None and pipe.poll():
+                for number, result, error in pipe.recv():
                     future = self._pending.pop(number, None)
-                if future is not None:
-                    _settle(future, result, error)
-        self._writer_gone(pipe)
+                    if future is None or future.done():
+                        continue
+                    if error is None:
+                        future.set_result(_outcome_from_tuple(result))
+                    else:
+                        future.set_exception(StorageUnavailable(error))
+        except (EOFError, OSError):
+            self._writer_gone("the ingest writer process ended")
 
-    def _writer_gone(self, pipe: Pipe) -> None:
-        with self._lock:
-            if self._pipe is not pipe:
-                return
-            pending, self._pending = self._pending, {}
-            self._pipe = None
-            process, self._process = self._process, None
+    def _writer_gone(self, why: str) -> None:
+        process = self._process
+        self._detach()
         if process is not None:
             process.join(timeout=1)
-            log.error("ingest writer process ended (exit code %s)", process.exitcode)
+            log.error("%s (exit code %s)", why, process.exitcode)
+
+    def _detach(self) -> None:
+        """Forget the writer; every delivery it had not answered fails (Voicenter resends)."""
+        pipe, loop, pending = self._pipe, self._loop, self._pending
+        self._pipe, self._process, self._loop, self._pending = None, None, None, {}
+        if pipe is not None:
+            if loop is not None and not loop.is_closed():
+                loop.remove_reader(pipe.fileno())
+            pipe.close()  # the writer finishes its batch, sees the end of the pipe and exits
         for future in pending.values():
-            _settle(future, None, "the ingest writer process ended")
+            if not future.done() and not future.get_loop().is_closed():
+                future.set_exception(StorageUnavailable("the ingest writer stopped"))
 
     def close(self) -> None:
-        with self._lock:
-            pipe, process = self._pipe, self._process
-            pending, self._pending = self._pending, {}
-            self._pipe = self._process = None
-        if pipe is None:
-            return
-        pipe.close()  # the writer finishes its batch, sees the end of the pipe and exits
+        process = self._process
+        self._detach()
         if process is not None:
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
-        for future in pending.values():
-            _settle(future, None, "the server is shutting down")
 
 
-def _settle(future: asyncio.Future[Outcome], result: Outcome | None, error: str | None) -> None:
-    def resolve() -> None:
-        if future.done():
-            return
-        if error is not None or result is None:
-            future.set_exception(StorageUnavailable(error or "no outcome"))
-        else:
-            future.set_result(result)
+# Deliveries and outcomes cross the pipe as plain tuples: unpickling a slotted dataclass
+# costs several times more.
+def _delivery_tuple(d: Delivery) -> tuple[Any, ...]:
+    return (d.body, d.content_type, d.query, d.method, d.headers, d.source, d.received_at)
 
-    # RuntimeError: the caller's event loop is closed, so nobody is waiting.
-    with contextlib.suppress(RuntimeError):
-        future.get_loop().call_soon_threadsafe(resolve)
+
+def _outcome_tuple(o: Outcome) -> tuple[Any, ...]:
+    return (o.encoding, [_note_tuple(n) for n in o.legs], o.errors)
+
+
+def _note_tuple(n: LegNote) -> tuple[Any, ...]:
+    return (n.kind, n.unknown_type, n.unknown_status, n.unknown_fields, n.time_mismatch_seconds)
+
+
+def _outcome_from_tuple(t: tuple[Any, ...]) -> Outcome:
+    encoding, notes, errors = t
+    return Outcome(encoding, tuple(LegNote(*n) for n in notes), errors)
 
 
 def make_writer(settings: Settings, engine: Any, hooks: list[LegHook]) -> IngestWriter:
