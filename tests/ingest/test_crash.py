@@ -17,11 +17,14 @@ ack Voicenter missed). Then, straight from the database:
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -111,13 +114,29 @@ def sender(base_url: str, ids: list[str], ledger: Ledger, stop: threading.Event)
                 time.sleep(RETRY_PAUSE)
 
 
+def writer_pid(server: ServerProcess) -> int:
+    """The server's ingest writer process (a `multiprocessing` spawn child)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    for child in children:
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return int(child)
+    raise AssertionError(f"no ingest writer among the server's children {children}")
+
+
 @pytest.mark.slow
-def test_sigkill_mid_stream_loses_no_acked_cdr_and_stores_none_twice(db_url: str) -> None:
+@pytest.mark.parametrize("victim", ["server", "writer"])
+def test_sigkill_mid_stream_loses_no_acked_cdr_and_stores_none_twice(
+    db_url: str, victim: str
+) -> None:
+    """`server`: the whole server is killed and restarted. `writer`: only its ingest writer
+    process is killed; the server answers what it had in flight with Err 2 and starts a new
+    writer for the next CDR."""
     env = {
         "CDRHUB_DATABASE_URL": db_url,
         "CDRHUB_INGEST_TOKEN": TOKEN,
         "CDRHUB_API_KEY": API_KEY,
         "CDRHUB_RUN_WORKER": "false",
+        "CDRHUB_INGEST_WRITER": "process",
     }
     run = uuid.uuid4().hex[:8]
     streams = [
@@ -140,6 +159,9 @@ def test_sigkill_mid_stream_loses_no_acked_cdr_and_stores_none_twice(db_url: str
             while ledger.acked_total < threshold and time.monotonic() < deadline:
                 time.sleep(0.002)
             acked_at_kill.append(ledger.acked_total)
+            if victim == "writer":
+                os.kill(writer_pid(server), signal.SIGKILL)
+                continue
             server.kill()
             time.sleep(0.2)  # let in-flight requests fail and be queued for retry
             server = server.restart()

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import sqlite
 
 from cdrhub.analytics.config import AnalyticsSettings
 from cdrhub.analytics.facts import leg_facts
@@ -24,6 +23,7 @@ from cdrhub.analytics.rollup import Deltas
 from cdrhub.analytics.stored import stored_leg
 from cdrhub.calls.model import CallLeg
 from cdrhub.pipeline import Incoming, LegHook, store_legs
+from cdrhub.store.fastexec import insert_ignoring_returning
 from cdrhub.store.legs import content_hash, leg_to_row
 from cdrhub.store.schema import legs
 
@@ -71,12 +71,12 @@ def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         columns = [c.name for c in legs.columns if c.name != "id"]
         conflict = "ON CONFLICT (ivruniqueid) DO NOTHING"
         return set(copy_insert(conn, legs, columns, rows, conflict, returning="ivruniqueid"))
-    stmt = (
-        sqlite.insert(legs)
-        .on_conflict_do_nothing(index_elements=["ivruniqueid"])
-        .returning(legs.c.ivruniqueid)
+    columns = list(rows[0])
+    values = [[row[c] for c in columns] for row in rows]
+    inserted = insert_ignoring_returning(
+        conn, legs, ("ivruniqueid",), columns, values, ("ivruniqueid",)
     )
-    return set(conn.execute(stmt, rows).scalars())
+    return {key for (key,) in inserted}
 
 
 def bulk_store(
