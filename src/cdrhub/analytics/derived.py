@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, tuple_
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.analytics.specs import CALLERS, CALLERS_AGENT
@@ -98,8 +98,10 @@ def day_rows(
     return out
 
 
-def _pairs_in(a: Any, b: Any) -> Any:
-    return tuple_(a, b).in_(bindparam("pairs", expanding=True))
+def _pairs_in(a: Any, b: Any) -> list[Any]:
+    """The rows of a set of (day, number) pairs, and a few more (read as days x numbers, which
+    both engines seek in the rollup keys; a list of row values PostgreSQL plans badly)."""
+    return [a.in_(bindparam("days", expanding=True)), b.in_(bindparam("numbers", expanding=True))]
 
 
 _CALLERS = ROLLUPS[CALLERS.name]
@@ -108,14 +110,14 @@ _AGENTS = ROLLUPS[CALLERS_AGENT.name]
 _CALLER_DAYS = select(
     _CALLERS.c.period, _CALLERS.c.number, _CALLERS.c.department, _CALLERS.c.queue,
     _CALLERS.c.type, _CALLERS.c.contacts, _CALLERS.c.answered, _CALLERS.c.missed,
-).where(_CALLERS.c.grain == "d", _pairs_in(_CALLERS.c.period, _CALLERS.c.number))  # fmt: skip
+).where(_CALLERS.c.grain == "d", *_pairs_in(_CALLERS.c.period, _CALLERS.c.number))  # fmt: skip
 _AGENT_DAYS = (
     select(
         _AGENTS.c.period, _AGENTS.c.number, _AGENTS.c.agent, func.sum(_AGENTS.c.contacts),
         func.sum(_AGENTS.c.answered), func.sum(_AGENTS.c.missed),
     )
     .where(_AGENTS.c.grain == "d", _AGENTS.c.agent != "",
-           _pairs_in(_AGENTS.c.period, _AGENTS.c.number))
+           *_pairs_in(_AGENTS.c.period, _AGENTS.c.number))
     .group_by(_AGENTS.c.period, _AGENTS.c.number, _AGENTS.c.agent)
 )  # fmt: skip
 _STORED = select(
@@ -205,10 +207,14 @@ def refresh_numbers(
     for i in range(0, len(pairs), _CHUNK):
         chunk = sorted(set(pairs[i : i + _CHUNK]))
         wanted = set(chunk)
-        new = day_rows(
-            conn.execute(_CALLER_DAYS, {"pairs": chunk}),
-            conn.execute(_AGENT_DAYS, {"pairs": chunk}),
-        )
+        params = {"days": sorted({d for d, _n in chunk}), "numbers": sorted({n for _d, n in chunk})}
+        new = {
+            k: v
+            for k, v in day_rows(
+                conn.execute(_CALLER_DAYS, params), conn.execute(_AGENT_DAYS, params)
+            ).items()
+            if (k[2], k[3]) in wanted
+        }
         first = min(d for d, _n in chunk)
         last = max(d for d, _n in chunk) + timedelta(days=1)
         old = {
