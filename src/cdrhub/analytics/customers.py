@@ -14,13 +14,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, or_, select
+from sqlalchemy import Connection, and_, func, literal, select, union_all
 
 from cdrhub.analytics import query
 from cdrhub.analytics.derived import ALL_TIME, REPEAT_MIN
 from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.periods import day_start_utc, segments, to_local
-from cdrhub.analytics.query import DAY, Scope, count_groups, fetch
+from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, positive_values
 from cdrhub.analytics.tables import ROLLUPS, numbers
 
 Row = dict[str, Any]
@@ -83,14 +83,17 @@ def _number_plan(conn: Connection, scope: Scope) -> tuple[tuple[Segment, ...], l
     return whole, edges
 
 
-def _segment_condition(segs: Sequence[Segment]) -> Any:
+def _segment_rows(columns: Sequence[Any], conds: Sequence[Any], whole: Sequence[Segment]) -> Any:
+    """`an_numbers` rows of the whole-day segments, one SELECT per segment under UNION ALL, so
+    that each reads one range of the key (SQLite scans every row of the dimension for an OR of
+    segments)."""
     parts = []
-    for grain, start, end in segs:
+    for grain, start, end in whole:
         cond = [numbers.c.grain == grain]
         if grain != "a":
             cond += [numbers.c.period >= start, numbers.c.period < end]
-        parts.append(and_(*cond))
-    return or_(*parts)
+        parts.append(select(*columns).where(*conds, *cond))
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
 def _edge_scopes(scope: Scope, edges: Sequence[Edge]) -> list[Scope]:
@@ -105,22 +108,16 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
     whole, edges = _number_plan(conn, scope)
     edge_numbers: set[str] = set()
     for part in _edge_scopes(scope, edges):
-        rows = fetch(conn, callers_spec(scope), part, ["number"])
-        edge_numbers |= {r["number"] for r in rows if r["missed"] > 0}
+        edge_numbers |= positive_values(conn, callers_spec(scope), part, "number", "missed")
     if not whole:
         return len(edge_numbers)
     dim, values = target
-    conds = [
-        numbers.c.dim == dim,
-        numbers.c.value.in_(sorted(values)),
-        _segment_condition(whole),
-        numbers.c.missed > 0,
-    ]
-    column = numbers.c.number
-    counted = int(conn.execute(select(func.count(func.distinct(column))).where(*conds)).scalar())
+    conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
+    rows = _segment_rows([numbers.c.number], conds, whole)
+    counted = int(conn.execute(select(func.count(func.distinct(rows.c.number)))).scalar())
     if edge_numbers:
         already = conn.execute(
-            select(column).distinct().where(*conds, column.in_(sorted(edge_numbers)))
+            select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
         ).scalars()
         counted += len(edge_numbers - set(already))
     return counted
@@ -171,13 +168,10 @@ def _qualifying_days(
         dim, (value,) = target[0], tuple(target[1])
         mine = [n.c.dim == dim, n.c.value == value]
         if threshold == REPEAT_MIN:  # months, years, all time keep exactly these days
-            return (
-                select(n.c.number, n.c.rep_days.label("days"), n.c.rep_contacts.label("contacts"),
+            columns = [n.c.number, n.c.rep_days.label("days"), n.c.rep_contacts.label("contacts"),
                        n.c.rep_answered.label("answered"), n.c.rep_missed.label("missed"),
-                       n.c.rep_top.label("top"))
-                .where(*mine, _segment_condition(whole), n.c.rep_days > 0)
-                .subquery()
-            )  # fmt: skip
+                       n.c.rep_top.label("top")]  # fmt: skip
+            return _segment_rows(columns, [*mine, n.c.rep_days > 0], whole)
         # a higher threshold: the day rows whose contacts reach it
         window = _days_window(whole)
         in_range = [n.c.period >= window[0], n.c.period < window[1]] if window else []

@@ -225,6 +225,32 @@ def total(rows: Iterable[Mapping[str, Any]], counters: Sequence[str]) -> dict[st
     return sums
 
 
+def positive_values(
+    conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
+) -> set[Any]:
+    """The `group_by` values whose counter `positive` sums to more than 0 over the scope.
+
+    Counters are sums of non-negative facts, so a value is positive over the range when some
+    rollup row of it in the range is, or its sum over the raw edges is: only rows with a
+    positive counter are read.
+    """
+    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
+    the_plan = make_plan(conn, spec, scope)
+    values: set[Any] = set()
+    if the_plan.raw:
+        edges = Plan((), the_plan.raw)
+        edge_rows = fetch_plan(conn, spec_name, scope, edges, [group_by], {})
+        values = {r[group_by] for r in edge_rows if r[positive] > 0}
+    if the_plan.segments:
+        conds = [
+            _time_condition(table, the_plan.segments),
+            table.c[positive] > 0,
+            *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
+        ]
+        values.update(conn.execute(select(table.c[group_by]).distinct().where(*conds)).scalars())
+    return values
+
+
 def count_groups(
     conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
 ) -> int:
