@@ -83,15 +83,21 @@ def _number_plan(conn: Connection, scope: Scope) -> tuple[tuple[Segment, ...], l
     return whole, edges
 
 
+def _unkeyed(column: Any) -> Any:
+    """The column as an expression, which no index serves: steers the planner to another."""
+    return func.coalesce(column, column)
+
+
 def _segment_rows(columns: Sequence[Any], conds: Sequence[Any], whole: Sequence[Segment]) -> Any:
     """`an_numbers` rows of the whole-day segments, one SELECT per segment under UNION ALL, so
     that each reads one range of the key (SQLite scans every row of the dimension for an OR of
     segments)."""
     parts = []
+    period = numbers.c.period
     for grain, start, end in whole:
         cond = [numbers.c.grain == grain]
         if grain != "a":
-            cond += [numbers.c.period >= start, numbers.c.period < end]
+            cond += [period >= start, period < end]
         parts.append(select(*columns).where(*conds, *cond))
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
@@ -159,14 +165,20 @@ def _days_window(whole: Sequence[Segment]) -> list[Any]:
 
 
 def _qualifying_days(
-    scope: Scope, whole: Sequence[Segment], threshold: int, target: tuple[str, frozenset] | None
+    scope: Scope,
+    whole: Sequence[Segment],
+    threshold: int,
+    target: tuple[str, frozenset] | None,
+    only: set[str] | None = None,
 ) -> Any:
     """Per number and period in the whole days: (number, days, contacts, answered, missed,
-    top) of the days with threshold+ contacts."""
+    top) of the days with threshold+ contacts (of the numbers `only`, if given)."""
     n = numbers
     if target is not None and len(target[1]) == 1:
         dim, (value,) = target[0], tuple(target[1])
         mine = [n.c.dim == dim, n.c.value == value]
+        if only is not None:
+            mine.append(n.c.number.in_(sorted(only)))
         if threshold == REPEAT_MIN:  # months, years, all time keep exactly these days
             columns = [n.c.number, n.c.rep_days.label("days"), n.c.rep_contacts.label("contacts"),
                        n.c.rep_answered.label("answered"), n.c.rep_missed.label("missed"),
@@ -202,6 +214,38 @@ def _qualifying_days(
     )  # fmt: skip
 
 
+def _top_candidates(
+    conn: Connection, target: tuple[str, frozenset], whole: Sequence[Segment], limit: int
+) -> set[str] | None:
+    """The numbers that can be among the `limit` first over many days, found without reading
+    every number: with T the most contacts on one day that at least `limit` numbers reach in
+    the range, every number ranked above one whose top day reaches T has a top day of T or
+    more. None when no T above REPEAT_MIN has few enough numbers (the caller reads them all).
+    """
+    window = _days_window(whole)
+    if not window:
+        return None
+    n = numbers
+    (value,) = tuple(target[1])
+    # the period out of the key (an expression): ix_an_numbers_top reads the top days first
+    period = _unkeyed(n.c.period)
+    days = [n.c.dim == target[0], n.c.value == value, n.c.grain == "d",
+            period >= window[0], period < window[1]]  # fmt: skip
+    most = conn.execute(
+        select(n.c.rep_top).where(*days).order_by(n.c.rep_top.desc()).limit(1)
+    ).scalar()
+    for top in range(int(most or 0), REPEAT_MIN, -1):
+        found = set(
+            conn.execute(select(n.c.number).distinct().where(*days, n.c.rep_top >= top)).scalars()
+        )
+        if len(found) >= limit:
+            return found if len(found) <= CANDIDATES_PER_ROW * limit else None
+    return None
+
+
+CANDIDATES_PER_ROW = 10  # past this many candidates per row asked, reading every number is as fast
+
+
 def _per_number(conn: Connection, days: Any, *, limit: int | None, only: set[str] | None) -> list:
     top, total = func.max(days.c.top), func.sum(days.c.contacts)
     query_ = select(
@@ -232,10 +276,15 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
             for day in _generic_repeat_days(conn, part, threshold)
         ]
         if whole:
-            days = _qualifying_days(scope, whole, threshold, _number_filter(scope))
+            target = _number_filter(scope)
+            candidates = None
+            if threshold == REPEAT_MIN and target is not None and len(target[1]) == 1:
+                candidates = _top_candidates(conn, target, whole, limit)
+            days = _qualifying_days(scope, whole, threshold, target, candidates)
             found = _per_number(conn, days, limit=limit, only=None)
             if edge_days:
                 edge_numbers = {d[0] for d in edge_days}
+                days = _qualifying_days(scope, whole, threshold, target, edge_numbers)
                 found += _per_number(conn, days, limit=None, only=edge_numbers)
             for number, k, contacts, answered, missed, top in found:
                 if number not in numbers_:

@@ -46,6 +46,7 @@ numbers = Table(
     Column("number", String(128), primary_key=True),
     *(Column(c, BigInteger, nullable=False) for c in NUMBER_COUNTERS),
     Index("ix_an_numbers_number", "number", "grain", "period"),
+    Index("ix_an_numbers_top", "dim", "value", "grain", "rep_top", "period"),  # customers.py
     sqlite_with_rowid=False,  # rows read in key order without a second lookup
 )
 

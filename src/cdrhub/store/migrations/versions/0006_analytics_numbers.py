@@ -28,6 +28,9 @@ def upgrade() -> None:
         sqlite_with_rowid=False,  # rows read in key order without a second lookup
     )
     op.create_index("ix_an_numbers_number", "an_numbers", ["number", "grain", "period"])
+    op.create_index(
+        "ix_an_numbers_top", "an_numbers", ["dim", "value", "grain", "rep_top", "period"]
+    )
     op.drop_table("an_repeaters")
     op.drop_table("an_missed")
 
