@@ -58,6 +58,7 @@ def database_url(engine_name: str, label: str) -> str:
 
 
 def fresh(engine_name: str, label: str, reuse: bool = False) -> tuple[Engine, Settings]:
+    """An upgraded database `label`: new and empty, or (reuse) as a previous run left it."""
     if reuse:
         pg = "postgresql+psycopg://postgres@127.0.0.1:5432"
         url = (f"sqlite:////tmp/cdrhub-bench-{label}.db" if engine_name == "sqlite"
@@ -155,9 +156,87 @@ def _regroup(conn: Any, table: str, dims: list[str], counters: list[str], source
     )
 
 
+NUMBER_SUMS = ("SUM(rep_days), SUM(rep_contacts), SUM(rep_answered), SUM(rep_missed), "
+               "MAX(rep_top), SUM(missed)")  # fmt: skip
+NUMBER_COLS = ("dim, value, grain, period, number, rep_days, rep_contacts, rep_answered, "
+               "rep_missed, rep_top, missed")  # fmt: skip
+
+
+def derive_numbers(conn: Any) -> None:
+    """`an_numbers` recomputed in SQL from the daily caller rollups, as derived.py keeps it:
+    day rows for all calls and per dimension value (2+ contacts: the repeat figures; missed
+    contacts), then months, years and all time summed from them."""
+    dialect = conn.dialect.name
+    conn.execute(text("DELETE FROM an_numbers"))
+    sources = [("''", "an_callers", "")] + [
+        (d, "an_callers_agent" if d == "agent" else "an_callers", f" AND {d} <> ''")
+        for d in ("department", "queue", "agent", "type")
+    ]
+    for dim, table, where in sources:
+        label = "''" if dim == "''" else f"'{dim}'"
+        rep = "CASE WHEN c >= 2 THEN {} ELSE 0 END"
+        by = "" if dim == "''" else f", {dim}"
+        conn.execute(
+            text(
+                f"INSERT INTO an_numbers ({NUMBER_COLS}) "
+                f"SELECT {label}, v, 'd', period, number, {rep.format(1)}, {rep.format('c')}, "
+                f"{rep.format('a')}, {rep.format('m')}, {rep.format('c')}, m FROM ("
+                f"SELECT period, number, {dim} AS v, SUM(contacts) AS c, SUM(answered) AS a, "
+                f"SUM(missed) AS m FROM {table} WHERE grain = 'd'{where} "
+                f"GROUP BY period, number{by}) t "
+                "WHERE c >= 2 OR m > 0"
+            )
+        )
+    all_time = "'1900-01-01 00:00:00.000000'" if dialect == "sqlite" else "timestamp '1900-01-01'"
+    for source, target, period in (
+        ("d", "m", _month(dialect, "period")),
+        ("m", "y", _year(dialect, "period")),
+        ("y", "a", all_time),
+    ):
+        group = "" if target == "a" else f", {period}"
+        conn.execute(
+            text(
+                f"INSERT INTO an_numbers ({NUMBER_COLS}) "
+                f"SELECT dim, value, '{target}', {period}, number, {NUMBER_SUMS} "
+                f"FROM an_numbers WHERE grain = '{source}' GROUP BY dim, value, number{group}"
+            )
+        )
+
+
+def clone(engine_name: str, source: str, target: str) -> None:
+    """Copy the benchmark database `source` to `target` (e.g. the 1M one before replicating)."""
+    if engine_name == "sqlite":
+        import sqlite3
+
+        path = Path("/tmp") / f"cdrhub-bench-{target}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with sqlite3.connect(f"/tmp/cdrhub-bench-{source}.db") as src, sqlite3.connect(path) as dst:
+            src.backup(dst)
+        return
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "cdrhub_bench_{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "cdrhub_bench_{target}" TEMPLATE "cdrhub_bench_{source}"')
+
+
+def ensure_numbers(engine: Engine) -> None:
+    """A database loaded before `an_numbers` existed (migration 0006): derive it once."""
+    with engine.begin() as conn:
+        empty = conn.execute(text("SELECT COUNT(*) FROM (SELECT 1 FROM an_numbers LIMIT 1) t"))
+        legs_ = conn.execute(text("SELECT COUNT(*) FROM (SELECT 1 FROM legs LIMIT 1) t"))
+        if not empty.scalar() and legs_.scalar():
+            derive_numbers(conn)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        else:
+            conn.execute(text("ANALYZE"))
+
+
 def replicate(engine: Engine, copies: int) -> dict[str, Any]:
     """Copy the generated year into the `copies - 1` 52-week periods before it: legs, hourly
-    and daily rollup rows shifted by 364 days; months and years regrouped from them."""
+    and daily rollup rows shifted by 364 days; months and years regrouped from them, and
+    `an_numbers` derived from the daily caller rollups."""
     dialect = engine.dialect.name
     started = time.perf_counter()
     first = datetime.combine(END - timedelta(days=DAYS), datetime.min.time())  # the original year
@@ -186,10 +265,6 @@ def replicate(engine: Engine, copies: int) -> dict[str, Any]:
                 cols = ["grain", "period", *spec.dims, *spec.counters]
                 where = "grain IN ('h', 'd')"
                 _insert_shifted(conn, spec.table, cols, "period", days, where, dialect, first)
-            cols = ["day", "number", "contacts", "answered", "missed"]
-            _insert_shifted(conn, "an_repeaters", cols, "day", days, "1 = 1", dialect, first)
-            cols = ["grain", "period", "number", "missed"]
-            _insert_shifted(conn, "an_missed", cols, "period", days, "grain = 'd'", dialect, first)
         for spec in SPECS.values():
             source = "d" if "d" in spec.grains else "h"
             for target in ("m", "y"):
@@ -197,8 +272,7 @@ def replicate(engine: Engine, copies: int) -> dict[str, Any]:
                     dims, counters = list(spec.dims), list(spec.counters)
                     _regroup(conn, spec.table, dims, counters, source, target, dialect)
                     source = target
-        _regroup(conn, "an_missed", ["number"], ["missed"], "d", "m", dialect)
-        _regroup(conn, "an_missed", ["number"], ["missed"], "m", "y", dialect)
+        derive_numbers(conn)
         total = conn.execute(text("SELECT COUNT(*) FROM legs")).scalar()
     with engine.connect() as conn:
         if dialect == "postgresql":
@@ -312,6 +386,13 @@ def main() -> None:
     parser.add_argument("--import-legs", type=int, default=100_000)
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a last run")
+    parser.add_argument("--label", default="reports", help="database name suffix")
+    parser.add_argument(
+        "--clone-from", help="copy this label's database first (e.g. the 1M one to replicate)"
+    )
+    parser.add_argument("--no-reports", action="store_true", help="load (or replicate) only")
+    parser.add_argument("--years", type=int, help="years of data (default: --replicate)")
+    parser.add_argument("--out", help="results file name (default: from --legs x --replicate)")
     parser.add_argument("--import-only", action="store_true")
     args = parser.parse_args()
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
@@ -331,21 +412,32 @@ def main() -> None:
         if args.import_only:
             results[name] = entry
             continue
-        engine, settings = fresh(name, "reports", reuse=args.reuse)
-        if not args.reuse:
+        if args.clone_from:
+            clone(name, args.clone_from, args.label)
+        engine, settings = fresh(name, args.label, reuse=args.reuse or bool(args.clone_from))
+        if not (args.reuse or args.clone_from):
             entry["load"] = load(engine, settings, args.legs)
             print("  load", entry["load"], flush=True)
+        else:
+            ensure_numbers(engine)
+        if args.no_reports:
+            if args.replicate > 1:
+                entry["replicate"] = replicate(engine, args.replicate)
+                print("  replicate", entry["replicate"], flush=True)
+            engine.dispose()
+            results[name] = entry
+            continue
         if args.replicate > 1:
             entry["replicate"] = replicate(engine, args.replicate)
             print("  replicate", entry["replicate"], flush=True)
         else:
             entry["check"] = check(engine, settings)
             print("  check", entry["check"], flush=True)
-        entry["reports"] = bench_reports(engine, settings, args.replicate)
+        entry["reports"] = bench_reports(engine, settings, args.years or args.replicate)
         results[name] = entry
         engine.dispose()
     label = "import" if args.import_only else f"{args.legs * args.replicate // 1_000_000}M"
-    path = RESULTS / f"{label}-{'-'.join(engines)}.json"
+    path = RESULTS / (args.out or f"{label}-{'-'.join(engines)}.json")
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(f"wrote {path}")
 

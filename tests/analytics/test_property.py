@@ -12,13 +12,18 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from cdrhub.analytics import customers, query, reports, rollup
 from cdrhub.analytics.bulk import bulk_store
 from cdrhub.analytics.config import analytics_settings
+from cdrhub.analytics.facts import leg_facts
 from cdrhub.analytics.periods import Plan
+from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
+from cdrhub.analytics.tables import numbers
 from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import write_transaction
+from cdrhub.store.schema import legs
 from cdrhub.voicenter.normalize import normalize
 from tests.analytics.helpers import report, store
 from tests.conftest import _truncate_all
@@ -96,6 +101,7 @@ def bounds() -> st.SearchStrategy[dict[str, str]]:
             "agent": st.sampled_from(["11", "12"]),
             "type": st.sampled_from(["Queue", "extension outgoing", "Hologram"]),
             "department": st.sampled_from(["7", "8"]),
+            "min_calls": st.sampled_from(["1", "2", "3"]),
         },
     )
 
@@ -140,10 +146,62 @@ def test_rollups_equal_raw_legs(engine, settings, scenario, filters) -> None:
         rollup.COPY_THRESHOLD = copy_threshold
 
 
+def _numbers_from_legs(engine, settings) -> dict[tuple, tuple[int, ...]]:
+    """`an_numbers` as it should be, computed from the stored legs alone: per (local day,
+    number) and dimension value, the repeat figures (2+ contacts) and missed contacts; months,
+    years and all time summing them (the most contacts on one day: the largest)."""
+    cfg = analytics_settings(settings)
+    days: dict[tuple, list[int]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(*(legs.c[f] for f in FACT_FIELDS))).mappings().all()
+    for row in rows:
+        facts = leg_facts(stored_leg(row), settings.tz, cfg)
+        for fact in facts.facts if facts else ():
+            if fact.spec != "callers_agent":
+                continue
+            number, department, queue, agent, type_ = fact.dims
+            day = facts.hour.replace(hour=0)
+            for dim, value in (("", ""), ("department", department), ("queue", queue),
+                               ("agent", agent), ("type", type_)):  # fmt: skip
+                if dim and not value:
+                    continue
+                current = days.setdefault((dim, value, day, number), [0, 0, 0])
+                for i in range(3):
+                    current[i] += fact.counters[i]
+    expected: dict[tuple, tuple[int, ...]] = {}
+    for (dim, value, day, number), (contacts, answered, missed) in days.items():
+        rep = (1, contacts, answered, missed, contacts) if contacts >= 2 else (0, 0, 0, 0, 0)
+        if not rep[0] and not missed:
+            continue
+        for grain, period in (("d", day), ("m", day.replace(day=1)),
+                              ("y", day.replace(month=1, day=1)), ("a", datetime(1900, 1, 1))):  # fmt: skip
+            key = (dim, value, grain, period, number)
+            old = expected.get(key, (0, 0, 0, 0, 0, 0))
+            expected[key] = (old[0] + rep[0], old[1] + rep[1], old[2] + rep[2],
+                             old[3] + rep[3], max(old[4], rep[4]), old[5] + missed)  # fmt: skip
+    return expected
+
+
+def _stored_numbers(engine) -> dict[tuple, tuple[int, ...]]:
+    with engine.connect() as conn:
+        return {
+            (r.dim, r.value, r.grain, r.period, r.number): (
+                r.rep_days,
+                r.rep_contacts,
+                r.rep_answered,
+                r.rep_missed,
+                r.rep_top,
+                r.missed,
+            )
+            for r in conn.execute(select(numbers))
+        }
+
+
 def _check(engine, settings, scenario, filters) -> None:
     _originals, batches = scenario
     for batch in batches:
         _deliver(engine, settings, batch)
+    assert _stored_numbers(engine) == _numbers_from_legs(engine, settings)
     for params in [{}, *filters]:
         for name in reports.REPORTS:
             from_rollups = _answer(engine, settings, name, params)
@@ -165,6 +223,7 @@ def test_long_ranges_on_demo_traffic_equal_raw_legs(engine, settings) -> None:
 
     generator = Generator(days=430, calls_per_day=12, end=date(2025, 3, 5), seed=3)
     store_wires(engine, settings, (("demo", w) for w in generator), batch_size=700)
+    assert _stored_numbers(engine) == _numbers_from_legs(engine, settings)
     cases = [
         {},
         {"from": "2024-01-01", "to": "2024-12-31"},
@@ -173,6 +232,11 @@ def test_long_ranges_on_demo_traffic_equal_raw_legs(engine, settings) -> None:
         {"from": "2024-02-01", "to": "2025-02-27", "queue": "1002"},
         {"from": "2024-02-01", "agent": "2003"},
         {"to": "2024-10-27", "type": "Click2Call leg2"},
+        {"queue": "1001"},
+        {"from": "2024-01-01", "queue": "1001,1003"},
+        {"from": "2024-02-01T09:10", "to": "2025-02-27T16:50", "agent": "2001"},
+        {"from": "2024-02-01T09:10", "to": "2025-02-27T16:50", "min_calls": "3"},
+        {"from": "2023-01-01T09:10", "to": "2026-02-27T16:50"},
     ]
     for params in cases:
         for name in reports.REPORTS:

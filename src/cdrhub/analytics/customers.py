@@ -1,28 +1,30 @@
 """Per-number reports: missed customers (distinct numbers) and repeat callers.
 
-Both read the derived per-number tables (derived.py) for whole days, months and years, and the
-caller rollup (or the legs) only for what is left at the edges of a range or when a filter
-narrows the calls; the switches below let tests compare them with the raw legs.
+Both read the per-number table `an_numbers` (derived.py) for the whole local days of a range
+(all-time rows when the range holds every leg, else years, months and days), for all calls or
+the one filter dimension asked, and the caller rollup (or the legs) only for the parts of a day
+left at the edges, or for filters on several dimensions at once; the switches below let tests
+compare them with the raw legs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, literal, select, union_all
 
 from cdrhub.analytics import query
-from cdrhub.analytics.derived import REPEAT_MIN
+from cdrhub.analytics.derived import ALL_TIME, REPEAT_MIN
 from cdrhub.analytics.errors import ReportError
-from cdrhub.analytics.periods import Plan, day_start_utc, to_local
-from cdrhub.analytics.query import DAY, Scope, count_groups, fetch
-from cdrhub.analytics.specs import CALLS
-from cdrhub.analytics.tables import ROLLUPS, missed, repeaters
+from cdrhub.analytics.periods import day_start_utc, segments, to_local
+from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, positive_values
+from cdrhub.analytics.tables import ROLLUPS, numbers
 
 Row = dict[str, Any]
+Edge = tuple[datetime, datetime]  # UTC [start, end)
 MISSED_TABLE_ENABLED = True
 
 
@@ -31,40 +33,97 @@ def callers_spec(scope: Scope) -> str:
     return "callers_agent" if "agent" in scope.dims else "callers"
 
 
-def _segment_condition(segments: Any) -> Any:
+def _number_filter(scope: Scope) -> tuple[str, frozenset[str]] | None:
+    """The `an_numbers` rows (dim, values) that serve the scope's filters: dim "" without
+    filters; the one dimension filtered by; None when several dimensions are (a number's
+    contacts within two dimensions at once are not kept per number)."""
+    if not scope.dims:
+        return "", frozenset({""})
+    if len(scope.dims) == 1:
+        return next(iter(scope.dims.items()))
+    return None
+
+
+Segment = tuple[str, datetime, datetime]  # (grain, local start, local end) of an_numbers
+
+
+def _number_plan(conn: Connection, scope: Scope) -> tuple[tuple[Segment, ...], list[Edge]]:
+    """Whole local days of the scope as `an_numbers` segments (days, months, years; the
+    all-time rows when the scope holds every stored leg), and the UTC edges left over (parts
+    of a day), which are read from the caller rollup."""
+    everything: tuple[Segment, ...] = (("a", ALL_TIME, ALL_TIME),)
+    if scope.start is None and scope.end is None:
+        return everything, []
+    bounds = query.data_bounds(conn, scope.tz)
+    if bounds is None:
+        return (), []
+    start = scope.start if scope.start is not None else bounds[0]
+    end = scope.end if scope.end is not None else bounds[1]
+    if start <= bounds[0] and end >= bounds[1]:
+        return everything, []
+    # no legs outside the data's local days: a range reaching past them ends at their edge
+    start = max(start, day_start_utc(to_local(bounds[0], scope.tz).date(), scope.tz))
+    last_day = to_local(bounds[1] - timedelta(microseconds=1), scope.tz).date()
+    end = min(end, day_start_utc(last_day + timedelta(days=1), scope.tz))
+    if end <= start:
+        return (), []
+    first = to_local(start, scope.tz).date()
+    if day_start_utc(first, scope.tz) < start:
+        first += timedelta(days=1)
+    last = to_local(end, scope.tz).date()
+    if first >= last:
+        return (), [(start, end)]
+    first_utc, last_utc = day_start_utc(first, scope.tz), day_start_utc(last, scope.tz)
+    edges = [(a, b) for a, b in ((start, first_utc), (last_utc, end)) if a < b]
+    whole = segments(
+        datetime.combine(first, datetime.min.time()),
+        datetime.combine(last, datetime.min.time()),
+        ("d", "m", "y"),
+    )
+    return whole, edges
+
+
+def _unkeyed(column: Any) -> Any:
+    """The column as an expression, which no index serves: steers the planner to another."""
+    return func.coalesce(column, column)
+
+
+def _segment_rows(columns: Sequence[Any], conds: Sequence[Any], whole: Sequence[Segment]) -> Any:
+    """`an_numbers` rows of the whole-day segments, one SELECT per segment under UNION ALL, so
+    that each reads one range of the key (SQLite scans every row of the dimension for an OR of
+    segments)."""
     parts = []
-    for grain, start, end in segments:
-        cond = [missed.c.grain == grain]
-        if start != datetime.min:
-            cond.append(missed.c.period >= start)
-        if end != datetime.max:
-            cond.append(missed.c.period < end)
-        parts.append(and_(*cond))
-    return or_(*parts)
+    period = numbers.c.period
+    for grain, start, end in whole:
+        cond = [numbers.c.grain == grain]
+        if grain != "a":
+            cond += [period >= start, period < end]
+        parts.append(select(*columns).where(*conds, *cond))
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+
+
+def _edge_scopes(scope: Scope, edges: Sequence[Edge]) -> list[Scope]:
+    return [replace(scope, start=a, end=b) for a, b in edges]
 
 
 def missed_customers(conn: Connection, scope: Scope) -> int:
     """Distinct numbers with a missed contact in the scope."""
-    if not MISSED_TABLE_ENABLED or scope.dims:
+    target = _number_filter(scope)
+    if not MISSED_TABLE_ENABLED or target is None:
         return count_groups(conn, callers_spec(scope), scope, "number", "missed")
-    plan = query.make_plan(conn, CALLS, scope)
-    whole = [s for s in plan.segments if s[0] != "h"]
-    edges = Plan(tuple(s for s in plan.segments if s[0] == "h"), plan.raw)
+    whole, edges = _number_plan(conn, scope)
     edge_numbers: set[str] = set()
-    if edges.segments or edges.raw:
-        rows = query.fetch_plan(conn, callers_spec(scope), scope, edges, ["number"], {})
-        edge_numbers = {r["number"] for r in rows if r["missed"] > 0}
+    for part in _edge_scopes(scope, edges):
+        edge_numbers |= positive_values(conn, callers_spec(scope), part, "number", "missed")
     if not whole:
         return len(edge_numbers)
-    cond = _segment_condition(whole)
-    counted = int(
-        conn.execute(select(func.count(func.distinct(missed.c.number))).where(cond)).scalar() or 0
-    )
+    dim, values = target
+    conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
+    rows = _segment_rows([numbers.c.number], conds, whole)
+    counted = int(conn.execute(select(func.count(func.distinct(rows.c.number)))).scalar())
     if edge_numbers:
         already = conn.execute(
-            select(missed.c.number)
-            .distinct()
-            .where(cond, missed.c.number.in_(sorted(edge_numbers)))
+            select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
         ).scalars()
         counted += len(edge_numbers - set(already))
     return counted
@@ -97,65 +156,102 @@ def _generic_repeat_days(conn: Connection, scope: Scope, threshold: int) -> list
     ]
 
 
-def _whole_days(
-    conn: Connection, scope: Scope
-) -> tuple[datetime, datetime, list[tuple[datetime, datetime]]] | None:
-    """Local midnights [first, last) of the whole days in the scope, and the UTC edges left."""
-    if scope.start is None and scope.end is None:
-        return datetime.min, datetime.max, []
-    start, end = scope.start, scope.end
-    if start is None or end is None:
-        bounds = query.data_bounds(conn, scope.tz)
-        if bounds is None:
-            return None
-        start = start if start is not None else min(bounds[0], end)  # type: ignore[type-var]
-        end = end if end is not None else max(bounds[1], start)
-    first = to_local(start, scope.tz).date()
-    if day_start_utc(first, scope.tz) < start:
-        first += timedelta(days=1)
-    last = to_local(end, scope.tz).date()
-    if first >= last:
-        return datetime.min, datetime.min, [(start, end)] if start < end else []
-    first_utc, last_utc = day_start_utc(first, scope.tz), day_start_utc(last, scope.tz)
-    edges = [(a, b) for a, b in ((start, first_utc), (last_utc, end)) if a < b]
-    return (
-        datetime.combine(first, datetime.min.time()),
-        datetime.combine(last, datetime.min.time()),
-        edges,
-    )
+def _days_window(whole: Sequence[Segment]) -> list[Any]:
+    """Conditions on day rows (`an_numbers` or a caller rollup) for the whole days served."""
+    if not whole or whole[0][0] == "a":
+        return []
+    first, last = min(s[1] for s in whole), max(s[2] for s in whole)
+    return [first, last]
 
 
-def _qualifying_days(scope: Scope, first: datetime, last: datetime, threshold: int) -> Any:
-    """(number, day, contacts, answered, missed) of each day with threshold+ contacts."""
-    r = repeaters
-    in_range = [r.c.contacts >= threshold]
-    if first != datetime.min:
-        in_range.append(r.c.day >= first)
-    if last != datetime.max:
-        in_range.append(r.c.day < last)
-    if not scope.dims:
+def _qualifying_days(
+    scope: Scope,
+    whole: Sequence[Segment],
+    threshold: int,
+    target: tuple[str, frozenset] | None,
+    only: set[str] | None = None,
+) -> Any:
+    """Per number and period in the whole days: (number, days, contacts, answered, missed,
+    top) of the days with threshold+ contacts (of the numbers `only`, if given)."""
+    n = numbers
+    if target is not None and len(target[1]) == 1:
+        dim, (value,) = target[0], tuple(target[1])
+        mine = [n.c.dim == dim, n.c.value == value]
+        if only is not None:
+            mine.append(n.c.number.in_(sorted(only)))
+        if threshold == REPEAT_MIN:  # months, years, all time keep exactly these days
+            columns = [n.c.number, n.c.rep_days.label("days"), n.c.rep_contacts.label("contacts"),
+                       n.c.rep_answered.label("answered"), n.c.rep_missed.label("missed"),
+                       n.c.rep_top.label("top")]  # fmt: skip
+            return _segment_rows(columns, [*mine, n.c.rep_days > 0], whole)
+        # a higher threshold: the day rows whose contacts reach it
+        window = _days_window(whole)
+        in_range = [n.c.period >= window[0], n.c.period < window[1]] if window else []
         return (
-            select(r.c.number, r.c.day, r.c.contacts, r.c.answered, r.c.missed)
-            .where(*in_range)
+            select(n.c.number, n.c.rep_days.label("days"), n.c.rep_contacts.label("contacts"),
+                   n.c.rep_answered.label("answered"), n.c.rep_missed.label("missed"),
+                   n.c.rep_top.label("top"))
+            .where(*mine, n.c.grain == "d", *in_range, n.c.rep_top >= threshold)
             .subquery()
-        )
+        )  # fmt: skip
+    # several values or dimensions: the caller rollup's day rows within the filters, on the days
+    # the number repeated at all (a day that repeats within the filters repeats overall)
     c = ROLLUPS[callers_spec(scope)]
+    window = _days_window(whole)
+    in_range = [c.c.period >= window[0], c.c.period < window[1]] if window else []
+    contacts = func.sum(c.c.contacts)
     return (
-        select(c.c.number, c.c.period.label("day"), func.sum(c.c.contacts).label("contacts"),
-               func.sum(c.c.answered).label("answered"), func.sum(c.c.missed).label("missed"))
-        .join(r, and_(r.c.day == c.c.period, r.c.number == c.c.number))
-        .where(c.c.grain == "d", *in_range, *(c.c[d].in_(sorted(v)) for d, v in scope.dims.items()))
+        select(c.c.number, literal(1).label("days"), contacts.label("contacts"),
+               func.sum(c.c.answered).label("answered"), func.sum(c.c.missed).label("missed"),
+               contacts.label("top"))
+        .join(n, and_(n.c.dim == "", n.c.value == "", n.c.grain == "d",
+                      n.c.period == c.c.period, n.c.number == c.c.number))
+        .where(c.c.grain == "d", *in_range, n.c.rep_days > 0,
+               *(c.c[d].in_(sorted(v)) for d, v in scope.dims.items()))
         .group_by(c.c.number, c.c.period)
-        .having(func.sum(c.c.contacts) >= threshold)
+        .having(contacts >= threshold)
         .subquery()
     )  # fmt: skip
 
 
+def _top_candidates(
+    conn: Connection, target: tuple[str, frozenset], whole: Sequence[Segment], limit: int
+) -> set[str] | None:
+    """The numbers that can be among the `limit` first over many days, found without reading
+    every number: with T the most contacts on one day that at least `limit` numbers reach in
+    the range, every number ranked above one whose top day reaches T has a top day of T or
+    more. None when no T above REPEAT_MIN has few enough numbers (the caller reads them all).
+    """
+    window = _days_window(whole)
+    if not window:
+        return None
+    n = numbers
+    (value,) = tuple(target[1])
+    # the period out of the key (an expression): ix_an_numbers_top reads the top days first
+    period = _unkeyed(n.c.period)
+    days = [n.c.dim == target[0], n.c.value == value, n.c.grain == "d",
+            period >= window[0], period < window[1]]  # fmt: skip
+    most = conn.execute(
+        select(n.c.rep_top).where(*days).order_by(n.c.rep_top.desc()).limit(1)
+    ).scalar()
+    for top in range(int(most or 0), REPEAT_MIN, -1):
+        found = set(
+            conn.execute(select(n.c.number).distinct().where(*days, n.c.rep_top >= top)).scalars()
+        )
+        if len(found) >= limit:
+            return found if len(found) <= CANDIDATES_PER_ROW * limit else None
+    return None
+
+
+CANDIDATES_PER_ROW = 10  # past this many candidates per row asked, reading every number is as fast
+
+
 def _per_number(conn: Connection, days: Any, *, limit: int | None, only: set[str] | None) -> list:
-    top, total = func.max(days.c.contacts), func.sum(days.c.contacts)
+    top, total = func.max(days.c.top), func.sum(days.c.contacts)
     query_ = select(
-        days.c.number, func.count(), total, func.sum(days.c.answered), func.sum(days.c.missed), top
-    ).group_by(days.c.number)
+        days.c.number, func.sum(days.c.days), total, func.sum(days.c.answered),
+        func.sum(days.c.missed), top,
+    ).group_by(days.c.number)  # fmt: skip
     if only is not None:
         query_ = query_.where(days.c.number.in_(sorted(only)))
     if limit is not None:
@@ -168,30 +264,34 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
     if threshold < 1:
         raise ReportError("min_calls must be at least 1")
     limit = scope.cfg.repeat_limit
-    numbers: dict[str, Row] = {}
-    split = _whole_days(conn, scope) if REPEATERS_ENABLED and threshold >= REPEAT_MIN else None
-    if split is None:
+    numbers_: dict[str, Row] = {}
+    if not REPEATERS_ENABLED or threshold < REPEAT_MIN:
         for number, contacts, answered, missed in _generic_repeat_days(conn, scope, threshold):
-            _add_day(numbers.setdefault(number, _repeat_row(number)), contacts, answered, missed)
+            _add_day(numbers_.setdefault(number, _repeat_row(number)), contacts, answered, missed)
     else:
-        first, last, edges = split
+        whole, edges = _number_plan(conn, scope)
         edge_days = [
             day
-            for a, b in edges
-            for day in _generic_repeat_days(conn, replace(scope, start=a, end=b), threshold)
+            for part in _edge_scopes(scope, edges)
+            for day in _generic_repeat_days(conn, part, threshold)
         ]
-        if first < last:
-            days = _qualifying_days(scope, first, last, threshold)
+        if whole:
+            target = _number_filter(scope)
+            candidates = None
+            if threshold == REPEAT_MIN and target is not None and len(target[1]) == 1:
+                candidates = _top_candidates(conn, target, whole, limit)
+            days = _qualifying_days(scope, whole, threshold, target, candidates)
             found = _per_number(conn, days, limit=limit, only=None)
             if edge_days:
                 edge_numbers = {d[0] for d in edge_days}
+                days = _qualifying_days(scope, whole, threshold, target, edge_numbers)
                 found += _per_number(conn, days, limit=None, only=edge_numbers)
             for number, k, contacts, answered, missed, top in found:
-                if number not in numbers:
-                    row = numbers[number] = _repeat_row(number)
+                if number not in numbers_:
+                    row = numbers_[number] = _repeat_row(number)
                     _add_day(row, int(contacts), int(answered), int(missed), int(k), int(top))
         for number, contacts, answered, missed in edge_days:
-            _add_day(numbers.setdefault(number, _repeat_row(number)), contacts, answered, missed)
-    rows = list(numbers.values())
+            _add_day(numbers_.setdefault(number, _repeat_row(number)), contacts, answered, missed)
+    rows = list(numbers_.values())
     rows.sort(key=lambda r: (-r["max_per_day"], -r["contacts"], r["number"]))
     return rows[:limit]

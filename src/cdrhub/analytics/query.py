@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, func, or_, select
 
 from cdrhub.analytics.config import AnalyticsSettings
-from cdrhub.analytics.facts import LegFacts, leg_facts
+from cdrhub.analytics.facts import Fact, leg_facts
 from cdrhub.analytics.periods import HOUR, Plan, hour_span, plan, to_local
 from cdrhub.analytics.specs import SPECS, Spec
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
@@ -23,6 +23,7 @@ from cdrhub.analytics.tables import ROLLUPS
 from cdrhub.store.schema import legs
 
 DAY = "day"  # a pseudo dimension: the local date of the period
+EdgeFacts = dict[str, list[tuple[datetime, Fact]]]  # spec -> (local hour, fact) of each leg
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class Scope:
     tz: ZoneInfo
     cfg: AnalyticsSettings
     # facts of the raw-leg edges already read, by UTC interval (shared by the report's fetches)
-    edge_cache: dict[tuple[datetime, datetime], list[LegFacts]] = field(
+    edge_cache: dict[tuple[datetime, datetime], EdgeFacts] = field(
         default_factory=dict, compare=False
     )
 
@@ -85,21 +86,45 @@ def _group_columns(table: Any, group_by: Sequence[str]) -> list[Any]:
     return [func.date(table.c.period).label(DAY) if g == DAY else table.c[g] for g in group_by]
 
 
-def _raw_facts(conn: Connection, spec: Spec, scope: Scope, raw: Iterable) -> Iterable[LegFacts]:
-    columns = [legs.c[name] for name in FACT_FIELDS]
+def _edge_facts(conn: Connection, scope: Scope, start: datetime, end: datetime) -> EdgeFacts:
+    """The facts of the legs that started in UTC [start, end), by rollup (read once a scope)."""
+    cached = scope.edge_cache.get((start, end))
+    if cached is None:
+        cached = scope.edge_cache[(start, end)] = {}
+        rows = conn.execute(
+            select(*_FACT_COLUMNS).where(legs.c.started_at >= start, legs.c.started_at < end)
+        ).mappings()
+        for row in rows:
+            facts = leg_facts(stored_leg(row), scope.tz, scope.cfg)
+            for fact in facts.facts if facts is not None else ():
+                cached.setdefault(fact.spec, []).append((facts.hour, fact))
+    return cached
+
+
+_FACT_COLUMNS = [legs.c[name] for name in FACT_FIELDS]
+Piece = tuple[int, tuple[datetime, datetime]]  # (sign, UTC [start, end) of legs to read)
+
+
+def edge_pieces(
+    raw: Sequence[tuple[datetime, datetime]], tz: ZoneInfo
+) -> tuple[list[tuple[str, datetime, datetime]], list[Piece]]:
+    """How to count the raw edges of a plan: an edge that covers more than half of its local
+    hour is that hour's rollup row minus the legs of the rest of the hour (rollup rows are
+    exact sums of the facts of their legs), so that at most half an hour of legs is read per
+    edge. Returns the hourly segments to add and the (sign, interval) pieces of legs."""
+    hours: list[tuple[str, datetime, datetime]] = []
+    pieces: list[Piece] = []
     for start, end in raw:
-        cached = scope.edge_cache.get((start, end))
-        if cached is None:
-            rows = conn.execute(
-                select(*columns).where(legs.c.started_at >= start, legs.c.started_at < end)
-            ).mappings()
-            facts = (leg_facts(stored_leg(row), scope.tz, scope.cfg) for row in rows)
-            cached = scope.edge_cache[(start, end)] = [f for f in facts if f is not None]
-        yield from cached
-
-
-def _allowed(spec: Spec, dims: tuple, allowed: Mapping[str, frozenset[str]]) -> bool:
-    return all(dims[spec.dims.index(d)] in values for d, values in allowed.items())
+        hour = to_local(start, tz).replace(minute=0, second=0, microsecond=0)
+        first, last = hour_span(hour, tz)
+        rest = [(a, b) for a, b in ((first, start), (end, last)) if a < b]
+        inside = first <= start and end <= last and all(h[1] != hour for h in hours)
+        if inside and sum((b - a for a, b in rest), timedelta()) < end - start:
+            hours.append(("h", hour, hour + HOUR))
+            pieces += [(-1, piece) for piece in rest]
+            continue
+        pieces.append((1, (start, end)))
+    return hours, pieces
 
 
 def fetch(
@@ -133,8 +158,10 @@ def fetch_plan(
     spec = SPECS[spec_name]
     table = ROLLUPS[spec_name]
     totals: dict[tuple, list[int]] = {}
-    if the_plan.segments:
-        conds = [_time_condition(table, the_plan.segments)]
+    hours, pieces = edge_pieces(the_plan.raw, scope.tz)
+    segments_ = (*the_plan.segments, *hours)
+    if segments_:
+        conds = [_time_condition(table, segments_)]
         conds += [table.c[d].in_(sorted(v)) for d, v in scope.dims.items()]
         for dim, value in where.items():
             if isinstance(value, tuple):
@@ -153,19 +180,22 @@ def fetch_plan(
             if values[0] is None:
                 continue
             totals[key] = [int(v) for v in values]
-    for facts in _raw_facts(conn, spec, scope, the_plan.raw):
-        for fact in facts.facts:
-            if fact.spec != spec_name or not _allowed(spec, fact.dims, scope.dims):
+    checks = [(spec.dims.index(d), v) for d, v in scope.dims.items()]
+    positions = [None if g == DAY else spec.dims.index(g) for g in group_by]
+    width = len(spec.counters)
+    for sign, (start, end) in pieces:
+        for hour, fact in _edge_facts(conn, scope, start, end).get(spec_name, ()):
+            dims = fact.dims
+            if not all(dims[i] in values for i, values in checks):
                 continue
-            if not _matches(spec, fact.dims, where):
+            if where and not _matches(spec, dims, where):
                 continue
-            key = tuple(
-                facts.hour.date().isoformat() if g == DAY else fact.dims[spec.dims.index(g)]
-                for g in group_by
-            )
-            current = totals.setdefault(key, [0] * len(spec.counters))
+            key = tuple(hour.date().isoformat() if i is None else dims[i] for i in positions)
+            current = totals.get(key)
+            if current is None:
+                current = totals[key] = [0] * width
             for i, v in enumerate(fact.counters):
-                current[i] += v
+                current[i] += sign * v
     return [
         {**dict(zip(group_by, key, strict=True)), **dict(zip(spec.counters, values, strict=True))}
         for key, values in totals.items()
@@ -193,6 +223,32 @@ def total(rows: Iterable[Mapping[str, Any]], counters: Sequence[str]) -> dict[st
         for c in counters:
             sums[c] += row.get(c, 0)
     return sums
+
+
+def positive_values(
+    conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
+) -> set[Any]:
+    """The `group_by` values whose counter `positive` sums to more than 0 over the scope.
+
+    Counters are sums of non-negative facts, so a value is positive over the range when some
+    rollup row of it in the range is, or its sum over the raw edges is: only rows with a
+    positive counter are read.
+    """
+    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
+    the_plan = make_plan(conn, spec, scope)
+    values: set[Any] = set()
+    if the_plan.raw:
+        edges = Plan((), the_plan.raw)
+        edge_rows = fetch_plan(conn, spec_name, scope, edges, [group_by], {})
+        values = {r[group_by] for r in edge_rows if r[positive] > 0}
+    if the_plan.segments:
+        conds = [
+            _time_condition(table, the_plan.segments),
+            table.c[positive] > 0,
+            *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
+        ]
+        values.update(conn.execute(select(table.c[group_by]).distinct().where(*conds)).scalars())
+    return values
 
 
 def count_groups(

@@ -8,7 +8,7 @@ from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.facts import leg_facts
 from cdrhub.analytics.rollup import Deltas
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
-from cdrhub.analytics.tables import ROLLUPS, missed, names, repeaters
+from cdrhub.analytics.tables import ROLLUPS, names, numbers
 from cdrhub.config import Settings
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.schema import legs
@@ -19,7 +19,7 @@ def rebuild(engine: Engine, settings: Settings, batch_size: int = 20000) -> int:
     tz, cfg = settings.tz, analytics_settings(settings)
     count = 0
     with write_transaction(engine) as conn:
-        for table in (*ROLLUPS.values(), repeaters, missed, names):
+        for table in (*ROLLUPS.values(), numbers, names):
             conn.execute(delete(table))
         last_id = 0
         while True:

@@ -1,7 +1,8 @@
 """Analytics tables on the shared metadata: one rollup table per spec, and display names.
 
 Dimensions are NOT NULL ("" = none) so that the unique key works as the upsert target on both
-engines (NULLs never conflict). Migration: store/migrations/versions/0002_analytics.py.
+engines (NULLs never conflict). Migrations: store/migrations/versions/0002_analytics.py and
+0006_analytics_numbers.py.
 """
 
 from __future__ import annotations
@@ -30,29 +31,23 @@ def _rollup_table(spec: Spec) -> Table:
 
 ROLLUPS: dict[str, Table] = {name: _rollup_table(spec) for name, spec in SPECS.items()}
 
-# (local day, number) pairs with 2+ incoming contacts that day, whatever the filters: kept
-# exact by `rollup.refresh_repeaters` from the daily `an_callers` rows, so that the unfiltered
-# repeat-callers report reads only the repeats.
-repeaters = Table(
-    "an_repeaters",
+# Per-number figures that are not additive over numbers (derived.py): for all calls (dim "")
+# and per filter dimension value, by day (d), month (m), year (y) and all time (a, period
+# ALL_TIME). rep_* sum the days on which the number made 2+ incoming contacts (rep_top: the most
+# on one day); missed counts its missed contacts. Rows with rep_days = missed = 0 are not kept.
+NUMBER_COUNTERS = ("rep_days", "rep_contacts", "rep_answered", "rep_missed", "rep_top", "missed")
+numbers = Table(
+    "an_numbers",
     metadata,
-    Column("day", DateTime, primary_key=True),
-    Column("number", String(128), primary_key=True),
-    Column("contacts", BigInteger, nullable=False),
-    Column("answered", BigInteger, nullable=False),
-    Column("missed", BigInteger, nullable=False),
-    Index("ix_an_repeaters_number", "number"),
-)
-
-# (grain d/m/y, period, number) with a missed contact in that day, month or year (derived.py).
-missed = Table(
-    "an_missed",
-    metadata,
+    Column("dim", String(16), primary_key=True),
+    Column("value", String(128), primary_key=True),
     Column("grain", String(1), primary_key=True),
     Column("period", DateTime, primary_key=True),
     Column("number", String(128), primary_key=True),
-    Column("missed", BigInteger, nullable=False),
-    Index("ix_an_missed_number", "number", "grain", "period"),
+    *(Column(c, BigInteger, nullable=False) for c in NUMBER_COUNTERS),
+    Index("ix_an_numbers_number", "number", "grain", "period"),
+    Index("ix_an_numbers_top", "dim", "value", "grain", "rep_top", "period"),  # customers.py
+    sqlite_with_rowid=False,  # rows read in key order without a second lookup
 )
 
 names = Table(
