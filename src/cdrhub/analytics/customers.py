@@ -10,8 +10,8 @@ compare them with the raw legs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, literal, select, union_all
@@ -47,40 +47,65 @@ def _number_filter(scope: Scope) -> tuple[str, frozenset[str]] | None:
 Segment = tuple[str, datetime, datetime]  # (grain, local start, local end) of an_numbers
 
 
-def _number_plan(conn: Connection, scope: Scope) -> tuple[tuple[Segment, ...], list[Edge]]:
+@dataclass(frozen=True, slots=True)
+class NumberPlan:
+    whole: tuple[Segment, ...]  # the range's whole local days
+    edges: list[Edge]  # UTC parts of a day left over, read from the caller rollup
+    # the stored days outside the range, when fewer rows serve them than the range: a figure
+    # over the range is then the all-time row minus them
+    outside: tuple[Segment, ...] | None = None
+
+
+EVERYTHING: tuple[Segment, ...] = (("a", ALL_TIME, ALL_TIME),)
+
+
+def _rows_cost(segs: Sequence[Segment]) -> float:
+    """Rows a segment holds, roughly, in numbers: a day has few callers, a month or year many."""
+    return sum(0.1 if g == "d" else 1.0 for g, _s, _e in segs)
+
+
+def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
     """Whole local days of the scope as `an_numbers` segments (days, months, years; the
-    all-time rows when the scope holds every stored leg), and the UTC edges left over (parts
-    of a day), which are read from the caller rollup."""
-    everything: tuple[Segment, ...] = (("a", ALL_TIME, ALL_TIME),)
+    all-time rows when the scope holds every stored leg), the UTC edges left over (parts of a
+    day), and the stored days outside the range when they are cheaper to read."""
     if scope.start is None and scope.end is None:
-        return everything, []
+        return NumberPlan(EVERYTHING, [])
     bounds = query.data_bounds(conn, scope.tz)
     if bounds is None:
-        return (), []
+        return NumberPlan((), [])
     start = scope.start if scope.start is not None else bounds[0]
     end = scope.end if scope.end is not None else bounds[1]
     if start <= bounds[0] and end >= bounds[1]:
-        return everything, []
+        return NumberPlan(EVERYTHING, [])
     # no legs outside the data's local days: a range reaching past them ends at their edge
-    start = max(start, day_start_utc(to_local(bounds[0], scope.tz).date(), scope.tz))
-    last_day = to_local(bounds[1] - timedelta(microseconds=1), scope.tz).date()
-    end = min(end, day_start_utc(last_day + timedelta(days=1), scope.tz))
+    data_first = to_local(bounds[0], scope.tz).date()
+    data_end = to_local(bounds[1] - timedelta(microseconds=1), scope.tz).date() + timedelta(1)
+    start = max(start, day_start_utc(data_first, scope.tz))
+    end = min(end, day_start_utc(data_end, scope.tz))
     if end <= start:
-        return (), []
+        return NumberPlan((), [])
     first = to_local(start, scope.tz).date()
     if day_start_utc(first, scope.tz) < start:
         first += timedelta(days=1)
     last = to_local(end, scope.tz).date()
     if first >= last:
-        return (), [(start, end)]
+        return NumberPlan((), [(start, end)])
     first_utc, last_utc = day_start_utc(first, scope.tz), day_start_utc(last, scope.tz)
     edges = [(a, b) for a, b in ((start, first_utc), (last_utc, end)) if a < b]
-    whole = segments(
-        datetime.combine(first, datetime.min.time()),
-        datetime.combine(last, datetime.min.time()),
-        ("d", "m", "y"),
-    )
-    return whole, edges
+
+    def days(a: date, b: date) -> tuple[Segment, ...]:
+        midnight = datetime.min.time()
+        return segments(datetime.combine(a, midnight), datetime.combine(b, midnight), GRAINS)
+
+    whole = days(first, last)
+    outside = (*days(data_first, first), *days(last, data_end))
+    cheaper = 1 + _rows_cost(outside) < _rows_cost(whole) / 2
+    use = COMPLEMENT == "always" or (COMPLEMENT == "auto" and cheaper)
+    return NumberPlan(whole, edges, outside if use else None)
+
+
+COMPLEMENT = "auto"  # "always" or "never" in tests, to compare both ways
+GRAINS = ("d", "m", "y")
 
 
 def _unkeyed(column: Any) -> Any:
@@ -111,12 +136,15 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
     target = _number_filter(scope)
     if not MISSED_TABLE_ENABLED or target is None:
         return count_groups(conn, callers_spec(scope), scope, "number", "missed")
-    whole, edges = _number_plan(conn, scope)
+    the_plan = _number_plan(conn, scope)
+    whole = the_plan.whole
     edge_numbers: set[str] = set()
-    for part in _edge_scopes(scope, edges):
+    for part in _edge_scopes(scope, the_plan.edges):
         edge_numbers |= positive_values(conn, callers_spec(scope), part, "number", "missed")
     if not whole:
         return len(edge_numbers)
+    if the_plan.outside is not None:
+        return _missed_by_complement(conn, target, the_plan.outside, edge_numbers)
     dim, values = target
     conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
     rows = _segment_rows([numbers.c.number], conds, whole)
@@ -126,6 +154,49 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
             select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
         ).scalars()
         counted += len(edge_numbers - set(already))
+    return counted
+
+
+def _missed_counts(
+    conn: Connection,
+    target: tuple[str, frozenset[str]],
+    segs: Sequence[Segment],
+    among: set[str] | None = None,
+) -> dict[str, int]:
+    """Missed contacts per number over segments (of the numbers `among`, if given)."""
+    conds = [numbers.c.dim == target[0], numbers.c.value.in_(sorted(target[1])),
+             numbers.c.missed > 0]  # fmt: skip
+    if among is not None:
+        if not among:
+            return {}
+        conds.append(numbers.c.number.in_(sorted(among)))
+    if not segs:
+        return {}
+    rows = _segment_rows([numbers.c.number, numbers.c.missed], conds, segs)
+    query_ = select(rows.c.number, func.sum(rows.c.missed)).group_by(rows.c.number)
+    return {number: int(count) for number, count in conn.execute(query_)}
+
+
+def _missed_by_complement(
+    conn: Connection,
+    target: tuple[str, frozenset[str]],
+    outside: Sequence[Segment],
+    edge_numbers: set[str],
+) -> int:
+    """Numbers with a missed contact in the range's whole days or its edges, when the range
+    holds most days: every number that ever missed, less those whose every missed contact lies
+    in the days outside (missed counts are exact sums, so all time - outside = the range)."""
+    dim, values = target
+    ever = select(func.count(func.distinct(numbers.c.number))).where(
+        numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.grain == "a",
+        numbers.c.missed > 0,
+    )  # fmt: skip
+    counted = int(conn.execute(ever).scalar() or 0)
+    out = _missed_counts(conn, target, outside)
+    check = set(out) | edge_numbers
+    total = _missed_counts(conn, target, EVERYTHING, check)
+    counted -= sum(1 for n, c in out.items() if total.get(n, 0) == c)
+    counted += sum(1 for n in edge_numbers if total.get(n, 0) <= out.get(n, 0))
     return counted
 
 
@@ -269,16 +340,21 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
         for number, contacts, answered, missed in _generic_repeat_days(conn, scope, threshold):
             _add_day(numbers_.setdefault(number, _repeat_row(number)), contacts, answered, missed)
     else:
-        whole, edges = _number_plan(conn, scope)
+        the_plan = _number_plan(conn, scope)
+        whole = the_plan.whole
         edge_days = [
             day
-            for part in _edge_scopes(scope, edges)
+            for part in _edge_scopes(scope, the_plan.edges)
             for day in _generic_repeat_days(conn, part, threshold)
         ]
+        target = _number_filter(scope)
+        single = target is not None and len(target[1]) == 1
+        complement = whole and the_plan.outside is not None and threshold == REPEAT_MIN
+        if target is not None and single and complement:
+            return _repeats_by_complement(conn, target, the_plan, edge_days, limit)
         if whole:
-            target = _number_filter(scope)
             candidates = None
-            if threshold == REPEAT_MIN and target is not None and len(target[1]) == 1:
+            if threshold == REPEAT_MIN and single:
                 candidates = _top_candidates(conn, target, whole, limit)
             days = _qualifying_days(scope, whole, threshold, target, candidates)
             found = _per_number(conn, days, limit=limit, only=None)
@@ -292,6 +368,95 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
                     _add_day(row, int(contacts), int(answered), int(missed), int(k), int(top))
         for number, contacts, answered, missed in edge_days:
             _add_day(numbers_.setdefault(number, _repeat_row(number)), contacts, answered, missed)
-    rows = list(numbers_.values())
-    rows.sort(key=lambda r: (-r["max_per_day"], -r["contacts"], r["number"]))
-    return rows[:limit]
+    return sorted(numbers_.values(), key=_rank)[:limit]
+
+
+def _rank(row: Row) -> tuple:
+    return (-row["max_per_day"], -row["contacts"], row["number"])
+
+
+def _repeat_figures(
+    conn: Connection, target: tuple[str, frozenset[str]], segs: Sequence[Segment]
+) -> dict[str, list[int]]:
+    """Per number over segments: [days, contacts, answered, missed, top] of its repeat days."""
+    n = numbers
+    (value,) = tuple(target[1])
+    columns = [n.c.number, n.c.rep_days, n.c.rep_contacts, n.c.rep_answered, n.c.rep_missed,
+               n.c.rep_top]  # fmt: skip
+    conds = [n.c.dim == target[0], n.c.value == value, n.c.rep_days > 0]
+    if not segs:
+        return {}
+    rows = _segment_rows(columns, conds, segs)
+    query_ = select(
+        rows.c.number, func.sum(rows.c.rep_days), func.sum(rows.c.rep_contacts),
+        func.sum(rows.c.rep_answered), func.sum(rows.c.rep_missed), func.max(rows.c.rep_top),
+    ).group_by(rows.c.number)  # fmt: skip
+    return {number: [int(v) for v in values] for number, *values in conn.execute(query_)}
+
+
+def _exact_tops(
+    conn: Connection, target: tuple[str, frozenset[str]], whole: Sequence[Segment], among: set[str]
+) -> dict[str, int]:
+    """The most contacts on one day in the whole days, for a few numbers (their day rows,
+    through ix_an_numbers_number)."""
+    n = numbers
+    (value,) = tuple(target[1])
+    window = _days_window(whole)
+    period = _unkeyed(n.c.period)
+    in_range = [period >= window[0], period < window[1]] if window else []
+    query_ = (
+        select(n.c.number, func.max(n.c.rep_top))
+        .where(_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.grain == "d",
+               n.c.number.in_(sorted(among)), *in_range, n.c.rep_days > 0)
+        .group_by(n.c.number)
+    )  # fmt: skip
+    return {number: int(top) for number, top in conn.execute(query_)}
+
+
+def _repeats_by_complement(
+    conn: Connection,
+    target: tuple[str, frozenset[str]],
+    the_plan: NumberPlan,
+    edge_days: Sequence[RepeatDay],
+    limit: int,
+) -> list[Row]:
+    """Repeat callers of a range that holds most stored days: per number, the all-time figures
+    less those of the days outside (exact: sums). The most contacts on one day is the all-time
+    one when no day outside reaches it; otherwise it is looked up for the numbers that would
+    rank with it, until the first `limit` rows are all exact."""
+    everything = _repeat_figures(conn, target, EVERYTHING)
+    outside = _repeat_figures(conn, target, the_plan.outside or ())
+    whole: dict[str, list[int]] = {}
+    unsure: set[str] = set()
+    for number, figures in everything.items():
+        out = outside.get(number)
+        if out is None:
+            whole[number] = figures
+            continue
+        inside = [a - b for a, b in zip(figures[:4], out[:4], strict=True)]
+        if inside[0] <= 0:
+            continue
+        whole[number] = [*inside, figures[4]]
+        if out[4] >= figures[4]:
+            unsure.add(number)  # its top day may lie outside: figures[4] is an upper bound
+    by_edge: dict[str, list[RepeatDay]] = {}
+    for day in edge_days:
+        by_edge.setdefault(day[0], []).append(day)
+    while True:
+        rows: dict[str, Row] = {}
+        for number, (k, contacts, answered, missed, top) in whole.items():
+            row = rows[number] = _repeat_row(number)
+            _add_day(row, contacts, answered, missed, k, top)
+        for number, days in by_edge.items():
+            for _n, contacts, answered, missed in days:
+                _add_day(rows.setdefault(number, _repeat_row(number)), contacts, answered, missed)
+        ranked = sorted(
+            rows.values(), key=lambda r: (-r["max_per_day"], -r["contacts"], r["number"])
+        )
+        first = ranked[:limit]
+        check = {r["number"] for r in first} & unsure
+        if not check:
+            return first
+        for number, top in _exact_tops(conn, target, the_plan.whole, check).items():
+            whole[number][4] = top
+        unsure -= check
