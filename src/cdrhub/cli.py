@@ -21,7 +21,9 @@ def settings_or_exit() -> Settings:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes (PostgreSQL only for more than 1)."),
+    workers: int = typer.Option(
+        1, min=1, help="Server processes (more than 1 on PostgreSQL only), each with its writer."
+    ),
 ) -> None:
     """Start the web service: ingest, API, widget, and the outbox worker (unless
     CDRHUB_RUN_WORKER=false). Migrates the database first."""
@@ -30,13 +32,30 @@ def serve(
     from cdrhub.web.app import create_app
 
     settings = settings_or_exit()
+    if workers > 1 and settings.is_sqlite:
+        typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
+        raise typer.Exit(2)
     application = create_app(settings)
     base = settings.public_url or f"http://{host}:{port}"
     typer.echo(f"cdrhub {settings.database_url}")
     typer.echo(f"Voicenter CDR URL: {base}/voicenter/cdr/{application.state.ingest_token}")
     if not settings.api_key:
         typer.echo(f"API key (generated, kept in the database): {application.state.api_key}")
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+        return
+    application.state.engine.dispose()
+    # Each worker process builds its own app from the same environment (uvicorn needs an
+    # import string to start several).
+    uvicorn.run(
+        "cdrhub.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 quarantine_app = typer.Typer(help="Bodies that could not be read as CDRs.")

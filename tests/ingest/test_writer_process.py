@@ -149,3 +149,14 @@ def test_a_dead_writer_is_replaced(process_app: FastAPI) -> None:
         assert writer._process is not first and writer._process.is_alive()
         call = client.get(f"/api/calls/{wire['ivruniqueid']}", headers=AUTH).json()
         assert call["deliveries"] == sum(a["Err"] == 0 for a in answers)
+
+
+def test_several_servers_need_postgresql(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from cdrhub.cli import app as cli
+
+    env = {"CDRHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2"], env=env)
+    assert result.exit_code == 2
+    assert "--workers > 1 needs PostgreSQL" in result.output

@@ -67,3 +67,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(crm_api.router)
     app.include_router(crm_widget.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of `cdrhub serve --workers N`: settings from the environment, as `serve` read
+    them; the schema is migrated already."""
+    from cdrhub.config import load_settings
+
+    return create_app(load_settings(), migrate=False)
