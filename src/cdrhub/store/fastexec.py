@@ -94,16 +94,22 @@ def executemany(
         conn.exec_driver_sql(compiled.sql, params)
 
 
-def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Processor | None]:
-    return [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+def _processors(
+    table: Table, columns: Sequence[str], dialect: Dialect
+) -> list[tuple[int, Processor]]:
+    """(index, bind processor) of the columns that have one."""
+    found = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    return [(index, p) for index, p in enumerate(found) if p is not None]
 
 
-def _bound(rows: Iterable[Sequence[Any]], processors: list[Processor | None]) -> list[list[Any]]:
+def _bound(
+    rows: Iterable[Sequence[Any]], processors: list[tuple[int, Processor]]
+) -> list[list[Any]]:
     out = []
     for row in rows:
         values = list(row)
-        for index, processor in enumerate(processors):
-            if processor is not None and values[index] is not None:
+        for index, processor in processors:
+            if values[index] is not None:
                 values[index] = processor(values[index])
         out.append(values)
     return out
