@@ -56,6 +56,7 @@ from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 from cdrhub.automations.tables import outbox_jobs
 from cdrhub.config import Settings
 from cdrhub.store.dml import insert_ignoring
+from cdrhub.store.fastexec import executemany
 
 DEFAULT_MAX_ATTEMPTS = 8
 FINISHED = ("done", "dead", "skipped")
@@ -183,6 +184,13 @@ def _insert(conn: Connection, returning: bool) -> Any:
     return insert_ignoring(conn, outbox_jobs, ("key",), *([outbox_jobs.c.id] if returning else []))
 
 
+# The keys of `_job_row`, in order.
+_JOB_COLUMNS = (
+    "kind", "key", "payload", "status", "attempts", "max_attempts", "run_at", "leg_id",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
 def _job_row(job: NewJob, now: datetime) -> dict[str, Any]:
     if not 0 < len(job.kind) <= 64 or not 0 < len(job.key) <= 255:
         raise ValueError("a job kind has 1-64 characters and a key 1-255 (hash longer keys)")
@@ -224,7 +232,8 @@ def enqueue_many(conn: Connection, jobs: Iterable[NewJob]) -> None:
         row = _job_row(job, now)
         rows.setdefault(job.key, row)
     if rows:
-        conn.execute(_insert(conn, False), list(rows.values()))
+        values = [tuple(row.values()) for row in rows.values()]
+        executemany(conn, _insert(conn, False), _JOB_COLUMNS, values)
 
 
 # --- claiming and finishing (the worker's side) ----------------------------------------------

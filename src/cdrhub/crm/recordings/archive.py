@@ -24,6 +24,7 @@ from cdrhub.crm.recordings.storage import Storage, StorageMissing
 from cdrhub.crm.settings import RecordingSettings
 from cdrhub.crm.tables import recordings
 from cdrhub.store.engine import write_transaction
+from cdrhub.store.fastexec import executemany
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -77,12 +78,11 @@ def note_recordings(conn: Connection, legs: Sequence[CallLeg]) -> list[bool]:
         else:
             new[uid] = (url, leg.started_at)
     if new:
-        conn.execute(
+        executemany(
+            conn,
             _INSERT_NOTE,
-            [
-                {"ivruniqueid": uid, "source_url": url, "status": "pending", "call_started_at": t}
-                for uid, (url, t) in new.items()
-            ],
+            ("ivruniqueid", "source_url", "status", "call_started_at"),
+            [(uid, url, "pending", t) for uid, (url, t) in new.items()],
         )
     if changed:
         conn.execute(
