@@ -196,7 +196,9 @@ def profiling(server: ServerProcess, out: Path | None, seconds: float) -> Iterat
         log(f"profile: {out}")
 
 
-def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) -> dict[str, Any]:
+def bench_engine(
+    engine_name: str, args: argparse.Namespace, wrk: str | None, writer: str
+) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
     prefix = f"20231115092000{run}"
     load_before = loadavg()
@@ -209,6 +211,7 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
             "CDRHUB_INGEST_TOKEN": TOKEN,
             "CDRHUB_API_KEY": "bench-key",
             "CDRHUB_RUN_WORKER": "false",
+            "CDRHUB_INGEST_WRITER": writer,
         }
         extra = ["--workers", str(args.workers)] if args.workers != 1 else []
         server = start_server(
@@ -224,17 +227,28 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
             throughput(wrk, noop_url, args.connections, 2, f"{prefix}w")
             throughput(wrk, ingest_url, args.connections, 2, f"{prefix}w")
 
-            log(f"[{engine_name}] throughput: no-op")
-            noop = throughput(wrk, noop_url, args.connections, args.duration, f"{prefix}n")
-            log(f"[{engine_name}] throughput: ingest")
-            profile = (
-                args.profile / f"{engine_name}-ingest.{args.profile_format}"
-                if args.profile
-                else None
-            )
-            with profiling(server, profile, args.duration):
-                ingest = throughput(wrk, ingest_url, args.connections, args.duration, f"{prefix}t")
-            ingest["rows"] = count_rows(db_url, f"{prefix}t")
+            # No-op and ingest alternate, `--rounds` times: a load that comes and goes on a
+            # shared machine then weighs on both; the medians are compared.
+            rounds = []
+            for r in range(args.rounds):
+                log(f"[{engine_name}] throughput round {r + 1}/{args.rounds}: no-op")
+                one_noop = throughput(
+                    wrk, noop_url, args.connections, args.duration, f"{prefix}n{r}"
+                )
+                log(f"[{engine_name}] throughput round {r + 1}/{args.rounds}: ingest")
+                profile = (
+                    args.profile / f"{engine_name}-ingest.{args.profile_format}"
+                    if args.profile and r == 0
+                    else None
+                )
+                with profiling(server, profile, args.duration):
+                    one = throughput(
+                        wrk, ingest_url, args.connections, args.duration, f"{prefix}t{r}"
+                    )
+                one["rows"] = count_rows(db_url, f"{prefix}t{r}")
+                rounds.append((one_noop, one))
+            noop = median_run([n for n, _i in rounds])
+            ingest = median_run([i for _n, i in rounds])
 
             rate = ["--rate", str(args.rate), "--duration", str(args.latency_duration)]
             log(f"[{engine_name}] latency at {args.rate}/s: no-op")
@@ -248,10 +262,16 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
         finally:
             server.stop()
     ratio = ingest["rate"] / noop["rate"] if noop["rate"] else 0.0
+    label = engine_name if writer == "process" else f"{engine_name} ({writer} writer)"
     load_after = loadavg()
     p99 = ingest_lat["latency"].get("p99_ms", float("inf"))
     return {
-        "engine": engine_name,
+        "engine": label,
+        "writer": writer,
+        "rounds": [
+            {"noop": n["rate"], "ingest": i["rate"], "ratio": round(i["rate"] / n["rate"], 3)}
+            for n, i in rounds
+        ],
         "loadavg_before": load_before,
         "loadavg_after": load_after,
         "noop": noop,
@@ -261,9 +281,14 @@ def bench_engine(engine_name: str, args: argparse.Namespace, wrk: str | None) ->
         "ingest_latency": ingest_lat,
         "throughput_goal_met": ratio >= THROUGHPUT_GOAL,
         "latency_goal_met": p99 < P99_GOAL_MS and ingest_lat["errors"] == 0,
-        "durability_check": ingest["rows"] >= ingest["ok"]
+        "durability_check": all(i["rows"] >= i["ok"] for _n, i in rounds)
         and ingest_lat["rows"] >= ingest_lat["acked"],
     }
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median rate (the lower middle one of an even number)."""
+    return sorted(runs, key=lambda run: run["rate"])[(len(runs) - 1) // 2]
 
 
 def loadavg() -> float:
@@ -301,24 +326,27 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, info: dict
         f"commit {info['commit']}, server `cdrhub serve --workers {args.workers}`"
         f"{' without domain hooks (--core-only)' if args.core_only else ''}, "
         f"throughput by {results[0]['ingest']['tool']} with {args.connections} connections "
-        f"x {args.duration:g} s, latency by loadgen.py open at {args.rate:g}/s "
+        f"x {args.duration:g} s (median of {args.rounds} alternated rounds), "
+        f"latency by loadgen.py open at {args.rate:g}/s "
         f"x {args.latency_duration:g} s.",
         "",
         "| engine | no-op req/s | ingest CDRs/s | ratio (goal >= 0.5) "
         "| ack p50 / p99 at 200/s, ms (goal p99 < 20) | no-op p50 / p99, ms | rows = acks "
-        "| load avg before / after |",
-        "|---|---|---|---|---|---|---|---|",
+        "| load avg before / after | ratio per round |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         il, nl = r["ingest_latency"]["latency"], r["noop_latency"]["latency"]
         ok = "yes" if r["durability_check"] else "**NO**"
+        per_round = ", ".join(f"{x['ratio']:.2f}" for x in r["rounds"])
         lines.append(
             f"| {r['engine']} | {r['noop']['rate']:.0f} | {r['ingest']['rate']:.0f} "
             f"| {r['ratio']:.2f} {'met' if r['throughput_goal_met'] else '**missed**'} "
             f"| {il['p50_ms']:.1f} / {il['p99_ms']:.1f} "
             f"{'met' if r['latency_goal_met'] else '**missed**'} "
             f"| {nl['p50_ms']:.1f} / {nl['p99_ms']:.1f} | {ok} "
-            f"| {r['loadavg_before']:.1f} / {r['loadavg_after']:.1f} |"
+            f"| {r['loadavg_before']:.1f} / {r['loadavg_after']:.1f} "
+            f"| {per_round} |"
         )
     return "\n".join(lines)
 
@@ -328,6 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--duration", type=float, default=10.0, help="throughput run, seconds")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="no-op/ingest throughput pairs; medians compared"
+    )
+    parser.add_argument(
+        "--writers",
+        default="process",
+        help="ingest writer modes to run, e.g. process,thread (CDRHUB_INGEST_WRITER)",
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="latency run, requests/s")
     parser.add_argument("--latency-duration", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -353,9 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     results = []
     for name in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        started = time.monotonic()
-        results.append(bench_engine(name, args, wrk))
-        log(f"[{name}] done in {time.monotonic() - started:.0f} s")
+        for writer in [w.strip() for w in args.writers.split(",") if w.strip()]:
+            started = time.monotonic()
+            results.append(bench_engine(name, args, wrk, writer))
+            log(f"[{name}, {writer} writer] done in {time.monotonic() - started:.0f} s")
     table = markdown(results, args, info)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
