@@ -155,11 +155,36 @@ async def _handle(request: Request, path_token: str | None) -> Response:
     return _ack(result.encoding, OK, "OK")
 
 
-@router.post("/voicenter/cdr/{token}", operation_id="post_cdr", summary="Receive a CDR")
-@router.get("/voicenter/cdr/{token}", operation_id="get_cdr", summary="Receive a CDR (query)")
-async def receive_with_path_token(token: str, request: Request) -> Response:
+# The token is read from the path by hand and declared to OpenAPI here: a `token: str`
+# parameter would run FastAPI's parameter validation on every CDR (~10% of the request).
+_TOKEN_PARAMETER = {
+    "parameters": [
+        {
+            "name": "token",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The ingest token (CDRHUB_INGEST_TOKEN)",
+        }
+    ]
+}
+
+
+@router.post(
+    "/voicenter/cdr/{token}",
+    operation_id="post_cdr",
+    summary="Receive a CDR",
+    openapi_extra=_TOKEN_PARAMETER,
+)
+@router.get(
+    "/voicenter/cdr/{token}",
+    operation_id="get_cdr",
+    summary="Receive a CDR (query)",
+    openapi_extra=_TOKEN_PARAMETER,
+)
+async def receive_with_path_token(request: Request) -> Response:
     """Voicenter's webhook URL. Accepts JSON, XML-RPC, form-urlencoded, or a query string."""
-    return await _handle(request, token)
+    return await _handle(request, request.path_params["token"])
 
 
 @router.post("/voicenter/cdr", operation_id="post_cdr_token_elsewhere")
