@@ -111,6 +111,12 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
         midnight = datetime.min.time()
         return segments(datetime.combine(a, midnight), datetime.combine(b, midnight), GRAINS)
 
+    # no stored days before or after: a range reaching past them may as well reach the start
+    # or end of their year, which whole years (or months) then serve
+    if first <= data_first:
+        first = date(data_first.year, 1, 1)
+    if last >= data_end and (data_end.month, data_end.day) != (1, 1):
+        last = date(data_end.year + 1, 1, 1)
     whole = days(first, last)
     outside = (*days(data_first, first), *days(last, data_end))
     cheaper = _rows_cost((*EVERYTHING, *outside)) < _rows_cost(whole) / 2
@@ -162,13 +168,18 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
     dim, values = target
     conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
     rows = _segment_rows([numbers.c.number], conds, whole)
-    counted = int(conn.execute(select(func.count(func.distinct(rows.c.number)))).scalar())
+    counted = _count_numbers(conn, select(rows.c.number).group_by(rows.c.number))
     if edge_numbers:
         already = conn.execute(
             select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
         ).scalars()
         counted += len(edge_numbers - set(already))
     return counted
+
+
+def _count_numbers(conn: Connection, grouped: Any) -> int:
+    """Rows of a query grouped by number (PostgreSQL hashes a GROUP BY; COUNT(DISTINCT) sorts)."""
+    return int(conn.execute(select(func.count()).select_from(grouped.subquery())).scalar() or 0)
 
 
 def _missed_counts(
@@ -201,11 +212,13 @@ def _missed_by_complement(
     holds most days: every number that ever missed, less those whose every missed contact lies
     in the days outside (missed counts are exact sums, so all time - outside = the range)."""
     dim, values = target
-    ever = select(func.count(func.distinct(numbers.c.number))).where(
-        numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.grain == "a",
-        numbers.c.missed > 0,
+    ever = (
+        select(numbers.c.number)
+        .where(numbers.c.dim == dim, numbers.c.value.in_(sorted(values)),
+               numbers.c.grain == "a", numbers.c.missed > 0)
+        .group_by(numbers.c.number)
     )  # fmt: skip
-    counted = int(conn.execute(ever).scalar() or 0)
+    counted = _count_numbers(conn, ever)
     out = _missed_counts(conn, target, outside)
     check = set(out) | edge_numbers
     total = _missed_counts(conn, target, EVERYTHING, check)
@@ -328,6 +341,7 @@ def _top_candidates(
     return None
 
 
+LONG_RANGE = 3.0  # years' worth of rows: below it, reading every number is as fast
 CANDIDATES_PER_ROW = 10  # past this many candidates per row asked, reading every number is as fast
 
 
@@ -368,7 +382,7 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
             return _repeats_by_complement(conn, target, the_plan, edge_days, limit)
         if whole:
             candidates = None
-            if threshold == REPEAT_MIN and single:
+            if threshold == REPEAT_MIN and single and _rows_cost(whole) >= LONG_RANGE:
                 candidates = _top_candidates(conn, target, whole, limit)
             days = _qualifying_days(scope, whole, threshold, target, candidates)
             found = _per_number(conn, days, limit=limit, only=None)
