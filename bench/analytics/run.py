@@ -224,8 +224,9 @@ def ensure_numbers(engine: Engine) -> None:
     with engine.begin() as conn:
         empty = conn.execute(text("SELECT COUNT(*) FROM (SELECT 1 FROM an_numbers LIMIT 1) t"))
         legs_ = conn.execute(text("SELECT COUNT(*) FROM (SELECT 1 FROM legs LIMIT 1) t"))
-        if not empty.scalar() and legs_.scalar():
-            derive_numbers(conn)
+        if empty.scalar() or not legs_.scalar():
+            return
+        derive_numbers(conn)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))

@@ -111,6 +111,12 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
         midnight = datetime.min.time()
         return segments(datetime.combine(a, midnight), datetime.combine(b, midnight), GRAINS)
 
+    # no stored days before or after: a range reaching past them may as well reach the start
+    # or end of their year, which whole years (or months) then serve
+    if first <= data_first:
+        first = date(data_first.year, 1, 1)
+    if last >= data_end and (data_end.month, data_end.day) != (1, 1):
+        last = date(data_end.year + 1, 1, 1)
     whole = days(first, last)
     outside = (*days(data_first, first), *days(last, data_end))
     cheaper = _rows_cost((*EVERYTHING, *outside)) < _rows_cost(whole) / 2
@@ -162,13 +168,18 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
     dim, values = target
     conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
     rows = _segment_rows([numbers.c.number], conds, whole)
-    counted = int(conn.execute(select(func.count(func.distinct(rows.c.number)))).scalar())
+    counted = _count_numbers(conn, select(rows.c.number).group_by(rows.c.number))
     if edge_numbers:
         already = conn.execute(
             select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
         ).scalars()
         counted += len(edge_numbers - set(already))
     return counted
+
+
+def _count_numbers(conn: Connection, grouped: Any) -> int:
+    """Rows of a query grouped by number (PostgreSQL hashes a GROUP BY; COUNT(DISTINCT) sorts)."""
+    return int(conn.execute(select(func.count()).select_from(grouped.subquery())).scalar() or 0)
 
 
 def _missed_counts(
@@ -201,11 +212,13 @@ def _missed_by_complement(
     holds most days: every number that ever missed, less those whose every missed contact lies
     in the days outside (missed counts are exact sums, so all time - outside = the range)."""
     dim, values = target
-    ever = select(func.count(func.distinct(numbers.c.number))).where(
-        numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.grain == "a",
-        numbers.c.missed > 0,
+    ever = (
+        select(numbers.c.number)
+        .where(numbers.c.dim == dim, numbers.c.value.in_(sorted(values)),
+               numbers.c.grain == "a", numbers.c.missed > 0)
+        .group_by(numbers.c.number)
     )  # fmt: skip
-    counted = int(conn.execute(ever).scalar() or 0)
+    counted = _count_numbers(conn, ever)
     out = _missed_counts(conn, target, outside)
     check = set(out) | edge_numbers
     total = _missed_counts(conn, target, EVERYTHING, check)
@@ -328,6 +341,7 @@ def _top_candidates(
     return None
 
 
+LONG_RANGE = 3.0  # years' worth of rows: below it, reading every number is as fast
 CANDIDATES_PER_ROW = 10  # past this many candidates per row asked, reading every number is as fast
 
 
@@ -368,7 +382,7 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
             return _repeats_by_complement(conn, target, the_plan, edge_days, limit)
         if whole:
             candidates = None
-            if threshold == REPEAT_MIN and single:
+            if threshold == REPEAT_MIN and single and _rows_cost(whole) >= LONG_RANGE:
                 candidates = _top_candidates(conn, target, whole, limit)
             days = _qualifying_days(scope, whole, threshold, target, candidates)
             found = _per_number(conn, days, limit=limit, only=None)
@@ -389,55 +403,45 @@ def _rank(row: Row) -> tuple:
     return (-row["max_per_day"], -row["contacts"], row["number"])
 
 
-def _inside_figures(
+def _outside_figures(
+    conn: Connection, target: tuple[str, frozenset[str]], outside: Sequence[Segment]
+) -> dict[str, list[int]]:
+    """Per number over the days outside: [days, contacts, answered, missed, top]."""
+    if not outside:
+        return {}
+    n = numbers
+    (value,) = tuple(target[1])
+    columns = [n.c.number, n.c.rep_days, n.c.rep_contacts, n.c.rep_answered, n.c.rep_missed,
+               n.c.rep_top]  # fmt: skip
+    rows = _segment_rows(columns, [n.c.dim == target[0], n.c.value == value,
+                                   n.c.rep_days > 0], outside)  # fmt: skip
+    query_ = select(
+        rows.c.number, func.sum(rows.c.rep_days), func.sum(rows.c.rep_contacts),
+        func.sum(rows.c.rep_answered), func.sum(rows.c.rep_missed), func.max(rows.c.rep_top),
+    ).group_by(rows.c.number)  # fmt: skip
+    return {number: [int(v) for v in values] for number, *values in conn.execute(query_)}
+
+
+def _all_time_figures(
     conn: Connection,
     target: tuple[str, frozenset[str]],
-    outside: Sequence[Segment],
     *,
     first: int | None = None,
     among: set[str] | None = None,
-) -> list[tuple[str, list[int], bool]]:
-    """Per number, its repeat figures over the range as all time minus the days outside:
-    (number, [days, contacts, answered, missed, top], top unsure), ranked by top and contacts;
-    the `first` rows, or those of the numbers `among`. The top is the all-time one, exact
-    unless a day outside reaches it (then an upper bound)."""
+) -> list[tuple[str, list[int]]]:
+    """All-time repeat figures per number, [days, contacts, answered, missed, top]: the
+    `first` by top and contacts (ix_an_numbers_top), or those of the numbers `among`."""
     n = numbers
     (value,) = tuple(target[1])
-    mine = [n.c.dim == target[0], n.c.value == value, n.c.rep_days > 0]
+    conds = [n.c.dim == target[0], n.c.value == value, n.c.grain == "a", n.c.rep_days > 0]
     if among is not None:
-        mine.append(n.c.number.in_(sorted(among)))
-    columns = [n.c.number, n.c.rep_days, n.c.rep_contacts, n.c.rep_answered, n.c.rep_missed,
-               n.c.rep_top]  # fmt: skip
-    out = (
-        select(
-            (rows := _segment_rows(columns, mine, outside)).c.number,
-            func.sum(rows.c.rep_days).label("days"), func.sum(rows.c.rep_contacts).label("c"),
-            func.sum(rows.c.rep_answered).label("a"), func.sum(rows.c.rep_missed).label("m"),
-            func.max(rows.c.rep_top).label("top"),
-        ).group_by(rows.c.number).subquery()
-    ) if outside else None  # fmt: skip
-    a = n.alias("a")
-    conds = [a.c.dim == target[0], a.c.value == value, a.c.grain == "a", a.c.rep_days > 0]
-    if among is not None:
-        conds.append(a.c.number.in_(sorted(among)))
-
-    def less(column: str, other: str) -> Any:
-        return a.c[column] - func.coalesce(out.c[other], 0) if out is not None else a.c[column]
-
-    days, contacts = less("rep_days", "days"), less("rep_contacts", "c")
-    unsure = (func.coalesce(out.c.top, 0) >= a.c.rep_top) if out is not None else literal(False)
+        conds.append(n.c.number.in_(sorted(among)))
     query_ = select(
-        a.c.number, days, contacts, less("rep_answered", "a"), less("rep_missed", "m"),
-        a.c.rep_top, unsure,
-    ).where(*conds, days > 0)  # fmt: skip
-    if out is not None:
-        query_ = query_.select_from(a.outerjoin(out, out.c.number == a.c.number))
+        n.c.number, n.c.rep_days, n.c.rep_contacts, n.c.rep_answered, n.c.rep_missed, n.c.rep_top
+    ).where(*conds)
     if first is not None:
-        query_ = query_.order_by(a.c.rep_top.desc(), contacts.desc()).limit(first)
-    return [
-        (number, [int(v) for v in values], bool(flag))
-        for number, *values, flag in conn.execute(query_)
-    ]
+        query_ = query_.order_by(n.c.rep_top.desc(), n.c.rep_contacts.desc()).limit(first)
+    return [(number, [int(v) for v in values]) for number, *values in conn.execute(query_)]
 
 
 def _exact_tops(
@@ -467,25 +471,27 @@ def _repeats_by_complement(
     limit: int,
 ) -> list[Row]:
     """Repeat callers of a range that holds most stored days: per number, the all-time figures
-    less those of the days outside (exact: sums), ranked in SQL so that only the first rows are
-    read. The most contacts on one day is the all-time one when no day outside reaches it;
-    otherwise it is looked up for the numbers that would rank with it, until the first `limit`
-    rows are all exact and no number left unread could rank above the last of them."""
-    outside = the_plan.outside or ()
+    less those of the days outside (exact: sums), reading the all-time rows best first (their
+    top and contacts bound the range's) only until no unread number can rank. The most
+    contacts on one day is the all-time one when no day outside reaches it; otherwise it is
+    looked up for the numbers that would rank with it."""
+    outside = _outside_figures(conn, target, the_plan.outside or ())
     by_edge: dict[str, list[RepeatDay]] = {}
     for day in edge_days:
         by_edge.setdefault(day[0], []).append(day)
-    edge_rows = _inside_figures(conn, target, outside, among=set(by_edge)) if by_edge else []
+    edge_rows = _all_time_figures(conn, target, among=set(by_edge)) if by_edge else []
     exact: dict[str, int] = {}
     size = 2 * limit
+    read = _all_time_figures(conn, target, first=size)
     while True:
-        read = _inside_figures(conn, target, outside, first=size)
-        complete = len(read) < size  # every number with repeat days in the range was read
         figures: dict[str, tuple[list[int], bool]] = {}
-        for number, values, unsure in (*read, *edge_rows):
-            if number in exact:
-                values, unsure = [*values[:4], exact[number]], False
-            figures[number] = (values, unsure)
+        for number, (k, contacts, answered, missed, top) in (*read, *edge_rows):
+            out = outside.get(number, [0, 0, 0, 0, 0])
+            inside = [k - out[0], contacts - out[1], answered - out[2], missed - out[3]]
+            if inside[0] <= 0:
+                continue
+            unsure = out[4] >= top and number not in exact
+            figures[number] = ([*inside, exact.get(number, top)], unsure)
         rows: dict[str, Row] = {}
         for number, ((k, contacts, answered, missed, top), _u) in figures.items():
             _add_day(rows.setdefault(number, _repeat_row(number)), contacts, answered, missed,
@@ -499,12 +505,15 @@ def _repeats_by_complement(
             found = _exact_tops(conn, target, the_plan.whole, check)
             exact.update({n: found.get(n, figures[n][0][4]) for n in check})
             continue
-        if complete or len(first) < limit:
+        if len(read) < size:  # every number that ever repeated was read
             return first
-        # a number not read ranks at most like the last one read (by its bound): the list is
-        # final when its last row ranks strictly above that
+        # an unread number ranks at most like the last one read (all-time top and contacts
+        # bound the range's): the list is final when its last row ranks strictly above that
         last_top, last_contacts = read[-1][1][4], read[-1][1][1]
         bottom = first[-1]
-        if (bottom["max_per_day"], bottom["contacts"]) > (last_top, last_contacts):
+        if len(first) == limit and (bottom["max_per_day"], bottom["contacts"]) > (
+            last_top, last_contacts,
+        ):  # fmt: skip
             return first
         size *= 4
+        read = _all_time_figures(conn, target, first=size)
