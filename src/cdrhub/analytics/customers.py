@@ -93,7 +93,9 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
         return NumberPlan(EVERYTHING, [])
     # no legs outside the data's local days: a range reaching past them ends at their edge
     data_first = to_local(bounds[0], scope.tz).date()
-    data_end = to_local(bounds[1] - timedelta(microseconds=1), scope.tz).date() + timedelta(1)
+    # (data_bounds ends an hour after the last leg's hour)
+    last_hour_end = bounds[1] - query.HOUR - timedelta(microseconds=1)
+    data_end = to_local(last_hour_end, scope.tz).date() + timedelta(days=1)
     start = max(start, day_start_utc(data_first, scope.tz))
     end = min(end, day_start_utc(data_end, scope.tz))
     if end <= start:
