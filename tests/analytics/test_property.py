@@ -154,8 +154,9 @@ def _same_as_raw(engine, settings, name: str, params: dict[str, str]) -> None:
                 patch.setattr(service, "analytics_settings", _limited(limit))
             answers = {}
             per_number = name in ("overview", "repeat-callers")
-            for way in ("auto", "always", "never") if per_number else ("auto",):
-                patch.setattr(customers, "COMPLEMENT", way)
+            for way in ("auto", "always", "always-many", "never") if per_number else ("auto",):
+                patch.setattr(customers, "COMPLEMENT", way.split("-")[0])
+                patch.setattr(customers, "FEW_NUMBERS", 0 if way.endswith("many") else 1000)
                 answers[way] = _answer(engine, settings, name, params)
             patch.setattr(query, "make_plan", _raw_plan)
             patch.setattr(customers, "REPEATERS_ENABLED", False)

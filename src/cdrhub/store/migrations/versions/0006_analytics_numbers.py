@@ -31,6 +31,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_an_numbers_top", "an_numbers", ["dim", "value", "grain", "rep_top", "period"]
     )
+    missed = sa.text("missed > 0")
+    op.create_index(
+        "ix_an_numbers_missed", "an_numbers", ["dim", "value", "grain", "period", "number"],
+        sqlite_where=missed, postgresql_where=missed,
+    )  # fmt: skip
     op.drop_table("an_repeaters")
     op.drop_table("an_missed")
 
