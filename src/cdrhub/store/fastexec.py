@@ -94,12 +94,21 @@ def executemany(
         conn.exec_driver_sql(compiled.sql, params)
 
 
+_processor_cache: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, Processor]]] = {}
+
+
 def _processors(
     table: Table, columns: Sequence[str], dialect: Dialect
 ) -> list[tuple[int, Processor]]:
-    """(index, bind processor) of the columns that have one."""
-    found = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    return [(index, p) for index, p in enumerate(found) if p is not None]
+    """(index, bind processor) of the columns that have one; looked up once per column list
+    (the lookups cost more than the insert of a small batch)."""
+    key = (dialect.name, table.name, tuple(columns))
+    found = _processor_cache.get(key)
+    if found is None:
+        processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+        found = [(index, p) for index, p in enumerate(processors) if p is not None]
+        _processor_cache[key] = found
+    return found
 
 
 def _bound(
