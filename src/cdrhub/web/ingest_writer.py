@@ -41,6 +41,10 @@ from cdrhub.voicenter.receive import Received, receive
 log = logging.getLogger("cdrhub.ingest")
 
 MAX_BATCH = 64
+# The writer process answers a batch before it reads more: smaller batches keep the server and
+# the writer both busy (64 connections: 2,070-2,500 CDRs/s at 16 against 1,930-2,240 at 64,
+# alternated runs) at the cost of more commits.
+PROCESS_MAX_BATCH = 16
 
 
 class StorageUnavailable(Exception):
@@ -158,7 +162,7 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     while True:
         try:
             batch = [_received(pipe.recv())]
-            while len(batch) < MAX_BATCH and pipe.poll():
+            while len(batch) < PROCESS_MAX_BATCH and pipe.poll():
                 batch.append(_received(pipe.recv()))
         except (EOFError, OSError):  # the server is gone
             break
