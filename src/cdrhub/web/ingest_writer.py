@@ -41,10 +41,11 @@ from cdrhub.voicenter.receive import Received, receive
 log = logging.getLogger("cdrhub.ingest")
 
 MAX_BATCH = 64
-# The writer process answers a batch before it reads more: smaller batches keep the server and
-# the writer both busy (64 connections: 2,070-2,500 CDRs/s at 16 against 1,930-2,240 at 64,
-# alternated runs) at the cost of more commits.
-PROCESS_MAX_BATCH = 16
+# The writer process answers a batch before it reads more. On SQLite smaller batches keep the
+# server and the writer both busy (64 connections: 2,070-2,500 CDRs/s at 16 against
+# 1,930-2,240 at 64, alternated runs); on PostgreSQL, where each statement is a round trip,
+# larger ones win (64 connections: 1,034 CDRs/s at 64, 694 at 16).
+PROCESS_MAX_BATCH = {"sqlite": 16, "postgresql": 64}
 
 
 class StorageUnavailable(Exception):
@@ -159,10 +160,11 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     """The writer process: deliveries in, outcomes (or failures) out, until the pipe closes."""
     engine = make_engine(settings.database_url)
     finish = batch_hooks(build_hooks(settings))
+    most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
     while True:
         try:
             batch = [_received(pipe.recv())]
-            while len(batch) < PROCESS_MAX_BATCH and pipe.poll():
+            while len(batch) < most and pipe.poll():
                 batch.append(_received(pipe.recv()))
         except (EOFError, OSError):  # the server is gone
             break
