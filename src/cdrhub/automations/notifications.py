@@ -12,9 +12,7 @@ from cdrhub.store.dml import insert_ignoring
 
 
 def _insert(conn: Connection, returning: bool) -> Any:
-    return insert_ignoring(
-        conn, notifications, ("key",), *([notifications.c.id] if returning else [])
-    )
+    return insert_ignoring(conn, notifications, ("key",), notifications.c.id if returning else None)
 
 
 def _row(

@@ -181,7 +181,7 @@ class NewJob:
 
 
 def _insert(conn: Connection, returning: bool) -> Any:
-    return insert_ignoring(conn, outbox_jobs, ("key",), *([outbox_jobs.c.id] if returning else []))
+    return insert_ignoring(conn, outbox_jobs, ("key",), outbox_jobs.c.id if returning else None)
 
 
 # The keys of `_job_row`, in order.

@@ -16,17 +16,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 @cache
 def _build(
-    dialect_name: str, table: Table, key: tuple[str, ...], returning: tuple[Column[Any], ...]
+    dialect_name: str, table: Table, key: tuple[str, ...], returning: Column[Any] | None
 ) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
-    return stmt.returning(*returning) if returning else stmt
+    return stmt.returning(returning) if returning is not None else stmt
 
 
 def insert_ignoring(
-    conn: Connection, table: Table, key: tuple[str, ...], *returning: Column[Any]
+    conn: Connection, table: Table, key: tuple[str, ...], returning: Column[Any] | None = None
 ) -> Any:
     """The statement for `table`, doing nothing for a row whose `key` columns already exist;
-    with `returning`, those columns of each row inserted (executed with many rows, one
-    multi-row statement: SQLAlchemy's "insertmanyvalues")."""
+    with `returning`, the new row's column (None when nothing was inserted)."""
     return _build(conn.dialect.name, table, key, returning)

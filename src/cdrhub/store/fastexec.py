@@ -74,24 +74,18 @@ def executemany(
     The statement's parameters must be exactly `columns` (an INSERT of those columns, with any
     ON CONFLICT clause that only refers to them or to `excluded`)."""
     compiled = _compile(stmt, conn.dialect, tuple(columns))
-    if compiled.names != tuple(columns) and set(compiled.names) != set(columns):
+    if set(compiled.names) != set(columns):
         raise ValueError(f"statement parameters {compiled.names} are not {tuple(columns)}")
     order = [columns.index(name) for name in compiled.names]
-    params: list[Any] = []
-    processors: list[tuple[int, Processor, dict[Any, Any]]] = [
-        (index, processor, {}) for index, processor in compiled.processors
-    ]
-    for row in rows:
-        values = [row[i] for i in order]
-        for index, processor, seen in processors:
-            value = values[index]
-            if value is not None:
-                values[index] = _converted(value, processor, seen)
-        params.append(
-            tuple(values) if compiled.positional else dict(zip(compiled.names, values, strict=True))
+    values = _bound(([row[i] for i in order] for row in rows), compiled.processors)
+    if not values:
+        return
+    if compiled.positional:
+        conn.exec_driver_sql(compiled.sql, [tuple(v) for v in values])
+    else:
+        conn.exec_driver_sql(
+            compiled.sql, [dict(zip(compiled.names, v, strict=True)) for v in values]
         )
-    if params:
-        conn.exec_driver_sql(compiled.sql, params)
 
 
 _processor_cache: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, Processor]]] = {}
@@ -112,14 +106,17 @@ def _processors(
 
 
 def _bound(
-    rows: Iterable[Sequence[Any]], processors: list[tuple[int, Processor]]
+    rows: Iterable[Sequence[Any]], processors: Sequence[tuple[int, Processor]]
 ) -> list[list[Any]]:
+    """The rows as lists, each value that has a bind processor converted, once per distinct
+    value: rows repeat values (a batch's few periods)."""
+    seen: list[dict[Any, Any]] = [{} for _ in processors]
     out = []
     for row in rows:
         values = list(row)
-        for index, processor in processors:
+        for (index, processor), done in zip(processors, seen, strict=True):
             if values[index] is not None:
-                values[index] = processor(values[index])
+                values[index] = _converted(values[index], processor, done)
         out.append(values)
     return out
 
