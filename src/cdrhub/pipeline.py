@@ -10,42 +10,22 @@ or not at all. Hooks must be idempotent for a given (leg, content) and must not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from cdrhub.calls.model import CallLeg
 from cdrhub.config import Settings
 from cdrhub.store import legs as legs_repo
 from cdrhub.store.engine import write_transaction
 
+# Defined with the legs repository, which saves the one and returns the other; every domain
+# imports them from here, with LegHook.
+Incoming = legs_repo.Incoming
+StoredLeg = legs_repo.StoredLeg
 SaveKind = legs_repo.SaveKind
 
-
-@dataclass(frozen=True, slots=True)
-class StoredLeg:
-    id: int
-    kind: SaveKind
-    leg: CallLeg
-    previous: CallLeg | None  # the content before a revision, None otherwise
-    received_at: datetime
-    content_hash: str | None = None  # of `leg`, as the legs repository computed it; None: unknown
-    row: Mapping[str, Any] | None = None  # `leg` as stored (cut to its columns); None: unknown
-
-
 LegHook = Callable[[Connection, Sequence[StoredLeg]], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A normalized leg and how it reached us."""
-
-    leg: CallLeg
-    encoding: str  # json | xmlrpc | form | query | import | backfill
-    raw_body: bytes | None = None
 
 
 def build_hooks(settings: Settings) -> list[LegHook]:
@@ -62,14 +42,7 @@ def save_legs(
     conn: Connection, items: Iterable[Incoming], received_at: datetime
 ) -> list[StoredLeg]:
     """Store legs, without hooks, on an open write transaction."""
-    items = list(items)
-    saved = legs_repo.save_legs(
-        conn, [legs_repo.ToSave(i.leg, i.encoding, i.raw_body) for i in items], received_at
-    )
-    return [
-        StoredLeg(s.id, s.kind, i.leg, s.previous, received_at, s.digest, s.row)
-        for i, s in zip(items, saved, strict=True)
-    ]
+    return legs_repo.save_legs(conn, list(items), received_at)
 
 
 def run_hooks(conn: Connection, hooks: Sequence[LegHook], stored: Iterable[StoredLeg]) -> None:

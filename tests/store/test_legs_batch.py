@@ -25,7 +25,7 @@ def leg(name: str, **changes: Any) -> CallLeg:
     return replace(normalize(sample(name), tz=IL), **changes)
 
 
-def save(engine: Engine, *items: legs_repo.ToSave) -> list[legs_repo.Saved]:
+def save(engine: Engine, *items: legs_repo.Incoming) -> list[legs_repo.StoredLeg]:
     with write_transaction(engine) as conn:
         return legs_repo.save_legs(conn, list(items), T0)
 
@@ -35,16 +35,16 @@ def test_one_batch_in_arrival_order(engine: Engine) -> None:
     a_longer = replace(a, duration=(a.duration or 0) + 60)
     b = leg("queue-abandoned.json")
     c = leg("click2call-leg1.json")
-    save(engine, legs_repo.ToSave(b, "json"))  # b is stored before the batch
+    save(engine, legs_repo.Incoming(b, "json"))  # b is stored before the batch
 
     saved = save(
         engine,
-        legs_repo.ToSave(a, "json", b"a1"),
-        legs_repo.ToSave(a, "xmlrpc", b"a2"),  # the same content again
-        legs_repo.ToSave(b, "form"),  # stored before: a redelivery
-        legs_repo.ToSave(a_longer, "json", b"a3"),  # changed: a revision of the first
-        legs_repo.ToSave(c, "json"),
-        legs_repo.ToSave(a_longer, "json", b"a4"),  # the revision again
+        legs_repo.Incoming(a, "json", b"a1"),
+        legs_repo.Incoming(a, "xmlrpc", b"a2"),  # the same content again
+        legs_repo.Incoming(b, "form"),  # stored before: a redelivery
+        legs_repo.Incoming(a_longer, "json", b"a3"),  # changed: a revision of the first
+        legs_repo.Incoming(c, "json"),
+        legs_repo.Incoming(a_longer, "json", b"a4"),  # the revision again
     )
     assert [s.kind for s in saved] == [
         "new",
@@ -56,8 +56,8 @@ def test_one_batch_in_arrival_order(engine: Engine) -> None:
     ]
     assert saved[0].id == saved[1].id == saved[3].id == saved[5].id
     assert saved[3].previous is not None and saved[3].previous.duration == a.duration
-    assert saved[0].digest == legs_repo.content_hash(a)
-    assert saved[3].digest == legs_repo.content_hash(a_longer) != saved[0].digest
+    assert saved[0].content_hash == legs_repo.content_hash(a)
+    assert saved[3].content_hash == legs_repo.content_hash(a_longer) != saved[0].content_hash
     assert saved[4].row["ivruniqueid"] == c.ivruniqueid
 
     with engine.connect() as conn:

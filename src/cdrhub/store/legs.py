@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -110,22 +110,28 @@ SaveKind = Literal["new", "revised", "duplicate"]
 
 
 @dataclass(frozen=True, slots=True)
-class ToSave:
+class Incoming:
+    """A normalized leg and how it reached us."""
+
     leg: CallLeg
-    encoding: str
+    encoding: str  # json | xmlrpc | form | query | import | backfill
     raw_body: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Saved:
+class StoredLeg:
+    """A leg as saving it turned out: what the domains' hooks see (`pipeline`)."""
+
     id: int
     kind: SaveKind
-    previous: CallLeg | None  # the content before a revision, as stored
-    digest: str  # content_hash(leg)
-    row: dict[str, Any]  # the leg's columns as stored (`leg_to_row`)
+    leg: CallLeg
+    previous: CallLeg | None  # the content before a revision, None otherwise
+    received_at: datetime
+    content_hash: str | None = None  # of `leg`, as the legs repository computed it; None: unknown
+    row: Mapping[str, Any] | None = None  # `leg` as stored (cut to its columns); None: unknown
 
 
-def _meta(item: ToSave, digest: str, received_at: datetime) -> dict[str, Any]:
+def _meta(item: Incoming, digest: str, received_at: datetime) -> dict[str, Any]:
     return {
         "raw_body": item.raw_body,
         "encoding": item.encoding,
@@ -134,7 +140,9 @@ def _meta(item: ToSave, digest: str, received_at: datetime) -> dict[str, Any]:
     }
 
 
-def save_legs(conn: Connection, items: Sequence[ToSave], received_at: datetime) -> list[Saved]:
+def save_legs(
+    conn: Connection, items: Sequence[Incoming], received_at: datetime
+) -> list[StoredLeg]:
     """Insert legs, count redeliveries, or revise legs keeping the earlier version; results in
     the order of `items`, as if each had been saved alone in that order.
 
@@ -157,19 +165,19 @@ def save_legs(conn: Connection, items: Sequence[ToSave], received_at: datetime) 
             conn, legs, ("ivruniqueid",), columns, rows, ("id", "ivruniqueid")
         )
         new_ids = {key: id_ for id_, key in inserted}
-    saved: list[Saved] = []
+    saved: list[StoredLeg] = []
     for item, digest, row in prepared:
         leg_id = new_ids.pop(item.leg.ivruniqueid, None)
         if leg_id is not None:
-            saved.append(Saved(leg_id, "new", None, digest, row))
+            saved.append(StoredLeg(leg_id, "new", item.leg, None, received_at, digest, row))
         else:
             saved.append(_save_existing(conn, item, digest, row, received_at))
     return saved
 
 
 def _save_existing(
-    conn: Connection, item: ToSave, digest: str, row: dict[str, Any], received_at: datetime
-) -> Saved:
+    conn: Connection, item: Incoming, digest: str, row: dict[str, Any], received_at: datetime
+) -> StoredLeg:
     query = select(legs).where(legs.c.ivruniqueid == item.leg.ivruniqueid)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -180,7 +188,7 @@ def _save_existing(
             .where(legs.c.id == existing["id"])
             .values(deliveries=legs.c.deliveries + 1, last_received_at=received_at)
         )
-        return Saved(existing["id"], "duplicate", None, digest, row)
+        return StoredLeg(existing["id"], "duplicate", item.leg, None, received_at, digest, row)
 
     conn.execute(
         leg_versions.insert().values(
@@ -203,7 +211,8 @@ def _save_existing(
             deliveries=existing["deliveries"] + 1,
         )
     )
-    return Saved(existing["id"], "revised", row_to_leg(existing), digest, row)
+    previous = row_to_leg(existing)
+    return StoredLeg(existing["id"], "revised", item.leg, previous, received_at, digest, row)
 
 
 def save_leg(
@@ -213,9 +222,9 @@ def save_leg(
     encoding: str,
     raw_body: bytes | None,
     received_at: datetime,
-) -> Saved:
+) -> StoredLeg:
     """`save_legs` for one leg."""
-    return save_legs(conn, [ToSave(leg, encoding, raw_body)], received_at)[0]
+    return save_legs(conn, [Incoming(leg, encoding, raw_body)], received_at)[0]
 
 
 def get_leg_row(conn: Connection, ivruniqueid: str) -> RowMapping | None:
