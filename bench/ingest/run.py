@@ -174,9 +174,12 @@ def database(engine_name: str, workdir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def profiling(server: ServerProcess, out: Path | None, seconds: float) -> Iterator[None]:
+def profiling(
+    server: ServerProcess, out: Path | None, seconds: float, idle: bool = False
+) -> Iterator[None]:
     """py-spy profile of the server (all its processes) while the block runs: a flame graph,
-    or collapsed stacks when `out` ends in .txt."""
+    or collapsed stacks when `out` ends in .txt; `idle` keeps the samples of threads that wait
+    (a writer waiting on PostgreSQL shows where the round trips are)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if out is None or not Path(spy).exists():
         if out is not None:
@@ -185,6 +188,7 @@ def profiling(server: ServerProcess, out: Path | None, seconds: float) -> Iterat
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [spy, "record", "--pid", str(server.pid), "--subprocesses", "--nonblocking"]
+    cmd += ["--idle"] if idle else []
     cmd += ["--rate", "250", "--duration", str(max(1, int(seconds) - 1)), "-o", str(out)]
     if out.suffix == ".txt":  # collapsed stacks, for reading or diffing as text
         cmd += ["--format", "raw"]
@@ -241,7 +245,7 @@ def bench_engine(
                     if args.profile and r == 0
                     else None
                 )
-                with profiling(server, profile, args.duration):
+                with profiling(server, profile, args.duration, args.profile_idle):
                     one = throughput(
                         wrk, ingest_url, args.connections, args.duration, f"{prefix}t{r}"
                     )
@@ -375,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, help="directory for py-spy flame graphs")
     parser.add_argument(
         "--profile-format", choices=("svg", "txt"), default="svg", help="flame graph or stacks"
+    )
+    parser.add_argument(
+        "--profile-idle", action="store_true", help="profile: keep the samples of waiting threads"
     )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args(argv)

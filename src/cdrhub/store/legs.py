@@ -116,6 +116,9 @@ class Incoming:
     leg: CallLeg
     encoding: str  # json | xmlrpc | form | query | import | backfill
     raw_body: bytes | None = None
+    # When its delivery arrived, if not the `received_at` of the save: one save may hold the
+    # legs of many deliveries (the ingest writer's batch).
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,18 +147,22 @@ def save_legs(
     conn: Connection, items: Sequence[Incoming], received_at: datetime
 ) -> list[StoredLeg]:
     """Insert legs, count redeliveries, or revise legs keeping the earlier version; results in
-    the order of `items`, as if each had been saved alone in that order.
+    the order of `items`, as if each had been saved alone in that order. An item's own
+    `received_at`, when set, is the time of its delivery; `received_at` is that of the others.
 
     The first leg of each id goes into one multi-row `INSERT ... ON CONFLICT DO NOTHING`; legs
     already stored, and later legs of an id seen earlier in `items`, then go one by one through
     the redelivery and revision path (`_save_existing`), in order."""
-    prepared = [(item, content_hash(item.leg), leg_to_row(item.leg)) for item in items]
+    prepared = [
+        (item, content_hash(item.leg), leg_to_row(item.leg), item.received_at or received_at)
+        for item in items
+    ]
     firsts: dict[str, dict[str, Any]] = {}
-    for item, digest, row in prepared:
+    for item, digest, row, at in prepared:
         if item.leg.ivruniqueid not in firsts:
             firsts[item.leg.ivruniqueid] = {
-                **row, **_meta(item, digest, received_at),
-                "revision": 1, "deliveries": 1, "first_received_at": received_at,
+                **row, **_meta(item, digest, at),
+                "revision": 1, "deliveries": 1, "first_received_at": at,
             }  # fmt: skip
     new_ids: dict[str, int] = {}
     if firsts:
@@ -166,12 +173,12 @@ def save_legs(
         )
         new_ids = {key: id_ for id_, key in inserted}
     saved: list[StoredLeg] = []
-    for item, digest, row in prepared:
+    for item, digest, row, at in prepared:
         leg_id = new_ids.pop(item.leg.ivruniqueid, None)
         if leg_id is not None:
-            saved.append(StoredLeg(leg_id, "new", item.leg, None, received_at, digest, row))
+            saved.append(StoredLeg(leg_id, "new", item.leg, None, at, digest, row))
         else:
-            saved.append(_save_existing(conn, item, digest, row, received_at))
+            saved.append(_save_existing(conn, item, digest, row, at))
     return saved
 
 

@@ -46,5 +46,5 @@ def receive(
         except Exception as exc:
             errors.append(f"CDR {index}: normalize failed: {exc!r}")
             continue
-        items.append(Incoming(leg, decoded.encoding, body))
+        items.append(Incoming(leg, decoded.encoding, body, received_at))
     return Received(decoded.encoding, items, errors)

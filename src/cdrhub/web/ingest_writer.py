@@ -22,6 +22,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -91,28 +92,34 @@ def read(delivery: Delivery, settings: Settings) -> Received:
     )
 
 
-def store(conn: Connection, delivery: Delivery, received: Received) -> list[StoredLeg]:
-    """In the caller's transaction: the legs that could be read, and the body if any part could
-    not. The legs' hooks run once per batch (`batch_hooks`)."""
-    stored = save_legs(conn, received.items, delivery.received_at)
-    if received.errors:
-        quarantine.keep(
-            conn,
-            body=delivery.body,
-            reason="; ".join(received.errors),
-            method=delivery.method,
-            content_type=delivery.content_type,
-            query=delivery.query,
-            headers=delivery.headers,
-            source=delivery.source,
-            received_at=delivery.received_at,
-        )
-    return stored
+def store(
+    conn: Connection, deliveries: Sequence[tuple[Delivery, Received]]
+) -> list[list[StoredLeg]]:
+    """In the caller's transaction: each delivery's legs that could be read (all of them in one
+    save, so a batch's legs go in with one statement), and the body of each delivery that had a
+    part that could not. The legs' hooks run once per batch (`batch_hooks`)."""
+    items = [item for _delivery, received in deliveries for item in received.items]
+    stored = iter(save_legs(conn, items, deliveries[0][0].received_at))
+    out = [[next(stored) for _item in received.items] for _delivery, received in deliveries]
+    for delivery, received in deliveries:
+        if received.errors:
+            quarantine.keep(
+                conn,
+                body=delivery.body,
+                reason="; ".join(received.errors),
+                method=delivery.method,
+                content_type=delivery.content_type,
+                query=delivery.query,
+                headers=delivery.headers,
+                source=delivery.source,
+                received_at=delivery.received_at,
+            )
+    return out
 
 
 def batch_hooks(hooks: list[LegHook]) -> Any:
-    def finish(conn: Connection, results: list[list[StoredLeg]]) -> None:
-        run_hooks(conn, hooks, (leg for stored in results for leg in stored))
+    def finish(conn: Connection, results: list[list[list[StoredLeg]]]) -> None:
+        run_hooks(conn, hooks, (leg for work in results for each in work for leg in each))
 
     return finish
 
@@ -147,7 +154,7 @@ class ThreadWriter:
     async def submit(self, delivery: Delivery) -> Outcome:
         received = read(delivery, self.settings)
         try:
-            stored = await self.committer.run(partial(store, delivery=delivery, received=received))
+            [stored] = await self.committer.run(partial(store, deliveries=[(delivery, received)]))
         except (SQLAlchemyError, OSError) as exc:
             raise StorageUnavailable(str(exc)) from exc
         return outcome(received, stored)
@@ -184,15 +191,24 @@ def _received(message: tuple[int, tuple[Any, ...]]) -> tuple[int, Delivery]:
 def _store_batch(
     engine: Any, settings: Settings, finish: Any, batch: list[tuple[int, Delivery]]
 ) -> list[tuple[int, tuple[Any, ...] | None, str | None]]:
-    """Read and store a batch of numbered deliveries; (number, outcome, failure) for each."""
-    received = [read(delivery, settings) for _number, delivery in batch]
-    works = [
-        partial(store, delivery=delivery, received=got)
-        for (_number, delivery), got in zip(batch, received, strict=True)
-    ]
-    results = commit_batch(engine, works, finish)
+    """Read and store a batch of numbered deliveries; (number, outcome, failure) for each.
+
+    The batch is stored as one work, so its legs go in with one statement; if that fails, each
+    delivery is stored again alone, so that one bad delivery fails alone."""
+    pairs = [(delivery, read(delivery, settings)) for _number, delivery in batch]
+    [(together, error)] = commit_batch(engine, [partial(store, deliveries=pairs)], finish)
+    if error is None:
+        results: list[tuple[Any, Exception | None]] = [(each, None) for each in together]
+    elif len(pairs) == 1:
+        results = [(None, error)]
+    else:
+        log.warning("batch of %d rolled back (%s); retrying one by one", len(pairs), error)
+        results = []
+        for pair in pairs:
+            [(alone, error)] = commit_batch(engine, [partial(store, deliveries=[pair])], finish)
+            results.append((alone[0] if error is None else None, error))
     replies: list[tuple[int, tuple[Any, ...] | None, str | None]] = []
-    for (number, _delivery), got, (stored, error) in zip(batch, received, results, strict=True):
+    for (number, _delivery), (_d, got), (stored, error) in zip(batch, pairs, results, strict=True):
         if error is None:
             replies.append((number, _outcome_tuple(outcome(got, stored)), None))
         else:

@@ -1,0 +1,108 @@
+"""The writer process's batch (`_store_batch`): many deliveries stored as one work, with their
+legs in one save, answered exactly as if each had been stored alone, in order; and when the
+batch fails, each delivery stored again alone so that only the bad one fails."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from cdrhub.config import Settings
+from cdrhub.pipeline import StoredLeg, build_hooks
+from cdrhub.store.schema import legs, quarantine
+from cdrhub.web.ingest_writer import Delivery, _store_batch, batch_hooks
+from tests.conftest import sample
+
+T0 = datetime(2026, 11, 28, 10, 0, 0)
+
+
+def delivery(body: bytes, seconds: int) -> Delivery:
+    return Delivery(
+        body=body,
+        content_type="application/json",
+        query="",
+        method="POST",
+        headers={"content-type": "application/json"},
+        source="127.0.0.1",
+        received_at=T0 + timedelta(seconds=seconds),
+    )
+
+
+def wire(name: str, ivruniqueid: str, **changes: Any) -> bytes:
+    return json.dumps({**sample(name), "ivruniqueid": ivruniqueid, **changes}).encode()
+
+
+def kinds(reply: tuple[int, Any, str | None]) -> list[str]:
+    _number, outcome, _failure = reply
+    _encoding, notes, _errors = outcome
+    return [note[0] for note in notes]
+
+
+def test_a_batch_is_answered_as_if_each_delivery_were_stored_alone(
+    engine: Engine, settings: Settings
+) -> None:
+    batch = [
+        (1, delivery(wire("outgoing-answered.json", "b-1"), 1)),
+        (2, delivery(wire("queue-abandoned.json", "b-2"), 2)),
+        (3, delivery(b"{not json", 3)),
+        (4, delivery(wire("outgoing-answered.json", "b-1"), 4)),  # a redelivery
+        (5, delivery(wire("queue-abandoned.json", "b-2", duration=99), 5)),  # a revision
+        (6, delivery(json.dumps([sample("click2call-leg1.json"), {}]).encode(), 6)),
+    ]
+    finish = batch_hooks(build_hooks(settings))
+    replies = _store_batch(engine, settings, finish, batch)
+
+    assert [r[0] for r in replies] == [1, 2, 3, 4, 5, 6]
+    assert [r[2] for r in replies] == [None] * 6
+    assert [kinds(r) for r in replies] == [
+        ["new"], ["new"], [], ["duplicate"], ["revised"], ["new"]
+    ]  # fmt: skip
+    assert replies[2][1][2] and replies[5][1][2]  # why parts of 3 and 6 were quarantined
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                legs.c.ivruniqueid,
+                legs.c.first_received_at,
+                legs.c.last_received_at,
+                legs.c.deliveries,
+                legs.c.revision,
+                legs.c.duration,
+            ).order_by(legs.c.first_received_at)
+        ).all()
+        assert conn.execute(
+            select(quarantine.c.body).order_by(quarantine.c.id)
+        ).scalars().all() == [
+            b"{not json",
+            batch[5][1].body,
+        ]
+    leg1 = sample("click2call-leg1.json")["ivruniqueid"]
+    assert [tuple(r) for r in rows] == [
+        ("b-1", T0 + timedelta(seconds=1), T0 + timedelta(seconds=4), 2, 1, 11),
+        ("b-2", T0 + timedelta(seconds=2), T0 + timedelta(seconds=5), 2, 2, 99),
+        (leg1, T0 + timedelta(seconds=6), T0 + timedelta(seconds=6), 1, 1, 45),
+    ]
+
+
+def test_a_failing_batch_fails_only_its_bad_delivery(engine: Engine, settings: Settings) -> None:
+    hooks = build_hooks(settings)
+
+    def refuse_b2(conn: Connection, stored: Sequence[StoredLeg]) -> None:
+        if any(s.leg.ivruniqueid == "b-2" for s in stored):
+            raise RuntimeError("b-2 cannot be stored")
+
+    batch = [
+        (1, delivery(wire("outgoing-answered.json", "b-1"), 1)),
+        (2, delivery(wire("queue-abandoned.json", "b-2"), 2)),
+        (3, delivery(wire("queue-abandoned.json", "b-3"), 3)),
+    ]
+    replies = _store_batch(engine, settings, batch_hooks([*hooks, refuse_b2]), batch)
+
+    assert [r[2] for r in replies] == [None, "RuntimeError: b-2 cannot be stored", None]
+    assert [kinds(r) for r in (replies[0], replies[2])] == [["new"], ["new"]]
+    with engine.connect() as conn:
+        stored = conn.execute(select(legs.c.ivruniqueid).order_by(legs.c.id)).scalars().all()
+    assert stored == ["b-1", "b-3"]
