@@ -9,15 +9,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+import psycopg
+import pytest
+from sqlalchemy import Connection, Engine, select, text
 
 from cdrhub.config import Settings
 from cdrhub.pipeline import StoredLeg, build_hooks
+from cdrhub.store.engine import make_engine
 from cdrhub.store.schema import legs, quarantine
 from cdrhub.web.ingest_writer import Delivery, _store_batch, batch_hooks
-from tests.conftest import sample
+from tests.conftest import PG_ADMIN_URL, sample
 
 T0 = datetime(2026, 11, 28, 10, 0, 0)
+OUT = "outgoing-answered.json"
 
 
 def delivery(body: bytes, seconds: int) -> Delivery:
@@ -106,3 +110,24 @@ def test_a_failing_batch_fails_only_its_bad_delivery(engine: Engine, settings: S
     with engine.connect() as conn:
         stored = conn.execute(select(legs.c.ivruniqueid).order_by(legs.c.id)).scalars().all()
     assert stored == ["b-1", "b-3"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # a server that drops it
+def test_a_batch_on_a_lost_connection_is_stored_again(db_url: str, settings: Settings) -> None:
+    engine = make_engine(db_url, pool_pre_ping=False)  # as the writer process makes it
+    finish = batch_hooks(build_hooks(settings))
+    try:
+        first = _store_batch(engine, settings, finish, [(1, delivery(wire(OUT, "c-1"), 1))])
+        assert first[0][2] is None
+        with engine.connect() as conn:  # the writer's one pooled connection
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        replies = _store_batch(engine, settings, finish, [(2, delivery(wire(OUT, "c-2"), 2))])
+        assert [(r[0], r[2], kinds(r)) for r in replies] == [(2, None, ["new"])]
+        with engine.connect() as conn:
+            ids = conn.execute(select(legs.c.ivruniqueid).order_by(legs.c.id)).scalars().all()
+        assert ids == ["c-1", "c-2"]
+    finally:
+        engine.dispose()

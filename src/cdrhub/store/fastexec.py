@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg import RawCursor
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -137,8 +138,7 @@ def insert_ignoring_returning(
     `returning` of each row inserted.
 
     SQLite: one multi-row INSERT ... RETURNING per chunk. PostgreSQL: psycopg's pipelined
-    `executemany(returning=True)`, which parses the statement once (psycopg does not cache
-    statements with more than 50 parameters, and parsing one costs more than running it)."""
+    `executemany(returning=True)` of one prepared statement."""
     if not rows:
         return []
     values = _bound(rows, _processors(table, columns, conn.dialect))
@@ -146,9 +146,12 @@ def insert_ignoring_returning(
     tail = f"ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
     out: list[tuple[Any, ...]] = []
     if conn.dialect.name == "postgresql":
-        marks = ", ".join(["%s"] * len(columns))
+        # A raw cursor takes PostgreSQL's own $n placeholders: psycopg does not cache its
+        # conversion of %s for statements of more than 50 parameters, and that costs more than
+        # the rows of a small batch (one executemany, pipelined: one round trip).
+        marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {tail}"
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = RawCursor(conn.connection.dbapi_connection)  # type: ignore[arg-type]
         try:
             cursor.executemany(sql, values, returning=True)
             while True:
