@@ -4,7 +4,10 @@ writer that comes back. The SIGKILL tests of a real server are in test_crash.py.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,8 +16,15 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from cdrhub.config import ConfigError, Settings, load_settings
+from cdrhub.store.engine import make_engine
 from cdrhub.web.app import create_app
-from cdrhub.web.ingest_writer import ProcessWriter, ThreadWriter
+from cdrhub.web.ingest_writer import (
+    PROCESS_MAX_BATCH,
+    Delivery,
+    Outcome,
+    ProcessWriter,
+    ThreadWriter,
+)
 from tests.conftest import sample
 from tests.ingest.test_encodings import ENCODERS, SAMPLES
 
@@ -149,6 +159,36 @@ def test_a_dead_writer_is_replaced(process_app: FastAPI) -> None:
         assert writer._process is not first and writer._process.is_alive()
         call = client.get(f"/api/calls/{wire['ivruniqueid']}", headers=AUTH).json()
         assert call["deliveries"] == sum(a["Err"] == 0 for a in answers)
+
+
+def test_deliveries_submitted_together_travel_and_store_together(settings: Settings) -> None:
+    """Deliveries submitted in one turn of the event loop cross the pipe as one message; the
+    writer stores them in batches of at most its limit and answers each."""
+    writer = ProcessWriter(settings.with_(ingest_writer="process"))
+    count = PROCESS_MAX_BATCH["sqlite"] + 9  # more than one batch in one message
+    wires = [{**sample("outgoing-answered.json"), "ivruniqueid": f"t-{i}"} for i in range(count)]
+    now = datetime(2026, 11, 28, 12, 0)
+
+    def delivery(wire: dict[str, Any]) -> Delivery:
+        ctype = "application/json"
+        return Delivery(json.dumps(wire).encode(), ctype, "", "POST", {}, None, now)
+
+    async def submit_all() -> list[Outcome]:
+        try:
+            together = asyncio.gather(*(writer.submit(delivery(w)) for w in wires))
+            return await asyncio.wait_for(together, timeout=60)
+        finally:
+            writer.close()
+
+    outcomes = asyncio.run(submit_all())
+    assert [(o.encoding, [n.kind for n in o.legs], o.errors) for o in outcomes] == [
+        ("json", ["new"], ())
+    ] * count
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT ivruniqueid FROM legs")).scalars().all()
+    engine.dispose()
+    assert sorted(stored) == sorted(w["ivruniqueid"] for w in wires)
 
 
 def test_several_servers_need_postgresql(tmp_path: Any) -> None:

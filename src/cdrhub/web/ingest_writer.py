@@ -171,13 +171,16 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_pre_ping=False)
     finish = batch_hooks(build_hooks(settings))
     most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
+    waiting: list[tuple[int, Delivery]] = []  # received, not stored yet
     while True:
-        try:
-            batch = [_received(pipe.recv())]
-            while len(batch) < most and pipe.poll():
-                batch.append(_received(pipe.recv()))
+        try:  # each message is a list of deliveries (`ProcessWriter._send`)
+            if not waiting:
+                waiting.extend(_received(message) for message in pipe.recv())
+            while len(waiting) < most and pipe.poll():
+                waiting.extend(_received(message) for message in pipe.recv())
         except (EOFError, OSError):  # the server is gone
             break
+        batch, waiting = waiting[:most], waiting[most:]
         replies = _store_batch(engine, settings, finish, batch)
         try:
             pipe.send(replies)
@@ -236,6 +239,7 @@ class ProcessWriter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, asyncio.Future[Outcome]] = {}
         self._numbers = itertools.count()
+        self._outbox: list[tuple[int, tuple[Any, ...]]] = []  # deliveries not yet sent
 
     def start(self) -> None:
         """Start the writer for the running event loop, unless it is running already."""
@@ -257,17 +261,25 @@ class ProcessWriter:
 
     async def submit(self, delivery: Delivery) -> Outcome:
         self.start()
-        assert self._pipe is not None and self._loop is not None
+        assert self._loop is not None
         future: asyncio.Future[Outcome] = self._loop.create_future()
         number = next(self._numbers)
         self._pending[number] = future
-        try:
-            self._pipe.send((number, _delivery_tuple(delivery)))
-        except (BrokenPipeError, OSError) as exc:
-            self._pending.pop(number, None)
-            self._writer_gone("ingest writer unavailable")
-            raise StorageUnavailable(f"ingest writer unavailable: {exc}") from exc
+        if not self._outbox:
+            self._loop.call_soon(self._send)
+        self._outbox.append((number, _delivery_tuple(delivery)))
         return await future
+
+    def _send(self) -> None:
+        """Send what the requests of this turn of the event loop submitted as one message: one
+        pickle and one write for many deliveries under load."""
+        outbox, self._outbox = self._outbox, []
+        if self._pipe is None or not outbox:  # the writer went away: its futures have failed
+            return
+        try:
+            self._pipe.send(outbox)
+        except (BrokenPipeError, OSError) as exc:
+            self._writer_gone(f"ingest writer unavailable: {exc}")
 
     def _read_replies(self) -> None:
         pipe = self._pipe
@@ -295,6 +307,7 @@ class ProcessWriter:
         """Forget the writer; every delivery it had not answered fails (Voicenter resends)."""
         pipe, loop, pending = self._pipe, self._loop, self._pending
         self._pipe, self._process, self._loop, self._pending = None, None, None, {}
+        self._outbox = []
         if pipe is not None:
             if loop is not None and not loop.is_closed():
                 loop.remove_reader(pipe.fileno())
