@@ -18,25 +18,11 @@ Every function runs in the caller's transaction (the leg's, for the ingest hook)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    Connection,
-    String,
-    and_,
-    any_,
-    bindparam,
-    column,
-    func,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import callback_items
@@ -94,16 +80,6 @@ def _open_query(dialect: str, where: Any) -> Any:
     return query
 
 
-def _any_number(dialect: str) -> Any:
-    """customer_number is one of the numbers of one parameter: a JSON array on SQLite, an array
-    on PostgreSQL. One parameter, not an expanding IN: SQLAlchemy renders an expanding IN anew
-    on every execution, which cost more than the query (the writer reads once per batch)."""
-    if dialect == "sqlite":
-        given = select(column("value")).select_from(func.json_each(bindparam("b_numbers")))
-        return callback_items.c.customer_number.in_(given)
-    return callback_items.c.customer_number == any_(bindparam("b_numbers", type_=ARRAY(String)))
-
-
 # Built once per dialect: the numbers go in as parameters.
 _OPEN_ONE: dict[str, Any] = {}
 _OPEN_MANY: dict[str, Any] = {}
@@ -136,13 +112,11 @@ class OpenItems:
         name = conn.dialect.name
         query = _OPEN_MANY.get(name)
         if query is None:
-            query = _OPEN_MANY[name] = _open_query(name, _any_number(name)).order_by(
-                callback_items.c.id
-            )
-        numbers = json.dumps(todo) if name == "sqlite" else todo
+            where = callback_items.c.customer_number.in_(bindparam("b_numbers", expanding=True))
+            query = _OPEN_MANY[name] = _open_query(name, where).order_by(callback_items.c.id)
         found = {
             r["customer_number"]: dict(r)
-            for r in conn.execute(query, {"b_numbers": numbers}).mappings()
+            for r in conn.execute(query, {"b_numbers": todo}).mappings()
         }
         for number in todo:
             self._items[number] = found.get(number)
