@@ -119,7 +119,7 @@ def _deliver(engine, settings, batch: list[tuple[dict, bool]]) -> None:
                        cfg=analytics_settings(settings), hooks=build_hooks(settings))  # fmt: skip
 
 
-def _raw_plan(conn, spec, scope, grains=None) -> Plan:
+def _raw_plan(conn, spec, scope, grains=None, signed=False) -> Plan:
     start = scope.start or datetime(1900, 1, 1)
     end = scope.end or datetime(2100, 1, 1)
     return Plan((), ((start, end),))
@@ -154,9 +154,8 @@ def _same_as_raw(engine, settings, name: str, params: dict[str, str]) -> None:
                 patch.setattr(service, "analytics_settings", _limited(limit))
             answers = {}
             per_number = name in ("overview", "repeat-callers")
-            for way in ("auto", "always", "always-many", "never") if per_number else ("auto",):
-                patch.setattr(customers, "COMPLEMENT", way.split("-")[0])
-                patch.setattr(customers, "FEW_NUMBERS", 0 if way.endswith("many") else 1000)
+            for way in ("auto", "always", "never") if per_number else ("auto",):
+                patch.setattr(customers, "COMPLEMENT", way)
                 answers[way] = _answer(engine, settings, name, params)
             patch.setattr(query, "make_plan", _raw_plan)
             patch.setattr(customers, "REPEATERS_ENABLED", False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select, union_all
+from sqlalchemy import Connection, and_, case, func, literal, select, union_all
 
 from cdrhub.analytics import query
 from cdrhub.analytics.derived import ALL_TIME, REPEAT_MIN
@@ -84,7 +84,7 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
     day), and the stored days outside the range when they are cheaper to read."""
     if scope.start is None and scope.end is None:
         return NumberPlan(EVERYTHING, [])
-    bounds = query.data_bounds(conn, scope.tz)
+    bounds = query.data_bounds(conn, scope)
     if bounds is None:
         return NumberPlan((), [])
     start = scope.start if scope.start is not None else bounds[0]
@@ -165,75 +165,37 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
         edge_numbers |= positive_values(conn, callers_spec(scope), part, "number", "missed")
     if not whole:
         return len(edge_numbers)
-    if the_plan.outside is not None:
-        return _missed_by_complement(conn, target, the_plan.outside, edge_numbers)
     dim, values = target
     conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
-    rows = _segment_rows([numbers.c.number], conds, whole)
-    counted = _count_numbers(conn, select(rows.c.number).group_by(rows.c.number))
-    if edge_numbers:
-        already = conn.execute(
-            select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
-        ).scalars()
-        counted += len(edge_numbers - set(already))
-    return counted
-
-
-def _count_numbers(conn: Connection, grouped: Any) -> int:
-    """Rows of a query grouped by number (PostgreSQL hashes a GROUP BY; COUNT(DISTINCT) sorts)."""
-    return int(conn.execute(select(func.count()).select_from(grouped.subquery())).scalar() or 0)
-
-
-def _missed_counts(
-    conn: Connection,
-    target: tuple[str, frozenset[str]],
-    segs: Sequence[Segment],
-    among: set[str] | None = None,
-) -> dict[str, int]:
-    """Missed contacts per number over segments (of the numbers `among`, if given)."""
-    conds = [numbers.c.dim == target[0], numbers.c.value.in_(sorted(target[1])),
-             numbers.c.missed > 0]  # fmt: skip
-    if among is not None:
-        if not among:
-            return {}
-        conds.append(numbers.c.number.in_(sorted(among)))
-    if not segs:
-        return {}
-    rows = _segment_rows([numbers.c.number, numbers.c.missed], conds, segs)
-    query_ = select(rows.c.number, func.sum(rows.c.missed)).group_by(rows.c.number)
-    return {number: int(count) for number, count in conn.execute(query_)}
-
-
-def _missed_by_complement(
-    conn: Connection,
-    target: tuple[str, frozenset[str]],
-    outside: Sequence[Segment],
-    edge_numbers: set[str],
-) -> int:
-    """Numbers with a missed contact in the range's whole days or its edges, when the range
-    holds most days: every number that ever missed, less those whose every missed contact lies
-    in the days outside (missed counts are exact sums, so all time - outside = the range)."""
-    dim, values = target
-    out = _missed_counts(conn, target, outside)
-    check = set(out) | edge_numbers
-    if len(check) > FEW_NUMBERS:  # many: every number's all-time row, without a long IN list
-        total = _missed_counts(conn, target, EVERYTHING)
-        counted = len(total)
+    if the_plan.outside is None:
+        rows = _segment_rows([numbers.c.number], conds, whole)
+        grouped = select(rows.c.number).group_by(rows.c.number)
     else:
-        ever = (
-            select(numbers.c.number)
-            .where(numbers.c.dim == dim, numbers.c.value.in_(sorted(values)),
-                   numbers.c.grain == "a", numbers.c.missed > 0)
-            .group_by(numbers.c.number)
-        )  # fmt: skip
-        counted = _count_numbers(conn, ever)
-        total = _missed_counts(conn, target, EVERYTHING, check)
-    counted -= sum(1 for n, c in out.items() if total.get(n, 0) == c)
-    counted += sum(1 for n in edge_numbers if total.get(n, 0) <= out.get(n, 0))
-    return counted
+        # every number that ever missed, less those whose every missed contact lies in the
+        # days outside: missed counts are exact sums, so all time - outside = the range
+        n = numbers
+        parts = [select(n.c.number, n.c.missed.label("missed")).where(*conds, n.c.grain == "a")]
+        parts += [
+            select(n.c.number, (-n.c.missed).label("missed")).where(
+                *conds, n.c.grain == grain, n.c.period >= start, n.c.period < end
+            )
+            for grain, start, end in the_plan.outside
+        ]
+        rows = union_all(*parts).subquery()
+        grouped = select(rows.c.number).group_by(rows.c.number).having(func.sum(rows.c.missed) > 0)
+    return _count_with(conn, grouped.subquery(), edge_numbers)
 
 
-FEW_NUMBERS = 1000
+def _count_with(conn: Connection, grouped: Any, extra: set[str]) -> int:
+    """Rows of a query grouped by number, plus the `extra` numbers not among them, counted in
+    the database: one row comes back, however many numbers (PostgreSQL hashes a GROUP BY;
+    COUNT(DISTINCT) sorts)."""
+    columns = [func.count()]
+    if extra:
+        known = case((grouped.c.number.in_(sorted(extra)), 1), else_=0)
+        columns.append(func.coalesce(func.sum(known), 0))
+    counted, *already = conn.execute(select(*columns).select_from(grouped)).one()
+    return int(counted) + len(extra) - int(already[0] if already else 0)
 
 
 REPEATERS_ENABLED = True  # the property test turns it off to compare with the raw legs
@@ -256,11 +218,10 @@ def _add_day(
 
 
 def _generic_repeat_days(conn: Connection, scope: Scope, threshold: int) -> list[RepeatDay]:
-    return [
-        (r["number"], r["contacts"], r["answered"], r["missed"])
-        for r in fetch(conn, callers_spec(scope), scope, ["number", DAY])
-        if r["contacts"] >= threshold
-    ]
+    days = fetch(
+        conn, callers_spec(scope), scope, ["number", DAY], at_least=("contacts", threshold)
+    )
+    return [(r["number"], r["contacts"], r["answered"], r["missed"]) for r in days]
 
 
 def _days_window(whole: Sequence[Segment]) -> list[Any]:
@@ -413,17 +374,25 @@ def _rank(row: Row) -> tuple:
 
 
 def _outside_figures(
-    conn: Connection, target: tuple[str, frozenset[str]], outside: Sequence[Segment]
+    conn: Connection,
+    target: tuple[str, frozenset[str]],
+    outside: Sequence[Segment],
+    among: set[str],
 ) -> dict[str, list[int]]:
-    """Per number over the days outside: [days, contacts, answered, missed, top]."""
-    if not outside:
+    """Per number of `among` over the days outside: [days, contacts, answered, missed, top]
+    (numbers without a repeat day there: none). Only the numbers that can rank are asked for:
+    every number's figures would be thousands of rows."""
+    if not outside or not among:
         return {}
     n = numbers
     (value,) = tuple(target[1])
     columns = [n.c.number, n.c.rep_days, n.c.rep_contacts, n.c.rep_answered, n.c.rep_missed,
                n.c.rep_top]  # fmt: skip
-    rows = _segment_rows(columns, [n.c.dim == target[0], n.c.value == value,
-                                   n.c.rep_days > 0], outside)  # fmt: skip
+    # the dimension out of the key (an expression): ix_an_numbers_number seeks each number's
+    # days, where the key would read every row of the days outside
+    conds = [_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.rep_days > 0,
+             n.c.number.in_(sorted(among))]  # fmt: skip
+    rows = _segment_rows(columns, conds, outside)
     query_ = select(
         rows.c.number, func.sum(rows.c.rep_days), func.sum(rows.c.rep_contacts),
         func.sum(rows.c.rep_answered), func.sum(rows.c.rep_missed), func.max(rows.c.rep_top),
@@ -456,19 +425,16 @@ def _all_time_figures(
 def _exact_tops(
     conn: Connection, target: tuple[str, frozenset[str]], whole: Sequence[Segment], among: set[str]
 ) -> dict[str, int]:
-    """The most contacts on one day in the whole days, for a few numbers (their day rows,
-    through ix_an_numbers_number)."""
+    """The most contacts on one day in the whole days, for a few numbers: the largest top of
+    their rows of the range's years, months and days (a maximum of maxima), each read through
+    ix_an_numbers_number (number, grain, period)."""
     n = numbers
     (value,) = tuple(target[1])
-    window = _days_window(whole)
-    period = _unkeyed(n.c.period)
-    in_range = [period >= window[0], period < window[1]] if window else []
-    query_ = (
-        select(n.c.number, func.max(n.c.rep_top))
-        .where(_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.grain == "d",
-               n.c.number.in_(sorted(among)), *in_range, n.c.rep_days > 0)
-        .group_by(n.c.number)
-    )  # fmt: skip
+    # the dimension out of the key (an expression): the number's index serves, not the key
+    conds = [_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.rep_days > 0,
+             n.c.number.in_(sorted(among))]  # fmt: skip
+    rows = _segment_rows([n.c.number, n.c.rep_top], conds, whole)
+    query_ = select(rows.c.number, func.max(rows.c.rep_top)).group_by(rows.c.number)
     return {number: int(top) for number, top in conn.execute(query_)}
 
 
@@ -484,15 +450,19 @@ def _repeats_by_complement(
     top and contacts bound the range's) only until no unread number can rank. The most
     contacts on one day is the all-time one when no day outside reaches it; otherwise it is
     looked up for the numbers that would rank with it."""
-    outside = _outside_figures(conn, target, the_plan.outside or ())
     by_edge: dict[str, list[RepeatDay]] = {}
     for day in edge_days:
         by_edge.setdefault(day[0], []).append(day)
     edge_rows = _all_time_figures(conn, target, among=set(by_edge)) if by_edge else []
     exact: dict[str, int] = {}
+    outside: dict[str, list[int]] = {}
+    asked: set[str] = set()
     size = 2 * limit
     read = _all_time_figures(conn, target, first=size)
     while True:
+        new = {number for number, _f in (*read, *edge_rows)} - asked
+        outside.update(_outside_figures(conn, target, the_plan.outside or (), new))
+        asked |= new
         figures: dict[str, tuple[list[int], bool]] = {}
         for number, (k, contacts, answered, missed, top) in (*read, *edge_rows):
             out = outside.get(number, [0, 0, 0, 0, 0])
