@@ -250,7 +250,7 @@ def _having(
     """A HAVING that keeps every group that can reach `at_least` once the legs are added: a
     group whose rollup rows reach it, or one the added legs reach (by its first dimension;
     subtracted rows and legs only lower a sum)."""
-    if at_least is None or at_least[1] <= 1:
+    if at_least is None or at_least[1] <= 0:
         return None
     counter, least = at_least
     first = next((i for i, g in enumerate(group_by) if g != DAY), None)
@@ -326,27 +326,9 @@ def total(rows: Iterable[Mapping[str, Any]], counters: Sequence[str]) -> dict[st
 def positive_values(
     conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
 ) -> set[Any]:
-    """The `group_by` values whose counter `positive` sums to more than 0 over the scope.
-
-    Counters are sums of non-negative facts, so a value is positive over the range when some
-    rollup row of it in the range is, or its sum over the raw edges is: only rows with a
-    positive counter are read.
-    """
-    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
-    the_plan = make_plan(conn, spec, scope)
-    values: set[Any] = set()
-    if the_plan.raw:
-        edges = Plan((), the_plan.raw)
-        edge_rows = fetch_plan(conn, spec_name, scope, edges, [group_by], {})
-        values = {r[group_by] for r in edge_rows if r[positive] > 0}
-    if the_plan.segments:
-        conds = [
-            _time_condition(table, the_plan.segments),
-            table.c[positive] > 0,
-            *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
-        ]
-        values.update(conn.execute(select(table.c[group_by]).distinct().where(*conds)).scalars())
-    return values
+    """The `group_by` values whose counter `positive` sums to more than 0 over the scope."""
+    rows = fetch(conn, spec_name, scope, [group_by], at_least=(positive, 1))
+    return {r[group_by] for r in rows}
 
 
 def count_groups(
