@@ -168,15 +168,32 @@ def _same_as_raw(engine, settings, name: str, params: dict[str, str]) -> None:
 @pytest.mark.slow
 @hyp_settings(max_examples=30, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
-@given(scenario=scenarios(), filters=st.lists(bounds(), min_size=1, max_size=4))
-def test_rollups_equal_raw_legs(engine, settings, scenario, filters) -> None:
+@given(
+    scenario=scenarios(),
+    filters=st.lists(bounds(), min_size=1, max_size=4),
+    weights=st.lists(st.integers(1, 3000), min_size=4, max_size=4),
+)
+def test_rollups_equal_raw_legs(engine, settings, scenario, filters, weights) -> None:
     _truncate_all(engine)
     copy_threshold = rollup.COPY_THRESHOLD
     rollup.COPY_THRESHOLD = 1  # PostgreSQL: exercise the COPY path on these small batches
     try:
-        _check(engine, settings, scenario, filters)
+        with pytest.MonkeyPatch.context() as patch:
+            # random weights for the rows of an hour, day, month and year: the range planner
+            # then adds and subtracts periods in every way it can
+            patch.setattr(query, "plan", _weighted_plan(dict(zip("hdmy", weights, strict=True))))
+            _check(engine, settings, scenario, filters)
     finally:
         rollup.COPY_THRESHOLD = copy_threshold
+
+
+def _weighted_plan(rows: dict[str, int]):
+    from cdrhub.analytics import periods
+
+    def plan(start, end, tz, grains, weights=None, data=None) -> Plan:
+        return periods.plan(start, end, tz, grains, None if weights is None else rows, data)
+
+    return plan
 
 
 def _numbers_from_legs(engine, settings) -> dict[tuple, tuple[int, ...]]:

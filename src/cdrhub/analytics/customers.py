@@ -447,25 +447,27 @@ def _repeats_by_complement(
 ) -> list[Row]:
     """Repeat callers of a range that holds most stored days: per number, the all-time figures
     less those of the days outside (exact: sums), reading the all-time rows best first (their
-    top and contacts bound the range's) only until no unread number can rank. The most
-    contacts on one day is the all-time one when no day outside reaches it; otherwise it is
-    looked up for the numbers that would rank with it."""
+    top and contacts bound the range's) only until no unread number can rank. A number seen
+    at the range's partial days is read too when its all-time figures plus those days can
+    rank. The most contacts on one day is the all-time one when no day outside reaches it;
+    otherwise it is looked up for the numbers that would rank with it."""
     by_edge: dict[str, list[RepeatDay]] = {}
     for day in edge_days:
         by_edge.setdefault(day[0], []).append(day)
-    edge_rows = _all_time_figures(conn, target, among=set(by_edge)) if by_edge else []
+    edge_all = dict(_all_time_figures(conn, target, among=set(by_edge))) if by_edge else {}
     exact: dict[str, int] = {}
     outside: dict[str, list[int]] = {}
-    asked: set[str] = set()
+    extra: set[str] = set()  # numbers seen at the partial days that can rank
     size = 2 * limit
     read = _all_time_figures(conn, target, first=size)
     while True:
-        new = {number for number, _f in (*read, *edge_rows)} - asked
-        outside.update(_outside_figures(conn, target, the_plan.outside or (), new))
-        asked |= new
+        candidates = {number: f for number, f in read} | {n: edge_all[n] for n in extra}
+        new = set(candidates) - set(outside)
+        found = _outside_figures(conn, target, the_plan.outside or (), new)
+        outside.update({n: found.get(n, [0, 0, 0, 0, 0]) for n in new})
         figures: dict[str, tuple[list[int], bool]] = {}
-        for number, (k, contacts, answered, missed, top) in (*read, *edge_rows):
-            out = outside.get(number, [0, 0, 0, 0, 0])
+        for number, (k, contacts, answered, missed, top) in candidates.items():
+            out = outside[number]
             inside = [k - out[0], contacts - out[1], answered - out[2], missed - out[3]]
             if inside[0] <= 0:
                 continue
@@ -476,23 +478,40 @@ def _repeats_by_complement(
             _add_day(rows.setdefault(number, _repeat_row(number)), contacts, answered, missed,
                      k, top)  # fmt: skip
         for number, days in by_edge.items():
-            for _n, contacts, answered, missed in days:
-                _add_day(rows.setdefault(number, _repeat_row(number)), contacts, answered, missed)
+            if number in candidates or number not in edge_all:  # else it cannot rank
+                for _n, contacts, answered, missed in days:
+                    row = rows.setdefault(number, _repeat_row(number))
+                    _add_day(row, contacts, answered, missed)
         first = sorted(rows.values(), key=_rank)[:limit]
+        more = {
+            n for n in edge_all.keys() - candidates.keys()
+            if len(first) < limit or _bound(edge_all[n], by_edge[n]) >= _key(first[-1])
+        }  # fmt: skip
+        if more:
+            extra |= more
+            continue
         check = {r["number"] for r in first if figures.get(r["number"], ([], False))[1]}
         if check:
-            found = _exact_tops(conn, target, the_plan.whole, check)
-            exact.update({n: found.get(n, figures[n][0][4]) for n in check})
+            found_tops = _exact_tops(conn, target, the_plan.whole, check)
+            exact.update({n: found_tops.get(n, figures[n][0][4]) for n in check})
             continue
         if len(read) < size:  # every number that ever repeated was read
             return first
         # an unread number ranks at most like the last one read (all-time top and contacts
         # bound the range's): the list is final when its last row ranks strictly above that
         last_top, last_contacts = read[-1][1][4], read[-1][1][1]
-        bottom = first[-1]
-        if len(first) == limit and (bottom["max_per_day"], bottom["contacts"]) > (
-            last_top, last_contacts,
-        ):  # fmt: skip
+        if len(first) == limit and _key(first[-1]) > (last_top, last_contacts):
             return first
         size *= 4
         read = _all_time_figures(conn, target, first=size)
+
+
+def _key(row: Row) -> tuple[int, int]:
+    return row["max_per_day"], row["contacts"]
+
+
+def _bound(all_time: Sequence[int], days: Sequence[RepeatDay]) -> tuple[int, int]:
+    """The most a number seen at the partial days can rank with: its all-time top and
+    contacts (which bound its whole days') with those days added."""
+    top = max(all_time[4], *(d[1] for d in days))
+    return top, all_time[1] + sum(d[1] for d in days)
