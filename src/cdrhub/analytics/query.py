@@ -153,18 +153,22 @@ def fetch(
     *,
     where: Mapping[str, Any] | None = None,
     at_least: tuple[str, int] | None = None,
+    counters: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Summed counters of a rollup, grouped by dimensions (and `day`), for a scope.
 
     `where` adds conditions on dimensions: {"direction": "in"} (equal), {"queue": ("!=", "")}
     (not equal) or {"type": frozenset({...})} (one of). `at_least` (counter, n) keeps only the
-    groups whose counter reaches n.
+    groups whose counter reaches n. `counters` sums only these (and the spec's first, which
+    every fact sets to 1: a group whose sums are all 0 holds no fact).
     """
     spec = SPECS[spec_name]
     # grouped by day, months and years cannot serve
     grains = tuple(g for g in spec.grains if g in "hd") if DAY in group_by else None
     the_plan = make_plan(conn, spec, scope, grains, signed=True)
-    return fetch_plan(conn, spec_name, scope, the_plan, group_by, dict(where or {}), at_least)
+    return fetch_plan(
+        conn, spec_name, scope, the_plan, group_by, dict(where or {}), at_least, counters
+    )
 
 
 Totals = dict[tuple, list[int]]
@@ -179,6 +183,7 @@ def _add_rows(
     group_by: Sequence[str],
     where: Mapping[str, Any],
     totals: Totals,
+    names: Sequence[str],
     having: Any = None,
 ) -> None:
     """Add (sign 1) or subtract (-1) the summed rollup rows of the segments into totals."""
@@ -193,12 +198,12 @@ def _add_rows(
         else:
             conds.append(table.c[dim] == value)
     groups = _group_columns(table, group_by)
-    query = select(*groups, *(func.sum(table.c[c]) for c in spec.counters)).where(*conds)
+    query = select(*groups, *(func.sum(table.c[c]) for c in names)).where(*conds)
     if groups:
         query = query.group_by(*groups)
     if having is not None:
         query = query.having(having(table))
-    width = len(spec.counters)
+    width = len(names)
     for row in conn.execute(query):
         key = tuple(str(v) if g == DAY else v for g, v in zip(group_by, row, strict=False))
         values = row[len(group_by) :]
@@ -218,6 +223,7 @@ def _leg_totals(
     pieces: Sequence[Piece],
     group_by: Sequence[str],
     where: Mapping[str, Any],
+    names: Sequence[str],
 ) -> tuple[Totals, set[tuple]]:
     """The signed sums of the legs of the pieces, by group, and the groups the added legs
     reach."""
@@ -225,7 +231,8 @@ def _leg_totals(
     added: set[tuple] = set()
     checks = [(spec.dims.index(d), v) for d, v in scope.dims.items()]
     positions = [None if g == DAY else spec.dims.index(g) for g in group_by]
-    width = len(spec.counters)
+    picked = [spec.counters.index(c) for c in names]
+    width = len(names)
     for sign, (start, end) in pieces:
         for hour, fact in _edge_facts(conn, scope, start, end).get(spec.name, ()):
             dims = fact.dims
@@ -237,8 +244,8 @@ def _leg_totals(
             current = totals.get(key)
             if current is None:
                 current = totals[key] = [0] * width
-            for i, v in enumerate(fact.counters):
-                current[i] += sign * v
+            for i, j in enumerate(picked):
+                current[i] += sign * fact.counters[j]
             if sign > 0:
                 added.add(key)
     return totals, added
@@ -273,18 +280,22 @@ def fetch_plan(
     group_by: Sequence[str],
     where: dict[str, Any],
     at_least: tuple[str, int] | None = None,
+    counters: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     spec = SPECS[spec_name]
+    wanted = {spec.counters[0], *(counters or spec.counters), *(at_least[:1] if at_least else ())}
+    names = [c for c in spec.counters if c in wanted]
     hours, pieces = edge_pieces(the_plan.raw, scope.tz)
     pieces += [(-1, piece) for piece in the_plan.less]
-    legs_totals, added = _leg_totals(conn, spec, scope, pieces, group_by, where)
+    legs_totals, added = _leg_totals(conn, spec, scope, pieces, group_by, where, names)
     totals: Totals = {}
     added_segments = (*the_plan.segments, *hours)
+    read = (conn, spec, scope)
     if added_segments:
         having = _having(spec, group_by, at_least, added)
-        _add_rows(conn, spec, scope, added_segments, 1, group_by, where, totals, having)
+        _add_rows(*read, added_segments, 1, group_by, where, totals, names, having)
     if the_plan.minus and (totals or at_least is None):
-        _add_rows(conn, spec, scope, the_plan.minus, -1, group_by, where, totals)
+        _add_rows(*read, the_plan.minus, -1, group_by, where, totals, names)
     for key, values in legs_totals.items():
         current = totals.get(key)
         if current is None:
@@ -293,9 +304,9 @@ def fetch_plan(
             for i, v in enumerate(values):
                 current[i] += v
     least = at_least[1] if at_least else None
-    index = spec.counters.index(at_least[0]) if at_least else 0
+    index = names.index(at_least[0]) if at_least else 0
     return [
-        {**dict(zip(group_by, key, strict=True)), **dict(zip(spec.counters, values, strict=True))}
+        {**dict(zip(group_by, key, strict=True)), **dict(zip(names, values, strict=True))}
         for key, values in totals.items()
         if any(values) and (least is None or values[index] >= least)
     ]
