@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, case, func, literal, select, union_all
 from cdrhub.analytics import query
 from cdrhub.analytics.derived import ALL_TIME, REPEAT_MIN
 from cdrhub.analytics.errors import ReportError
-from cdrhub.analytics.periods import day_start_utc, segments, to_local
+from cdrhub.analytics.periods import Signed, day_start_utc, segments, signed_cover, to_local
 from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, positive_values
 from cdrhub.analytics.tables import ROLLUPS, numbers
 
@@ -54,9 +54,13 @@ class NumberPlan:
     # the stored days outside the range, when fewer rows serve them than the range: a figure
     # over the range is then the all-time row minus them
     outside: tuple[Segment, ...] | None = None
+    # for sums (missed contacts): the whole days, or (complement) all time less the days
+    # outside, as periods added and subtracted (periods.signed_cover)
+    signed: tuple[Signed, ...] = ()
 
 
 EVERYTHING: tuple[Segment, ...] = (("a", ALL_TIME, ALL_TIME + timedelta(days=1)),)
+ALL_TIME_ADDED: tuple[Signed, ...] = ((1, *EVERYTHING[0]),)
 
 
 # rows of a period relative to a year's (numbers that repeated or missed in it; measured on the
@@ -83,14 +87,14 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
     all-time rows when the scope holds every stored leg), the UTC edges left over (parts of a
     day), and the stored days outside the range when they are cheaper to read."""
     if scope.start is None and scope.end is None:
-        return NumberPlan(EVERYTHING, [])
+        return NumberPlan(EVERYTHING, [], signed=ALL_TIME_ADDED)
     bounds = query.data_bounds(conn, scope)
     if bounds is None:
         return NumberPlan((), [])
     start = scope.start if scope.start is not None else bounds[0]
     end = scope.end if scope.end is not None else bounds[1]
     if start <= bounds[0] and end >= bounds[1]:
-        return NumberPlan(EVERYTHING, [])
+        return NumberPlan(EVERYTHING, [], signed=ALL_TIME_ADDED)
     # no legs outside the data's local days: a range reaching past them ends at their edge
     data_first = to_local(bounds[0], scope.tz).date()
     # (data_bounds ends an hour after the last leg's hour)
@@ -123,7 +127,25 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
     outside = (*days(data_first, first), *days(last, data_end))
     cheaper = _rows_cost((*EVERYTHING, *outside)) < _rows_cost(whole) / 2
     use = COMPLEMENT == "always" or (COMPLEMENT == "auto" and cheaper)
-    return NumberPlan(whole, edges, outside if use else None)
+    data = (data_first, data_end)
+    if use:
+        out = (*_signed_days(data_first, first, data), *_signed_days(last, data_end, data))
+        signed = (*ALL_TIME_ADDED, *((-sign, g, a, b) for sign, g, a, b in out))
+    else:
+        signed = _signed_days(first, last, data)
+    return NumberPlan(whole, edges, outside if use else None, signed)
+
+
+# rows of an_numbers in a day, month and year, relative (ROWS_PER_PERIOD)
+_NUMBER_ROWS = {g: ROWS_PER_PERIOD[g] for g in ("d", "m", "y")}
+
+
+def _signed_days(first: date, last: date, data: tuple[date, date]) -> tuple[Signed, ...]:
+    """Local days [first, last) as an_numbers periods added and subtracted, the fewest rows."""
+    midnight = datetime.min.time()
+    first_, last_ = datetime.combine(first, midnight), datetime.combine(last, midnight)
+    data_ = (datetime.combine(data[0], midnight), datetime.combine(data[1], midnight))
+    return signed_cover(first_, last_, GRAINS, _NUMBER_ROWS, data_)
 
 
 COMPLEMENT = "auto"  # "always" or "never" in tests, to compare both ways
@@ -165,24 +187,26 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
         edge_numbers |= positive_values(conn, callers_spec(scope), part, "number", "missed")
     if not whole:
         return len(edge_numbers)
+    # missed contacts are exact sums, so a number missed in the range's whole days when its
+    # sum over the signed periods is positive (the complement: every number that ever missed,
+    # less those whose every missed contact lies in the days outside)
     dim, values = target
-    conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
-    if the_plan.outside is None:
-        rows = _segment_rows([numbers.c.number], conds, whole)
-        grouped = select(rows.c.number).group_by(rows.c.number)
-    else:
-        # every number that ever missed, less those whose every missed contact lies in the
-        # days outside: missed counts are exact sums, so all time - outside = the range
-        n = numbers
-        parts = [select(n.c.number, n.c.missed.label("missed")).where(*conds, n.c.grain == "a")]
-        parts += [
-            select(n.c.number, (-n.c.missed).label("missed")).where(
-                *conds, n.c.grain == grain, n.c.period >= start, n.c.period < end
-            )
-            for grain, start, end in the_plan.outside
-        ]
-        rows = union_all(*parts).subquery()
-        grouped = select(rows.c.number).group_by(rows.c.number).having(func.sum(rows.c.missed) > 0)
+    n = numbers
+    conds = [n.c.dim == dim, n.c.value.in_(sorted(values)), n.c.missed > 0]
+    signed = the_plan.signed
+    if not signed:
+        return len(edge_numbers)
+    parts = []
+    for sign, grain, start, end in signed:
+        cond = [n.c.grain == grain]
+        if grain != "a":
+            cond += [n.c.period >= start, n.c.period < end]
+        missed = (n.c.missed if sign > 0 else -n.c.missed).label("missed")
+        parts.append(select(n.c.number, missed).where(*conds, *cond))
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    grouped = select(rows.c.number).group_by(rows.c.number)
+    if any(sign < 0 for sign, *_s in signed):
+        grouped = grouped.having(func.sum(rows.c.missed) > 0)
     return _count_with(conn, grouped.subquery(), edge_numbers)
 
 
