@@ -55,9 +55,14 @@ class Scope:
 def _leg_span(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
     """UTC start of the first and the last stored leg (read once a scope)."""
     if "span" not in scope.bounds_cache:
-        # two statements: SQLite reads one end of the index for a lone MIN or MAX, not for both
-        low = conn.execute(select(func.min(legs.c.started_at))).scalar()
-        high = conn.execute(select(func.max(legs.c.started_at))).scalar()
+        # two scalar subqueries: SQLite reads one end of the index for a lone MIN or MAX, not
+        # for both in one SELECT
+        low, high = conn.execute(
+            select(
+                select(func.min(legs.c.started_at)).scalar_subquery(),
+                select(func.max(legs.c.started_at)).scalar_subquery(),
+            )
+        ).one()
         scope.bounds_cache["span"] = None if low is None else (low, high)
     return scope.bounds_cache["span"]
 
