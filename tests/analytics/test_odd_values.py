@@ -8,7 +8,7 @@ from cdrhub.analytics.periods import Plan
 from tests.analytics.helpers import report, store, wire
 
 
-def _raw_plan(conn, spec, scope, grains=None) -> Plan:
+def _raw_plan(conn, spec, scope, grains=None, signed=False) -> Plan:
     from datetime import datetime
 
     return Plan((), ((scope.start or datetime(1900, 1, 1), scope.end or datetime(2100, 1, 1)),))

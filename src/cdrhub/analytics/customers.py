@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select, union_all
+from sqlalchemy import Connection, and_, case, func, literal, select, union_all
 
 from cdrhub.analytics import query
 from cdrhub.analytics.derived import ALL_TIME, REPEAT_MIN
 from cdrhub.analytics.errors import ReportError
-from cdrhub.analytics.periods import day_start_utc, segments, to_local
+from cdrhub.analytics.periods import Signed, day_start_utc, segments, signed_cover, to_local
 from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, positive_values
 from cdrhub.analytics.tables import ROLLUPS, numbers
 
@@ -54,9 +54,13 @@ class NumberPlan:
     # the stored days outside the range, when fewer rows serve them than the range: a figure
     # over the range is then the all-time row minus them
     outside: tuple[Segment, ...] | None = None
+    # for sums (missed contacts): the whole days, or (complement) all time less the days
+    # outside, as periods added and subtracted (periods.signed_cover)
+    signed: tuple[Signed, ...] = ()
 
 
 EVERYTHING: tuple[Segment, ...] = (("a", ALL_TIME, ALL_TIME + timedelta(days=1)),)
+ALL_TIME_ADDED: tuple[Signed, ...] = ((1, *EVERYTHING[0]),)
 
 
 # rows of a period relative to a year's (numbers that repeated or missed in it; measured on the
@@ -83,14 +87,14 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
     all-time rows when the scope holds every stored leg), the UTC edges left over (parts of a
     day), and the stored days outside the range when they are cheaper to read."""
     if scope.start is None and scope.end is None:
-        return NumberPlan(EVERYTHING, [])
-    bounds = query.data_bounds(conn, scope.tz)
+        return NumberPlan(EVERYTHING, [], signed=ALL_TIME_ADDED)
+    bounds = query.data_bounds(conn, scope)
     if bounds is None:
         return NumberPlan((), [])
     start = scope.start if scope.start is not None else bounds[0]
     end = scope.end if scope.end is not None else bounds[1]
     if start <= bounds[0] and end >= bounds[1]:
-        return NumberPlan(EVERYTHING, [])
+        return NumberPlan(EVERYTHING, [], signed=ALL_TIME_ADDED)
     # no legs outside the data's local days: a range reaching past them ends at their edge
     data_first = to_local(bounds[0], scope.tz).date()
     # (data_bounds ends an hour after the last leg's hour)
@@ -123,7 +127,25 @@ def _number_plan(conn: Connection, scope: Scope) -> NumberPlan:
     outside = (*days(data_first, first), *days(last, data_end))
     cheaper = _rows_cost((*EVERYTHING, *outside)) < _rows_cost(whole) / 2
     use = COMPLEMENT == "always" or (COMPLEMENT == "auto" and cheaper)
-    return NumberPlan(whole, edges, outside if use else None)
+    data = (data_first, data_end)
+    if use:
+        out = (*_signed_days(data_first, first, data), *_signed_days(last, data_end, data))
+        signed = (*ALL_TIME_ADDED, *((-sign, g, a, b) for sign, g, a, b in out))
+    else:
+        signed = _signed_days(first, last, data)
+    return NumberPlan(whole, edges, outside if use else None, signed)
+
+
+# rows of an_numbers in a day, month and year, relative (ROWS_PER_PERIOD)
+_NUMBER_ROWS = {g: ROWS_PER_PERIOD[g] for g in ("d", "m", "y")}
+
+
+def _signed_days(first: date, last: date, data: tuple[date, date]) -> tuple[Signed, ...]:
+    """Local days [first, last) as an_numbers periods added and subtracted, the fewest rows."""
+    midnight = datetime.min.time()
+    first_, last_ = datetime.combine(first, midnight), datetime.combine(last, midnight)
+    data_ = (datetime.combine(data[0], midnight), datetime.combine(data[1], midnight))
+    return signed_cover(first_, last_, GRAINS, _NUMBER_ROWS, data_)
 
 
 COMPLEMENT = "auto"  # "always" or "never" in tests, to compare both ways
@@ -165,75 +187,39 @@ def missed_customers(conn: Connection, scope: Scope) -> int:
         edge_numbers |= positive_values(conn, callers_spec(scope), part, "number", "missed")
     if not whole:
         return len(edge_numbers)
-    if the_plan.outside is not None:
-        return _missed_by_complement(conn, target, the_plan.outside, edge_numbers)
+    # missed contacts are exact sums, so a number missed in the range's whole days when its
+    # sum over the signed periods is positive (the complement: every number that ever missed,
+    # less those whose every missed contact lies in the days outside)
     dim, values = target
-    conds = [numbers.c.dim == dim, numbers.c.value.in_(sorted(values)), numbers.c.missed > 0]
-    rows = _segment_rows([numbers.c.number], conds, whole)
-    counted = _count_numbers(conn, select(rows.c.number).group_by(rows.c.number))
-    if edge_numbers:
-        already = conn.execute(
-            select(rows.c.number).distinct().where(rows.c.number.in_(sorted(edge_numbers)))
-        ).scalars()
-        counted += len(edge_numbers - set(already))
-    return counted
+    n = numbers
+    conds = [n.c.dim == dim, n.c.value.in_(sorted(values)), n.c.missed > 0]
+    signed = the_plan.signed
+    if not signed:
+        return len(edge_numbers)
+    parts = []
+    for sign, grain, start, end in signed:
+        cond = [n.c.grain == grain]
+        if grain != "a":
+            cond += [n.c.period >= start, n.c.period < end]
+        missed = (n.c.missed if sign > 0 else -n.c.missed).label("missed")
+        parts.append(select(n.c.number, missed).where(*conds, *cond))
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    grouped = select(rows.c.number).group_by(rows.c.number)
+    if any(sign < 0 for sign, *_s in signed):
+        grouped = grouped.having(func.sum(rows.c.missed) > 0)
+    return _count_with(conn, grouped.subquery(), edge_numbers)
 
 
-def _count_numbers(conn: Connection, grouped: Any) -> int:
-    """Rows of a query grouped by number (PostgreSQL hashes a GROUP BY; COUNT(DISTINCT) sorts)."""
-    return int(conn.execute(select(func.count()).select_from(grouped.subquery())).scalar() or 0)
-
-
-def _missed_counts(
-    conn: Connection,
-    target: tuple[str, frozenset[str]],
-    segs: Sequence[Segment],
-    among: set[str] | None = None,
-) -> dict[str, int]:
-    """Missed contacts per number over segments (of the numbers `among`, if given)."""
-    conds = [numbers.c.dim == target[0], numbers.c.value.in_(sorted(target[1])),
-             numbers.c.missed > 0]  # fmt: skip
-    if among is not None:
-        if not among:
-            return {}
-        conds.append(numbers.c.number.in_(sorted(among)))
-    if not segs:
-        return {}
-    rows = _segment_rows([numbers.c.number, numbers.c.missed], conds, segs)
-    query_ = select(rows.c.number, func.sum(rows.c.missed)).group_by(rows.c.number)
-    return {number: int(count) for number, count in conn.execute(query_)}
-
-
-def _missed_by_complement(
-    conn: Connection,
-    target: tuple[str, frozenset[str]],
-    outside: Sequence[Segment],
-    edge_numbers: set[str],
-) -> int:
-    """Numbers with a missed contact in the range's whole days or its edges, when the range
-    holds most days: every number that ever missed, less those whose every missed contact lies
-    in the days outside (missed counts are exact sums, so all time - outside = the range)."""
-    dim, values = target
-    out = _missed_counts(conn, target, outside)
-    check = set(out) | edge_numbers
-    if len(check) > FEW_NUMBERS:  # many: every number's all-time row, without a long IN list
-        total = _missed_counts(conn, target, EVERYTHING)
-        counted = len(total)
-    else:
-        ever = (
-            select(numbers.c.number)
-            .where(numbers.c.dim == dim, numbers.c.value.in_(sorted(values)),
-                   numbers.c.grain == "a", numbers.c.missed > 0)
-            .group_by(numbers.c.number)
-        )  # fmt: skip
-        counted = _count_numbers(conn, ever)
-        total = _missed_counts(conn, target, EVERYTHING, check)
-    counted -= sum(1 for n, c in out.items() if total.get(n, 0) == c)
-    counted += sum(1 for n in edge_numbers if total.get(n, 0) <= out.get(n, 0))
-    return counted
-
-
-FEW_NUMBERS = 1000
+def _count_with(conn: Connection, grouped: Any, extra: set[str]) -> int:
+    """Rows of a query grouped by number, plus the `extra` numbers not among them, counted in
+    the database: one row comes back, however many numbers (PostgreSQL hashes a GROUP BY;
+    COUNT(DISTINCT) sorts)."""
+    columns = [func.count()]
+    if extra:
+        known = case((grouped.c.number.in_(sorted(extra)), 1), else_=0)
+        columns.append(func.coalesce(func.sum(known), 0))
+    counted, *already = conn.execute(select(*columns).select_from(grouped)).one()
+    return int(counted) + len(extra) - int(already[0] if already else 0)
 
 
 REPEATERS_ENABLED = True  # the property test turns it off to compare with the raw legs
@@ -256,11 +242,10 @@ def _add_day(
 
 
 def _generic_repeat_days(conn: Connection, scope: Scope, threshold: int) -> list[RepeatDay]:
-    return [
-        (r["number"], r["contacts"], r["answered"], r["missed"])
-        for r in fetch(conn, callers_spec(scope), scope, ["number", DAY])
-        if r["contacts"] >= threshold
-    ]
+    days = fetch(
+        conn, callers_spec(scope), scope, ["number", DAY], at_least=("contacts", threshold)
+    )
+    return [(r["number"], r["contacts"], r["answered"], r["missed"]) for r in days]
 
 
 def _days_window(whole: Sequence[Segment]) -> list[Any]:
@@ -413,17 +398,25 @@ def _rank(row: Row) -> tuple:
 
 
 def _outside_figures(
-    conn: Connection, target: tuple[str, frozenset[str]], outside: Sequence[Segment]
+    conn: Connection,
+    target: tuple[str, frozenset[str]],
+    outside: Sequence[Segment],
+    among: set[str],
 ) -> dict[str, list[int]]:
-    """Per number over the days outside: [days, contacts, answered, missed, top]."""
-    if not outside:
+    """Per number of `among` over the days outside: [days, contacts, answered, missed, top]
+    (numbers without a repeat day there: none). Only the numbers that can rank are asked for:
+    every number's figures would be thousands of rows."""
+    if not outside or not among:
         return {}
     n = numbers
     (value,) = tuple(target[1])
     columns = [n.c.number, n.c.rep_days, n.c.rep_contacts, n.c.rep_answered, n.c.rep_missed,
                n.c.rep_top]  # fmt: skip
-    rows = _segment_rows(columns, [n.c.dim == target[0], n.c.value == value,
-                                   n.c.rep_days > 0], outside)  # fmt: skip
+    # the dimension out of the key (an expression): ix_an_numbers_number seeks each number's
+    # days, where the key would read every row of the days outside
+    conds = [_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.rep_days > 0,
+             n.c.number.in_(sorted(among))]  # fmt: skip
+    rows = _segment_rows(columns, conds, outside)
     query_ = select(
         rows.c.number, func.sum(rows.c.rep_days), func.sum(rows.c.rep_contacts),
         func.sum(rows.c.rep_answered), func.sum(rows.c.rep_missed), func.max(rows.c.rep_top),
@@ -456,19 +449,16 @@ def _all_time_figures(
 def _exact_tops(
     conn: Connection, target: tuple[str, frozenset[str]], whole: Sequence[Segment], among: set[str]
 ) -> dict[str, int]:
-    """The most contacts on one day in the whole days, for a few numbers (their day rows,
-    through ix_an_numbers_number)."""
+    """The most contacts on one day in the whole days, for a few numbers: the largest top of
+    their rows of the range's years, months and days (a maximum of maxima), each read through
+    ix_an_numbers_number (number, grain, period)."""
     n = numbers
     (value,) = tuple(target[1])
-    window = _days_window(whole)
-    period = _unkeyed(n.c.period)
-    in_range = [period >= window[0], period < window[1]] if window else []
-    query_ = (
-        select(n.c.number, func.max(n.c.rep_top))
-        .where(_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.grain == "d",
-               n.c.number.in_(sorted(among)), *in_range, n.c.rep_days > 0)
-        .group_by(n.c.number)
-    )  # fmt: skip
+    # the dimension out of the key (an expression): the number's index serves, not the key
+    conds = [_unkeyed(n.c.dim) == target[0], n.c.value == value, n.c.rep_days > 0,
+             n.c.number.in_(sorted(among))]  # fmt: skip
+    rows = _segment_rows([n.c.number, n.c.rep_top], conds, whole)
+    query_ = select(rows.c.number, func.max(rows.c.rep_top)).group_by(rows.c.number)
     return {number: int(top) for number, top in conn.execute(query_)}
 
 
@@ -481,21 +471,27 @@ def _repeats_by_complement(
 ) -> list[Row]:
     """Repeat callers of a range that holds most stored days: per number, the all-time figures
     less those of the days outside (exact: sums), reading the all-time rows best first (their
-    top and contacts bound the range's) only until no unread number can rank. The most
-    contacts on one day is the all-time one when no day outside reaches it; otherwise it is
-    looked up for the numbers that would rank with it."""
-    outside = _outside_figures(conn, target, the_plan.outside or ())
+    top and contacts bound the range's) only until no unread number can rank. A number seen
+    at the range's partial days is read too when its all-time figures plus those days can
+    rank. The most contacts on one day is the all-time one when no day outside reaches it;
+    otherwise it is looked up for the numbers that would rank with it."""
     by_edge: dict[str, list[RepeatDay]] = {}
     for day in edge_days:
         by_edge.setdefault(day[0], []).append(day)
-    edge_rows = _all_time_figures(conn, target, among=set(by_edge)) if by_edge else []
+    edge_all = dict(_all_time_figures(conn, target, among=set(by_edge))) if by_edge else {}
     exact: dict[str, int] = {}
+    outside: dict[str, list[int]] = {}
+    extra: set[str] = set()  # numbers seen at the partial days that can rank
     size = 2 * limit
     read = _all_time_figures(conn, target, first=size)
     while True:
+        candidates = {number: f for number, f in read} | {n: edge_all[n] for n in extra}
+        new = set(candidates) - set(outside)
+        found = _outside_figures(conn, target, the_plan.outside or (), new)
+        outside.update({n: found.get(n, [0, 0, 0, 0, 0]) for n in new})
         figures: dict[str, tuple[list[int], bool]] = {}
-        for number, (k, contacts, answered, missed, top) in (*read, *edge_rows):
-            out = outside.get(number, [0, 0, 0, 0, 0])
+        for number, (k, contacts, answered, missed, top) in candidates.items():
+            out = outside[number]
             inside = [k - out[0], contacts - out[1], answered - out[2], missed - out[3]]
             if inside[0] <= 0:
                 continue
@@ -506,23 +502,40 @@ def _repeats_by_complement(
             _add_day(rows.setdefault(number, _repeat_row(number)), contacts, answered, missed,
                      k, top)  # fmt: skip
         for number, days in by_edge.items():
-            for _n, contacts, answered, missed in days:
-                _add_day(rows.setdefault(number, _repeat_row(number)), contacts, answered, missed)
+            if number in candidates or number not in edge_all:  # else it cannot rank
+                for _n, contacts, answered, missed in days:
+                    row = rows.setdefault(number, _repeat_row(number))
+                    _add_day(row, contacts, answered, missed)
         first = sorted(rows.values(), key=_rank)[:limit]
+        more = {
+            n for n in edge_all.keys() - candidates.keys()
+            if len(first) < limit or _bound(edge_all[n], by_edge[n]) >= _key(first[-1])
+        }  # fmt: skip
+        if more:
+            extra |= more
+            continue
         check = {r["number"] for r in first if figures.get(r["number"], ([], False))[1]}
         if check:
-            found = _exact_tops(conn, target, the_plan.whole, check)
-            exact.update({n: found.get(n, figures[n][0][4]) for n in check})
+            found_tops = _exact_tops(conn, target, the_plan.whole, check)
+            exact.update({n: found_tops.get(n, figures[n][0][4]) for n in check})
             continue
         if len(read) < size:  # every number that ever repeated was read
             return first
         # an unread number ranks at most like the last one read (all-time top and contacts
         # bound the range's): the list is final when its last row ranks strictly above that
         last_top, last_contacts = read[-1][1][4], read[-1][1][1]
-        bottom = first[-1]
-        if len(first) == limit and (bottom["max_per_day"], bottom["contacts"]) > (
-            last_top, last_contacts,
-        ):  # fmt: skip
+        if len(first) == limit and _key(first[-1]) > (last_top, last_contacts):
             return first
         size *= 4
         read = _all_time_figures(conn, target, first=size)
+
+
+def _key(row: Row) -> tuple[int, int]:
+    return row["max_per_day"], row["contacts"]
+
+
+def _bound(all_time: Sequence[int], days: Sequence[RepeatDay]) -> tuple[int, int]:
+    """The most a number seen at the partial days can rank with: its all-time top and
+    contacts (which bound its whole days') with those days added."""
+    top = max(all_time[4], *(d[1] for d in days))
+    return top, all_time[1] + sum(d[1] for d in days)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,16 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from cdrhub.analytics.config import AnalyticsSettings
 from cdrhub.analytics.facts import Fact, leg_facts
-from cdrhub.analytics.periods import HOUR, Plan, hour_span, plan, to_local
+from cdrhub.analytics.periods import (
+    HOUR,
+    Piece,
+    Plan,
+    Segment,
+    edge_pieces,
+    hour_span,
+    plan,
+    to_local,
+)
 from cdrhub.analytics.specs import SPECS, Spec
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import ROLLUPS
@@ -39,35 +48,72 @@ class Scope:
     edge_cache: dict[tuple[datetime, datetime], EdgeFacts] = field(
         default_factory=dict, compare=False
     )
+    # the first and last stored leg, read once (shared like edge_cache)
+    bounds_cache: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def data_bounds(conn: Connection, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """Whole local hours around the first and last stored leg."""
-    # two statements: SQLite reads one end of the index for a lone MIN or MAX, not for both
-    low = conn.execute(select(func.min(legs.c.started_at))).scalar()
-    high = conn.execute(select(func.max(legs.c.started_at))).scalar()
-    if low is None:
+def _leg_span(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
+    """UTC start of the first and the last stored leg (read once a scope)."""
+    if "span" not in scope.bounds_cache:
+        # two scalar subqueries: SQLite reads one end of the index for a lone MIN or MAX, not
+        # for both in one SELECT
+        low, high = conn.execute(
+            select(
+                select(func.min(legs.c.started_at)).scalar_subquery(),
+                select(func.max(legs.c.started_at)).scalar_subquery(),
+            )
+        ).one()
+        scope.bounds_cache["span"] = None if low is None else (low, high)
+    return scope.bounds_cache["span"]
+
+
+def data_bounds(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
+    """Whole local hours around the first and last stored leg (UTC; an hour more at the end)."""
+    span = _leg_span(conn, scope)
+    if span is None:
         return None
-    first = to_local(low, tz).replace(minute=0, second=0, microsecond=0)
-    last = to_local(high, tz).replace(minute=0, second=0, microsecond=0)
-    return hour_span(first, tz)[0], hour_span(last, tz)[1] + HOUR
+    first = to_local(span[0], scope.tz).replace(minute=0, second=0, microsecond=0)
+    last = to_local(span[1], scope.tz).replace(minute=0, second=0, microsecond=0)
+    return hour_span(first, scope.tz)[0], hour_span(last, scope.tz)[1] + HOUR
+
+
+def data_hours(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
+    """The local hours [first, last) holding every stored leg: no rollup row lies outside."""
+    span = _leg_span(conn, scope)
+    if span is None:
+        return None
+    first = to_local(span[0], scope.tz).replace(minute=0, second=0, microsecond=0)
+    last = to_local(span[1], scope.tz).replace(minute=0, second=0, microsecond=0)
+    return first, last + HOUR
 
 
 def make_plan(
-    conn: Connection, spec: Spec, scope: Scope, grains: tuple[str, ...] | None = None
+    conn: Connection,
+    spec: Spec,
+    scope: Scope,
+    grains: tuple[str, ...] | None = None,
+    *,
+    signed: bool = False,
 ) -> Plan:
+    """The periods and legs of a scope: added only, or (signed) the cheapest signed cover of
+    the stored hours (periods.plan)."""
     grains = grains or spec.grains
     if scope.start is None and scope.end is None:
         coarsest = grains[-1]
         return Plan(((coarsest, datetime.min, datetime.max),), ())
     start, end = scope.start, scope.end
     if start is None or end is None:
-        bounds = data_bounds(conn, scope.tz)
+        bounds = data_bounds(conn, scope)
         if bounds is None:
             return Plan((), ())
         start = start if start is not None else min(bounds[0], end)  # type: ignore[type-var]
         end = end if end is not None else max(bounds[1], start)
-    return plan(start, end, scope.tz, grains)
+    if not signed:
+        return plan(start, end, scope.tz, grains)
+    data = data_hours(conn, scope)
+    if data is None:
+        return Plan((), ())
+    return plan(start, end, scope.tz, grains, spec.rows, data)
 
 
 def _time_condition(table: Any, segments: Sequence[tuple[str, datetime, datetime]]) -> Any:
@@ -102,29 +148,6 @@ def _edge_facts(conn: Connection, scope: Scope, start: datetime, end: datetime) 
 
 
 _FACT_COLUMNS = [legs.c[name] for name in FACT_FIELDS]
-Piece = tuple[int, tuple[datetime, datetime]]  # (sign, UTC [start, end) of legs to read)
-
-
-def edge_pieces(
-    raw: Sequence[tuple[datetime, datetime]], tz: ZoneInfo
-) -> tuple[list[tuple[str, datetime, datetime]], list[Piece]]:
-    """How to count the raw edges of a plan: an edge that covers more than half of its local
-    hour is that hour's rollup row minus the legs of the rest of the hour (rollup rows are
-    exact sums of the facts of their legs), so that at most half an hour of legs is read per
-    edge. Returns the hourly segments to add and the (sign, interval) pieces of legs."""
-    hours: list[tuple[str, datetime, datetime]] = []
-    pieces: list[Piece] = []
-    for start, end in raw:
-        hour = to_local(start, tz).replace(minute=0, second=0, microsecond=0)
-        first, last = hour_span(hour, tz)
-        rest = [(a, b) for a, b in ((first, start), (end, last)) if a < b]
-        inside = first <= start and end <= last and all(h[1] != hour for h in hours)
-        if inside and sum((b - a for a, b in rest), timedelta()) < end - start:
-            hours.append(("h", hour, hour + HOUR))
-            pieces += [(-1, piece) for piece in rest]
-            continue
-        pieces.append((1, (start, end)))
-    return hours, pieces
 
 
 def fetch(
@@ -134,57 +157,89 @@ def fetch(
     group_by: Sequence[str] = (),
     *,
     where: Mapping[str, Any] | None = None,
+    at_least: tuple[str, int] | None = None,
+    counters: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Summed counters of a rollup, grouped by dimensions (and `day`), for a scope.
 
     `where` adds conditions on dimensions: {"direction": "in"} (equal), {"queue": ("!=", "")}
-    (not equal) or {"type": frozenset({...})} (one of).
+    (not equal) or {"type": frozenset({...})} (one of). `at_least` (counter, n) keeps only the
+    groups whose counter reaches n. `counters` sums only these (and the spec's first, which
+    every fact sets to 1: a group whose sums are all 0 holds no fact).
     """
     spec = SPECS[spec_name]
     # grouped by day, months and years cannot serve
     grains = tuple(g for g in spec.grains if g in "hd") if DAY in group_by else None
-    the_plan = make_plan(conn, spec, scope, grains)
-    return fetch_plan(conn, spec_name, scope, the_plan, group_by, dict(where or {}))
+    the_plan = make_plan(conn, spec, scope, grains, signed=True)
+    return fetch_plan(
+        conn, spec_name, scope, the_plan, group_by, dict(where or {}), at_least, counters
+    )
 
 
-def fetch_plan(
+Totals = dict[tuple, list[int]]
+
+
+def _add_rows(
     conn: Connection,
-    spec_name: str,
+    spec: Spec,
     scope: Scope,
-    the_plan: Plan,
+    segments_: Sequence[Segment],
+    sign: int,
     group_by: Sequence[str],
-    where: dict[str, Any],
-) -> list[dict[str, Any]]:
-    spec = SPECS[spec_name]
-    table = ROLLUPS[spec_name]
-    totals: dict[tuple, list[int]] = {}
-    hours, pieces = edge_pieces(the_plan.raw, scope.tz)
-    segments_ = (*the_plan.segments, *hours)
-    if segments_:
-        conds = [_time_condition(table, segments_)]
-        conds += [table.c[d].in_(sorted(v)) for d, v in scope.dims.items()]
-        for dim, value in where.items():
-            if isinstance(value, tuple):
-                conds.append(table.c[dim] != value[1])
-            elif isinstance(value, frozenset):
-                conds.append(table.c[dim].in_(sorted(value)))
-            else:
-                conds.append(table.c[dim] == value)
-        groups = _group_columns(table, group_by)
-        query = select(*groups, *(func.sum(table.c[c]) for c in spec.counters)).where(*conds)
-        if groups:
-            query = query.group_by(*groups)
-        for row in conn.execute(query):
-            key = tuple(str(v) if g == DAY else v for g, v in zip(group_by, row, strict=False))
-            values = row[len(group_by) :]
-            if values[0] is None:
-                continue
-            totals[key] = [int(v) for v in values]
+    where: Mapping[str, Any],
+    totals: Totals,
+    names: Sequence[str],
+    having: Any = None,
+) -> None:
+    """Add (sign 1) or subtract (-1) the summed rollup rows of the segments into totals."""
+    table = ROLLUPS[spec.name]
+    conds = [_time_condition(table, segments_)]
+    conds += [table.c[d].in_(sorted(v)) for d, v in scope.dims.items()]
+    for dim, value in where.items():
+        if isinstance(value, tuple):
+            conds.append(table.c[dim] != value[1])
+        elif isinstance(value, frozenset):
+            conds.append(table.c[dim].in_(sorted(value)))
+        else:
+            conds.append(table.c[dim] == value)
+    groups = _group_columns(table, group_by)
+    query = select(*groups, *(func.sum(table.c[c]) for c in names)).where(*conds)
+    if groups:
+        query = query.group_by(*groups)
+    if having is not None:
+        query = query.having(having(table))
+    width = len(names)
+    for row in conn.execute(query):
+        key = tuple(str(v) if g == DAY else v for g, v in zip(group_by, row, strict=False))
+        values = row[len(group_by) :]
+        if values[0] is None:
+            continue
+        current = totals.get(key)
+        if current is None:
+            current = totals[key] = [0] * width
+        for i, v in enumerate(values):
+            current[i] += sign * int(v)
+
+
+def _leg_totals(
+    conn: Connection,
+    spec: Spec,
+    scope: Scope,
+    pieces: Sequence[Piece],
+    group_by: Sequence[str],
+    where: Mapping[str, Any],
+    names: Sequence[str],
+) -> tuple[Totals, set[tuple]]:
+    """The signed sums of the legs of the pieces, by group, and the groups the added legs
+    reach."""
+    totals: Totals = {}
+    added: set[tuple] = set()
     checks = [(spec.dims.index(d), v) for d, v in scope.dims.items()]
     positions = [None if g == DAY else spec.dims.index(g) for g in group_by]
-    width = len(spec.counters)
+    picked = [spec.counters.index(c) for c in names]
+    width = len(names)
     for sign, (start, end) in pieces:
-        for hour, fact in _edge_facts(conn, scope, start, end).get(spec_name, ()):
+        for hour, fact in _edge_facts(conn, scope, start, end).get(spec.name, ()):
             dims = fact.dims
             if not all(dims[i] in values for i, values in checks):
                 continue
@@ -194,12 +249,71 @@ def fetch_plan(
             current = totals.get(key)
             if current is None:
                 current = totals[key] = [0] * width
-            for i, v in enumerate(fact.counters):
-                current[i] += sign * v
+            for i, j in enumerate(picked):
+                current[i] += sign * fact.counters[j]
+            if sign > 0:
+                added.add(key)
+    return totals, added
+
+
+def _having(
+    spec: Spec, group_by: Sequence[str], at_least: tuple[str, int] | None, added: set[tuple]
+) -> Any:
+    """A HAVING that keeps every group that can reach `at_least` once the legs are added: a
+    group whose rollup rows reach it, or one the added legs reach (by its first dimension;
+    subtracted rows and legs only lower a sum)."""
+    if at_least is None or at_least[1] <= 0:
+        return None
+    counter, least = at_least
+    first = next((i for i, g in enumerate(group_by) if g != DAY), None)
+    if first is None:
+        return None
+    reached = sorted({key[first] for key in added})
+
+    def having(table: Any) -> Any:
+        enough = func.sum(table.c[counter]) >= least
+        return or_(enough, table.c[group_by[first]].in_(reached)) if reached else enough
+
+    return having
+
+
+def fetch_plan(
+    conn: Connection,
+    spec_name: str,
+    scope: Scope,
+    the_plan: Plan,
+    group_by: Sequence[str],
+    where: dict[str, Any],
+    at_least: tuple[str, int] | None = None,
+    counters: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    spec = SPECS[spec_name]
+    wanted = {spec.counters[0], *(counters or spec.counters), *(at_least[:1] if at_least else ())}
+    names = [c for c in spec.counters if c in wanted]
+    hours, pieces = edge_pieces(the_plan.raw, scope.tz)
+    pieces += [(-1, piece) for piece in the_plan.less]
+    legs_totals, added = _leg_totals(conn, spec, scope, pieces, group_by, where, names)
+    totals: Totals = {}
+    added_segments = (*the_plan.segments, *hours)
+    read = (conn, spec, scope)
+    if added_segments:
+        having = _having(spec, group_by, at_least, added)
+        _add_rows(*read, added_segments, 1, group_by, where, totals, names, having)
+    if the_plan.minus and (totals or at_least is None):
+        _add_rows(*read, the_plan.minus, -1, group_by, where, totals, names)
+    for key, values in legs_totals.items():
+        current = totals.get(key)
+        if current is None:
+            totals[key] = values
+        else:
+            for i, v in enumerate(values):
+                current[i] += v
+    least = at_least[1] if at_least else None
+    index = names.index(at_least[0]) if at_least else 0
     return [
-        {**dict(zip(group_by, key, strict=True)), **dict(zip(spec.counters, values, strict=True))}
+        {**dict(zip(group_by, key, strict=True)), **dict(zip(names, values, strict=True))}
         for key, values in totals.items()
-        if any(values)
+        if any(values) and (least is None or values[index] >= least)
     ]
 
 
@@ -228,27 +342,9 @@ def total(rows: Iterable[Mapping[str, Any]], counters: Sequence[str]) -> dict[st
 def positive_values(
     conn: Connection, spec_name: str, scope: Scope, group_by: str, positive: str
 ) -> set[Any]:
-    """The `group_by` values whose counter `positive` sums to more than 0 over the scope.
-
-    Counters are sums of non-negative facts, so a value is positive over the range when some
-    rollup row of it in the range is, or its sum over the raw edges is: only rows with a
-    positive counter are read.
-    """
-    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
-    the_plan = make_plan(conn, spec, scope)
-    values: set[Any] = set()
-    if the_plan.raw:
-        edges = Plan((), the_plan.raw)
-        edge_rows = fetch_plan(conn, spec_name, scope, edges, [group_by], {})
-        values = {r[group_by] for r in edge_rows if r[positive] > 0}
-    if the_plan.segments:
-        conds = [
-            _time_condition(table, the_plan.segments),
-            table.c[positive] > 0,
-            *(table.c[d].in_(sorted(v)) for d, v in scope.dims.items()),
-        ]
-        values.update(conn.execute(select(table.c[group_by]).distinct().where(*conds)).scalars())
-    return values
+    """The `group_by` values whose counter `positive` sums to more than 0 over the scope."""
+    rows = fetch(conn, spec_name, scope, [group_by], at_least=(positive, 1))
+    return {r[group_by] for r in rows}
 
 
 def count_groups(

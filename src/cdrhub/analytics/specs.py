@@ -9,7 +9,8 @@ ones, exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 FILTER_DIMS = ("department", "queue", "agent", "type")
 WAIT_EDGES = (10, 20, 30, 60, 120)  # buckets 0-10, 10-20, 20-30, 30-60, 60-120, 120+
@@ -24,6 +25,10 @@ class Spec:
     counters: tuple[str, ...]
     grains: tuple[str, ...]  # subset of ("h", "d", "m", "y"), finest first
     int_dims: tuple[str, ...] = ()
+    # rows one period of each grain holds, roughly (measured on the benchmark's traffic): the
+    # range planner weighs reading a partial period against the whole period less the rest of
+    # it by them (periods.signed_cover); only their ratios matter
+    rows: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
 
 
 CALLS = Spec(
@@ -36,6 +41,7 @@ CALLS = Spec(
         *(f"wa{i}" for i in range(6)), *(f"wb{i}" for i in range(6)),
     ),
     grains=("h", "d", "m", "y"),
+    rows={"h": 60, "d": 255, "m": 390, "y": 390},
 )  # fmt: skip
 # The heat map without the agent (answered calls spread it over every agent, 20x the rows), and
 # with it for reports filtered by agent, which then read 1/agents of the rows.
@@ -46,6 +52,7 @@ PEAK = Spec(
     counters=("contacts", "answered", "abandoned"),
     grains=("h", "m", "y"),
     int_dims=("weekday", "hour"),
+    rows={"h": 7, "m": 1400, "y": 1650},
 )
 PEAK_AGENT = Spec(
     name="peak_agent",
@@ -54,6 +61,7 @@ PEAK_AGENT = Spec(
     counters=("contacts", "answered", "abandoned"),
     grains=("h", "m", "y"),
     int_dims=("weekday", "hour"),
+    rows={"h": 17, "m": 3200, "y": 4200},
 )
 IVR = Spec(
     name="ivr",
@@ -61,6 +69,7 @@ IVR = Spec(
     dims=(*FILTER_DIMS, "layer", "layer_number", "dtmf"),
     counters=("visits", "reached", "hangups"),
     grains=("h", "d", "m", "y"),
+    rows={"h": 17, "d": 29, "m": 29, "y": 29},
 )
 # Incoming contacts per caller number; like the heat map, without the agent (whose answered
 # calls would multiply the rows per number) and with it for reports filtered by agent. The
@@ -71,6 +80,7 @@ CALLERS = Spec(
     dims=("number", "department", "queue", "type"),
     counters=("contacts", "answered", "missed"),
     grains=("h", "d", "m", "y"),
+    rows={"h": 80, "d": 1400, "m": 30000, "y": 70000},
 )
 CALLERS_AGENT = Spec(
     name="callers_agent",
@@ -78,5 +88,6 @@ CALLERS_AGENT = Spec(
     dims=("number", *FILTER_DIMS),
     counters=("contacts", "answered", "missed"),
     grains=("h", "d", "m", "y"),
+    rows={"h": 80, "d": 1425, "m": 41000, "y": 177000},
 )
 SPECS: dict[str, Spec] = {s.name: s for s in (CALLS, PEAK, PEAK_AGENT, IVR, CALLERS, CALLERS_AGENT)}

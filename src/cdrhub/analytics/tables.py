@@ -1,8 +1,8 @@
 """Analytics tables on the shared metadata: one rollup table per spec, and display names.
 
 Dimensions are NOT NULL ("" = none) so that the unique key works as the upsert target on both
-engines (NULLs never conflict). Migrations: store/migrations/versions/0002_analytics.py and
-0006_analytics_numbers.py.
+engines (NULLs never conflict). Migrations: store/migrations/versions/0002_analytics.py,
+0006_analytics_numbers.py and 0007_analytics_numbers_missed.py.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ numbers = Table(
     *(Column(c, BigInteger, nullable=False) for c in NUMBER_COUNTERS),
     Index("ix_an_numbers_number", "number", "grain", "period"),
     Index("ix_an_numbers_top", "dim", "value", "grain", "rep_top", "period"),  # customers.py
-    # the numbers that missed, read without their rows (an index-only scan on PostgreSQL)
+    # the numbers that missed and how often, read without their rows (an index-only scan on
+    # PostgreSQL; migration 0007)
     Index(
         "ix_an_numbers_missed",
         "dim",
@@ -55,6 +56,7 @@ numbers = Table(
         "grain",
         "period",
         "number",
+        "missed",
         sqlite_where=text("missed > 0"),
         postgresql_where=text("missed > 0"),
     ),
