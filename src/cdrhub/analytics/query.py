@@ -67,24 +67,27 @@ def _leg_span(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | Non
     return scope.bounds_cache["span"]
 
 
-def data_bounds(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
-    """Whole local hours around the first and last stored leg (UTC; an hour more at the end)."""
+def _leg_hours(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
+    """The local hours of the first and of the last stored leg."""
     span = _leg_span(conn, scope)
     if span is None:
         return None
-    first = to_local(span[0], scope.tz).replace(minute=0, second=0, microsecond=0)
-    last = to_local(span[1], scope.tz).replace(minute=0, second=0, microsecond=0)
-    return hour_span(first, scope.tz)[0], hour_span(last, scope.tz)[1] + HOUR
+    first, last = (to_local(at, scope.tz).replace(minute=0, second=0, microsecond=0) for at in span)
+    return first, last
+
+
+def data_bounds(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
+    """Whole local hours around the first and last stored leg (UTC; an hour more at the end)."""
+    hours = _leg_hours(conn, scope)
+    if hours is None:
+        return None
+    return hour_span(hours[0], scope.tz)[0], hour_span(hours[1], scope.tz)[1] + HOUR
 
 
 def data_hours(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
     """The local hours [first, last) holding every stored leg: no rollup row lies outside."""
-    span = _leg_span(conn, scope)
-    if span is None:
-        return None
-    first = to_local(span[0], scope.tz).replace(minute=0, second=0, microsecond=0)
-    last = to_local(span[1], scope.tz).replace(minute=0, second=0, microsecond=0)
-    return first, last + HOUR
+    hours = _leg_hours(conn, scope)
+    return None if hours is None else (hours[0], hours[1] + HOUR)
 
 
 def make_plan(
