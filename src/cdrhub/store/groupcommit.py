@@ -62,10 +62,12 @@ def commit_batch(
     engine: Engine,
     works: list[Callable[[Connection], Any]],
     finish: Callable[[Connection, list[Any]], None] | None = None,
+    _retried: bool = False,
 ) -> list[Outcome]:
     """Run `works` in one write transaction, then `finish(conn, results)`, and commit. If that
     fails, each work runs again in a transaction of its own, so that one bad item fails
-    alone; its outcome is then the exception it raised."""
+    alone; its outcome is then the exception it raised. A lone work whose connection was lost
+    (the pool has dropped it) runs once more, on a new connection."""
     results: list[Any] = []
     try:
         with write_transaction(engine) as conn:
@@ -75,6 +77,8 @@ def commit_batch(
                 finish(conn, results)
     except Exception as exc:
         if len(works) == 1:
+            if getattr(exc, "connection_invalidated", False) and not _retried:
+                return commit_batch(engine, works, finish, _retried=True)
             return [(None, exc)]
         log.warning("batch of %d rolled back (%s); retrying one by one", len(works), exc)
         return [commit_batch(engine, [work], finish)[0] for work in works]

@@ -166,8 +166,8 @@ class ThreadWriter:
 def _writer_main(pipe: Pipe, settings: Settings) -> None:
     """The writer process: deliveries in, outcomes (or failures) out, until the pipe closes."""
     # No ping before each batch (a round trip that cost ~8% of the writer's time at batches of
-    # 32 on PostgreSQL): a connection that died is found by the batch itself, and `_store_batch`
-    # stores that batch again on a new one.
+    # 32 on PostgreSQL): a connection that died is found by the batch itself, and
+    # `commit_batch` stores that batch again on a new one.
     engine = make_engine(settings.database_url, pool_pre_ping=False)
     finish = batch_hooks(build_hooks(settings))
     most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
@@ -200,13 +200,13 @@ def _store_batch(
     """Read and store a batch of numbered deliveries; (number, outcome, failure) for each.
 
     The batch is stored as one work, so its legs go in with one statement; if that fails, each
-    delivery is stored again alone, so that one bad delivery fails alone. A batch that failed
-    because its connection was lost is stored again even when it is one delivery."""
+    delivery is stored again alone, so that one bad delivery fails alone (`commit_batch` also
+    stores a work again once when its connection was lost)."""
     pairs = [(delivery, read(delivery, settings)) for _number, delivery in batch]
     [(together, error)] = commit_batch(engine, [partial(store, deliveries=pairs)], finish)
     if error is None:
         results: list[tuple[Any, Exception | None]] = [(each, None) for each in together]
-    elif len(pairs) == 1 and not getattr(error, "connection_invalidated", False):
+    elif len(pairs) == 1:
         results = [(None, error)]
     else:
         log.warning("batch of %d rolled back (%s); retrying one by one", len(pairs), error)
