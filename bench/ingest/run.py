@@ -55,14 +55,8 @@ from cdrhub.store.schema import legs  # noqa: E402
 TOKEN = "bench-token"
 PG_ADMIN_URL = os.environ.get("CDRHUB_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 THROUGHPUT_GOAL = 0.5
-# --core-only: the server without the domains' ingest hooks (rollups, automations, CRM), to
-# tell the cost of storing a leg from the cost of what the domains do with it. Diagnostic only.
-CORE_ONLY = (
-    sys.executable,
-    "-c",
-    "import cdrhub.pipeline as p; p.build_hooks = lambda settings: []; "
-    "from cdrhub.cli import app; app()",
-)
+# --core-only: the server and its writer process without the domains' hooks (core_only.py).
+CORE_ONLY = (sys.executable, str(HERE / "core_only.py"))
 P99_GOAL_MS = 20.0
 
 
