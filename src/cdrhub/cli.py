@@ -29,6 +29,7 @@ def serve(
     CDRHUB_RUN_WORKER=false). Migrates the database first."""
     import uvicorn
 
+    from cdrhub import longlived
     from cdrhub.web.app import create_app
 
     settings = settings_or_exit()
@@ -42,6 +43,7 @@ def serve(
     if not settings.api_key:
         typer.echo(f"API key (generated, kept in the database): {application.state.api_key}")
     if workers == 1:
+        longlived.settle()
         uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
         return
     application.state.engine.dispose()

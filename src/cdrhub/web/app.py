@@ -72,6 +72,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """The app of `cdrhub serve --workers N`: settings from the environment, as `serve` read
     them; the schema is migrated already."""
+    from cdrhub import longlived
     from cdrhub.config import load_settings
 
-    return create_app(load_settings(), migrate=False)
+    application = create_app(load_settings(), migrate=False)
+    longlived.settle()
+    return application

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from cdrhub import longlived
 from cdrhub.config import Settings
 from cdrhub.pipeline import LegHook, StoredLeg, build_hooks, run_hooks, save_legs
 from cdrhub.store import quarantine
@@ -171,6 +172,7 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     engine = make_engine(settings.database_url, pool_pre_ping=False)
     finish = batch_hooks(build_hooks(settings))
     most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
+    longlived.settle()
     waiting: list[tuple[int, Delivery]] = []  # received, not stored yet
     while True:
         try:  # each message is a list of deliveries (`ProcessWriter._send`)

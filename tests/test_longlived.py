@@ -1,0 +1,28 @@
+"""longlived.settle: what the process holds after start-up is frozen and the first collector
+generation waits for 10,000 net allocations (run in a child: it changes the whole process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PROBE = """
+import gc, json
+import cdrhub.web.app  # what a server holds once it has started
+before = (gc.get_threshold(), gc.get_freeze_count())
+from cdrhub import longlived
+longlived.settle()
+print(json.dumps([before, (gc.get_threshold(), gc.get_freeze_count())]))
+"""
+
+
+def test_settle_freezes_the_start_up_heap_and_raises_the_first_threshold() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    (threshold_before, frozen_before), (threshold, frozen) = json.loads(out)
+    assert threshold_before == [700, 10, 10]
+    assert frozen_before == 0
+    assert threshold == [10_000, 10, 10]
+    assert frozen > 50_000  # FastAPI, SQLAlchemy, psycopg and cdrhub's own modules
