@@ -26,3 +26,19 @@ def test_settle_freezes_the_start_up_heap_and_raises_the_first_threshold() -> No
     assert frozen_before == 0
     assert threshold == [10_000, 10, 10]
     assert frozen > 50_000  # FastAPI, SQLAlchemy, psycopg and cdrhub's own modules
+
+
+SETTLED = """
+import gc, json
+from cdrhub import longlived
+with longlived.settled():
+    inside = (gc.get_threshold(), gc.get_freeze_count() > 0)
+print(json.dumps([inside, (gc.get_threshold(), gc.get_freeze_count())]))
+"""
+
+
+def test_settled_gives_the_collector_back_as_it_was() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", SETTLED], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == [[[10_000, 10, 10], True], [[700, 10, 10], 0]]

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from cdrhub import longlived
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.demo import Generator
 from cdrhub.analytics.facts import leg_facts
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--legs", type=int, default=30_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    longlived.settle()  # as `cdrhub import` and `cdrhub demo` do
 
     work = Path(tempfile.mkdtemp(prefix="cdrhub-import-floor-"))
     source = work / "legs.jsonl"

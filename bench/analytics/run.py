@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, text
 
+from cdrhub import longlived
 from cdrhub.analytics.demo import Generator
 from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
 from cdrhub.analytics.service import run_report
@@ -396,6 +397,7 @@ def main() -> None:
     parser.add_argument("--out", help="results file name (default: from --legs x --replicate)")
     parser.add_argument("--import-only", action="store_true")
     args = parser.parse_args()
+    longlived.settle()  # as `cdrhub import` and `cdrhub demo` do
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
     RESULTS.mkdir(exist_ok=True)
     results: dict[str, Any] = {

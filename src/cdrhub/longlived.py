@@ -15,6 +15,8 @@ without a collection; garbage in reference cycles is still collected, a little l
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 FIRST_GENERATION_THRESHOLD = 10_000
 
@@ -25,3 +27,16 @@ def settle() -> None:
     gc.freeze()
     _first, second, third = gc.get_threshold()
     gc.set_threshold(FIRST_GENERATION_THRESHOLD, second, third)
+
+
+@contextmanager
+def settled() -> Iterator[None]:
+    """`settle` for a command that ends (`cdrhub import`, `demo`: a batch's thousands of legs
+    set off full collections too, ~15% of an import), then the collector as it was."""
+    threshold = gc.get_threshold()
+    settle()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

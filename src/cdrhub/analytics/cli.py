@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from sqlalchemy import Engine
 
+from cdrhub import longlived
 from cdrhub.config import Settings
 
 
@@ -100,7 +101,7 @@ def register(app: typer.Typer) -> None:
         report = ImportReport()
         started = time.perf_counter()
         size = file.stat().st_size
-        with file.open(encoding="utf-8-sig", newline="") as handle, _progress(
+        with longlived.settled(), file.open(encoding="utf-8-sig", newline="") as handle, _progress(
             size, "import"
         ) as bar:  # fmt: skip
             task = bar.add_task("import", total=size, rate="")
@@ -133,7 +134,7 @@ def register(app: typer.Typer) -> None:
                               tz=settings.tz)  # fmt: skip
         report = ImportReport()
         started = time.perf_counter()
-        with _progress(None, "demo") as bar:
+        with longlived.settled(), _progress(None, "demo") as bar:
             task = bar.add_task("demo", total=None, rate="")
 
             def advance(count: int) -> None:
