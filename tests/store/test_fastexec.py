@@ -1,5 +1,6 @@
 """fastexec writes what SQLAlchemy's own execute would: the same stored values (SQLite's
-datetime text, JSON), only the rows inserted returned, wide batches chunked on SQLite."""
+datetime text, JSON), only the rows inserted returned, batches wider than one statement takes
+chunked (SQLite: 32,766 variables, PostgreSQL: 65,535 parameters)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,12 @@ _UPSERTS = {"sqlite": _upsert("sqlite"), "postgresql": _upsert("postgresql")}
 def test_executemany_matches_sqlalchemy(engine: Engine) -> None:
     _reset(engine)
     at = datetime(2026, 3, 27, 2, 30)
-    rows = [("a", at, 1, {"k": [1, "x"]}), ("b", None, 2, None), ("a", at, 5, None)]
+    rows = [("a", at, 1, {"k": [1, "x"]}), ("b", None, 2, None)]
     with engine.begin() as conn:
         stmt = _UPSERTS[conn.dialect.name]
         executemany(conn, stmt, ["name", "at", "n", "doc"], rows)
+        # one call's rows have distinct keys (one statement on PostgreSQL); a later call adds
+        executemany(conn, stmt, ["name", "at", "n", "doc"], [("a", at, 5, None)])
         # a statement's columns may come in any order
         executemany(conn, stmt, ["n", "name", "at", "doc"], [(10, "c", at, None)])
         conn.execute(stmt, [{"name": "d", "at": at, "n": 1, "doc": {"k": [1, "x"]}}])
@@ -67,8 +70,10 @@ def test_insert_returns_only_new_rows_across_chunks(engine: Engine) -> None:
     _reset(engine)
     with engine.begin() as conn:
         conn.execute(probe.insert(), [{"name": "n00005", "n": 0}])
-    # 12,000 rows x 4 columns: more than one SQLite statement's 32,766 variables
-    rows = [(f"n{i:05d}", None, i, {"i": i}) for i in range(12_000)]
+    # 20,000 rows x 4 columns: more than one statement takes on either engine; a repeated key
+    # in the batch is ignored after its first row
+    rows = [(f"n{i:05d}", None, i, {"i": i}) for i in range(20_000)]
+    rows.insert(9, ("n00007", None, -7, {"i": -7}))
     with engine.begin() as conn:
         got = insert_ignoring_returning(
             conn, probe, ("name",), ["name", "at", "n", "doc"], rows, ("name", "n")
@@ -76,10 +81,24 @@ def test_insert_returns_only_new_rows_across_chunks(engine: Engine) -> None:
         again = insert_ignoring_returning(
             conn, probe, ("name",), ["name", "at", "n", "doc"], rows[:3], ("name",)
         )
-    assert sorted(got) == [(f"n{i:05d}", i) for i in range(12_000) if i != 5]
+    assert sorted(got) == [(f"n{i:05d}", i) for i in range(20_000) if i != 5]
     assert again == []
     with engine.connect() as conn:
         assert conn.execute(select(probe.c.doc).where(probe.c.name == "n00007")).scalar() == {
             "i": 7
         }
+    metadata.drop_all(engine)
+
+
+def test_executemany_sends_batches_wider_than_one_statement(engine: Engine) -> None:
+    _reset(engine)
+    rows = [(f"w{i:05d}", None, i, None) for i in range(20_000)]  # 80,000 values
+    with engine.begin() as conn:
+        stmt = _UPSERTS[conn.dialect.name]
+        executemany(conn, stmt, ["name", "at", "n", "doc"], rows)
+        executemany(conn, stmt, ["name", "at", "n", "doc"], rows[-2:])
+    with engine.connect() as conn:
+        got = dict(conn.execute(select(probe.c.name, probe.c.n)).all())
+    assert len(got) == 20_000
+    assert (got["w00000"], got["w12345"], got["w19998"], got["w19999"]) == (0, 12345, 39996, 39998)
     metadata.drop_all(engine)

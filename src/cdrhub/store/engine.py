@@ -58,23 +58,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-# The connection record's `info` key saying the connection plans for each execution's values
-# (so that `fastexec` may switch its own writes to generic plans and back).
-CUSTOM_PLANS = "cdrhub_custom_plans"
-
-
-def _custom_plans(dbapi_conn: Any, record: Any) -> None:
+def _custom_plans(dbapi_conn: Any, _record: Any) -> None:
     """Plan every execution of a prepared statement for its own parameters and the tables as
     they are now. psycopg prepares a statement after five runs, and PostgreSQL may then keep a
     generic plan made while a table was small: the ingest writer's lookup of a batch's
     recordings stayed a sequential scan as the table grew, and the benchmark's rate fell round
     after round (0.29 -> 0.19 of the no-op; 0.35 -> 0.37 with custom plans, bench/README.md).
-    `fastexec`'s INSERTs, which have one plan whatever their values, use generic plans."""
+    `fastexec` sends a batch's rows as one statement, so that is planned once per batch."""
     if dbapi_conn.info.server_version >= 120000:  # plan_cache_mode is PostgreSQL 12+
         with dbapi_conn.cursor() as cur:
             cur.execute("SET plan_cache_mode = force_custom_plan")
         dbapi_conn.commit()
-        record.info[CUSTOM_PLANS] = True
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
