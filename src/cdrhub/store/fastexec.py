@@ -130,6 +130,7 @@ class _MultiRow:
             raise ValueError(f"not a one-row INSERT with $n placeholders: {sql[:200]}")
         return _MultiRow(sql[: match.start()], tuple(c for _n, c in marks), sql[match.end() :])
 
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 (the statements live as long as the process)
     def sql(self, rows: int) -> str:
         width = len(self.casts)
         groups = (
