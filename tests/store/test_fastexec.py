@@ -11,7 +11,7 @@ from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Tabl
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import JSON
 
-from cdrhub.store.fastexec import executemany, insert_ignoring_returning
+from cdrhub.store.fastexec import _MultiRow, executemany, insert_ignoring_returning
 
 metadata = MetaData()
 probe = Table(
@@ -102,3 +102,24 @@ def test_executemany_sends_batches_wider_than_one_statement(engine: Engine) -> N
     assert len(got) == 20_000
     assert (got["w00000"], got["w12345"], got["w19998"], got["w19999"]) == (0, 12345, 39996, 39998)
     metadata.drop_all(engine)
+
+
+def test_multi_row_form_of_a_one_row_insert() -> None:
+    """PostgreSQL's multi-row rewrite: placeholders renumbered row by row, casts kept; a form it
+    does not know (a parameter outside VALUES) is left to one statement per row."""
+    one = _MultiRow.of(
+        "INSERT INTO t (a, b) VALUES ($1::VARCHAR, $2::TIMESTAMP WITHOUT TIME ZONE) "
+        "ON CONFLICT (a) DO UPDATE SET b = excluded.b"
+    )
+    assert one is not None
+    assert one.sql(3) == (
+        "INSERT INTO t (a, b) VALUES ($1::VARCHAR, $2::TIMESTAMP WITHOUT TIME ZONE), "
+        "($3::VARCHAR, $4::TIMESTAMP WITHOUT TIME ZONE), "
+        "($5::VARCHAR, $6::TIMESTAMP WITHOUT TIME ZONE) "
+        "ON CONFLICT (a) DO UPDATE SET b = excluded.b"
+    )
+    assert (
+        _MultiRow.of("INSERT INTO t (a) VALUES ($1) ON CONFLICT (a) DO UPDATE SET n = $2") is None
+    )
+    assert _MultiRow.of("INSERT INTO t (a, b) VALUES ($2, $1)") is None
+    assert _MultiRow.of("UPDATE t SET a = $1") is None

@@ -92,7 +92,12 @@ def executemany(
     if not values:
         return
     if conn.dialect.name == "postgresql":
-        _pg_insert_rows(conn, _MultiRow.of(compiled.sql), values)
+        statement = _MultiRow.of(compiled.sql)
+        if statement is not None:
+            _pg_insert_rows(conn, statement, values)
+        else:  # a form the multi-row rewrite does not know: one statement per row
+            with RawCursor(conn.connection.dbapi_connection) as cursor:  # type: ignore[arg-type]
+                cursor.executemany(compiled.sql, values)
     elif compiled.positional:
         conn.exec_driver_sql(compiled.sql, [tuple(v) for v in values])
     else:
@@ -122,12 +127,14 @@ class _MultiRow:
 
     @staticmethod
     @functools.cache
-    def of(sql: str) -> _MultiRow:
+    def of(sql: str) -> _MultiRow | None:
+        """The statement's parts, or None when it is not a one-row INSERT whose only
+        parameters are its VALUES, $1 to $n in order."""
         match = _ONE_ROW.search(sql)
         marks = _PLACEHOLDER.findall(match.group(1)) if match else []
         numbers = [int(n) for n, _cast in marks]
         if not match or numbers != list(range(1, len(marks) + 1)) or "$" in sql[match.end() :]:
-            raise ValueError(f"not a one-row INSERT with $n placeholders: {sql[:200]}")
+            return None
         return _MultiRow(sql[: match.start()], tuple(c for _n, c in marks), sql[match.end() :])
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 (the statements live as long as the process)
@@ -216,7 +223,9 @@ def insert_ignoring_returning(
     if conn.dialect.name == "postgresql":
         marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
         one_row = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {tail}"
-        return _pg_insert_rows(conn, _MultiRow.of(one_row), values)
+        statement = _MultiRow.of(one_row)
+        assert statement is not None  # built above in the form `of` reads
+        return _pg_insert_rows(conn, statement, values)
     row_marks = "(" + ", ".join(["?"] * len(columns)) + ")"
     per_statement = max(1, _SQLITE_VARIABLES // len(columns))
     for start in range(0, len(values), per_statement):
