@@ -94,7 +94,7 @@ def executemany(
     if conn.dialect.name == "postgresql":
         statement = _MultiRow.of(compiled.sql)
         if statement is not None:
-            _pg_insert_rows(conn, statement, values)
+            _pg_insert_rows(conn, statement, values, returning=False)
         else:  # a form the multi-row rewrite does not know: one statement per row
             with RawCursor(conn.connection.dbapi_connection) as cursor:  # type: ignore[arg-type]
                 cursor.executemany(compiled.sql, values)
@@ -148,10 +148,11 @@ class _MultiRow:
 
 
 def _pg_insert_rows(
-    conn: Connection, statement: _MultiRow, values: Sequence[Sequence[Any]]
+    conn: Connection, statement: _MultiRow, values: Sequence[Sequence[Any]], *, returning: bool
 ) -> list[tuple[Any, ...]]:
-    """Run a multi-row INSERT for `values`, in as few statements as PostgreSQL takes; the rows
-    its RETURNING gives, if any."""
+    """Run a multi-row INSERT for `values`, in as few statements as PostgreSQL takes; with
+    `returning`, the rows its RETURNING gives (otherwise none are read: a compiled INSERT may
+    return the rows' ids unasked)."""
     out: list[tuple[Any, ...]] = []
     per_statement = max(1, _PG_PARAMETERS // len(statement.casts))
     # A raw cursor takes PostgreSQL's own $n placeholders: psycopg does not convert the query.
@@ -159,7 +160,7 @@ def _pg_insert_rows(
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
             cursor.execute(statement.sql(len(chunk)), [v for row in chunk for v in row])
-            if cursor.description is not None:
+            if returning:
                 out.extend(tuple(r) for r in cursor.fetchall())
     return out
 
@@ -219,13 +220,12 @@ def insert_ignoring_returning(
     values = _bound(rows, _processors(table, columns, conn.dialect))
     names = ", ".join(columns)
     tail = f"ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
-    out: list[tuple[Any, ...]] = []
     if conn.dialect.name == "postgresql":
-        marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-        one_row = f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {tail}"
-        statement = _MultiRow.of(one_row)
-        assert statement is not None  # built above in the form `of` reads
-        return _pg_insert_rows(conn, statement, values)
+        statement = _MultiRow(
+            f"INSERT INTO {table.name} ({names}) ", ("",) * len(columns), f" {tail}"
+        )
+        return _pg_insert_rows(conn, statement, values, returning=True)
+    out: list[tuple[Any, ...]] = []
     row_marks = "(" + ", ".join(["?"] * len(columns)) + ")"
     per_statement = max(1, _SQLITE_VARIABLES // len(columns))
     for start in range(0, len(values), per_statement):
