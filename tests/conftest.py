@@ -25,9 +25,9 @@ from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.web.app import create_app
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
-if not SAMPLES.exists():  # a clone whose shared/ sits elsewhere
-    SAMPLES = Path(os.environ.get("CDRHUB_SAMPLES", "../shared/samples")).resolve()
+# The sample CDRs travel with the tests (copied from the project's shared samples), so a clone
+# anywhere runs the suite.
+SAMPLES = Path(__file__).with_name("samples")
 FIXTURES = Path(__file__).with_name("fixtures")
 
 PG_ADMIN_URL = os.environ.get("CDRHUB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
