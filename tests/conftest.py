@@ -134,8 +134,8 @@ def settings(db_url: str) -> Settings:
     return load_settings(
         env={},
         database_url=db_url,
-        ingest_token="test-token",
-        api_key="test-key",
+        ingest_token="test-ingest-token-0123456789",
+        api_key="test-api-key-0123456789",
         run_worker=False,
         # In-process: a writer process per app would add a second to every app the tests build;
         # tests/ingest/test_writer_process.py runs ingest through the writer process.

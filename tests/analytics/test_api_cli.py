@@ -15,7 +15,7 @@ from cdrhub.cli import app as cli_app
 from tests.analytics.helpers import answered_in_queue, by, outgoing, rows, wire
 from tests.conftest import sample_bytes
 
-AUTH = {"Authorization": "Bearer test-key"}
+AUTH = {"Authorization": "Bearer test-api-key-0123456789"}
 
 
 def test_webhook_to_report(client: TestClient) -> None:
@@ -23,8 +23,12 @@ def test_webhook_to_report(client: TestClient) -> None:
                  "click2call-leg2.json", "incoming-ivr-as-string.json"):  # fmt: skip
         body = sample_bytes(name)
         headers = {"content-type": "application/json"}
-        assert client.post("/voicenter/cdr/test-token", content=body, headers=headers).is_success
-        assert client.post("/voicenter/cdr/test-token", content=body, headers=headers).is_success
+        assert client.post(
+            "/voicenter/cdr/test-ingest-token-0123456789", content=body, headers=headers
+        ).is_success
+        assert client.post(
+            "/voicenter/cdr/test-ingest-token-0123456789", content=body, headers=headers
+        ).is_success
     answer = client.get("/api/reports/overview?from=2023-11-15&to=2023-11-15", headers=AUTH)
     assert answer.status_code == 200
     body = answer.json()

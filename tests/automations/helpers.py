@@ -37,8 +37,8 @@ def settings_for(db_url: str, toml_text: str, tmp_path: Path, **overrides: Any) 
     path.write_text(toml_text, encoding="utf-8")
     values: dict[str, Any] = {
         "database_url": db_url,
-        "ingest_token": "test-token",
-        "api_key": "test-key",
+        "ingest_token": "test-ingest-token-0123456789",
+        "api_key": "test-api-key-0123456789",
         "run_worker": False,
     }
     values.update(overrides)

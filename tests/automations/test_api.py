@@ -22,7 +22,7 @@ from cdrhub.web.app import create_app
 
 from .helpers import EXAMPLE_TOML, deliver, sample, settings_for
 
-AUTH = {"Authorization": "Bearer test-key"}
+AUTH = {"Authorization": "Bearer test-api-key-0123456789"}
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_notification_stream(live_server: str, engine: Engine, example_settings:
     events: list[dict] = []
 
     def listen() -> None:
-        url = f"{live_server}/api/notifications/stream?api_key=test-key"
+        url = f"{live_server}/api/notifications/stream?api_key=test-api-key-0123456789"
         with httpx.stream("GET", url, timeout=10) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             event: dict = {}

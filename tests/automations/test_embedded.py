@@ -26,7 +26,7 @@ def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path:
         with TestClient(app, client=("127.0.0.1", 40000)) as client:  # runs the lifespan
             for _ in range(3):
                 r = client.post(
-                    "/voicenter/cdr/test-token",
+                    "/voicenter/cdr/test-ingest-token-0123456789",
                     content=body,
                     headers={"content-type": "application/json"},
                 )
@@ -35,7 +35,9 @@ def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path:
             while time.monotonic() < deadline and not twilio_sent(twilio):
                 time.sleep(0.05)
             time.sleep(0.3)  # room for a wrong second message to show up
-            jobs = client.get("/api/jobs", headers={"Authorization": "Bearer test-key"}).json()
+            jobs = client.get(
+                "/api/jobs", headers={"Authorization": "Bearer test-api-key-0123456789"}
+            ).json()
         (message,) = twilio_sent(twilio)
         assert message["to"] == "+972501234567"
         assert json.loads(json.dumps(jobs))["counts"] == {"done": 1}

@@ -60,7 +60,7 @@ def make_client(settings: Settings) -> TestClient:
     return TestClient(create_app(settings))
 
 
-API = {"authorization": "Bearer test-key"}
+API = {"authorization": "Bearer test-api-key-0123456789"}
 
 
 def dumps(value: Any) -> str:

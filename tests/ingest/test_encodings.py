@@ -88,11 +88,14 @@ def test_redelivery_in_another_encoding_is_a_duplicate(settings: Settings, encod
         wire = sample(name)
         for body, ctype in (as_json(wire), ENCODERS[encoding](wire)):
             response = client.post(
-                "/voicenter/cdr/test-token", content=body, headers={"content-type": ctype}
+                "/voicenter/cdr/test-ingest-token-0123456789",
+                content=body,
+                headers={"content-type": ctype},
             )
             assert response.status_code == 200
         call = client.get(
-            f"/api/calls/{wire['ivruniqueid']}", headers={"authorization": "Bearer test-key"}
+            f"/api/calls/{wire['ivruniqueid']}",
+            headers={"authorization": "Bearer test-api-key-0123456789"},
         ).json()
         assert (call["deliveries"], call["revision"]) == (2, 1)
     app.state.engine.dispose()

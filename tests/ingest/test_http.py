@@ -20,8 +20,8 @@ from tests.conftest import sample, sample_bytes
 JSON = {"content-type": "application/json"}
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 XML = {"content-type": "text/xml"}
-API = {"authorization": "Bearer test-key"}
-URL = "/voicenter/cdr/test-token"
+API = {"authorization": "Bearer test-api-key-0123456789"}
+URL = "/voicenter/cdr/test-ingest-token-0123456789"
 OK_JSON = {"Err": 0, "Errdesc": "OK"}
 
 
@@ -159,12 +159,21 @@ def test_json_array_stores_each(client: TestClient, app: FastAPI) -> None:
 @pytest.mark.parametrize(
     ("url", "headers"),
     [
-        ("/voicenter/cdr?token=test-token", {}),
+        ("/voicenter/cdr?token=test-ingest-token-0123456789", {}),
         (
             "/voicenter/cdr",
-            {"authorization": "Basic " + base64.b64encode(b"voicenter:test-token").decode()},
+            {
+                "authorization": "Basic "
+                + base64.b64encode(b"voicenter:test-ingest-token-0123456789").decode()
+            },
         ),
-        ("/voicenter/cdr", {"authorization": "Basic " + base64.b64encode(b"test-token:").decode()}),
+        (
+            "/voicenter/cdr",
+            {
+                "authorization": "Basic "
+                + base64.b64encode(b"test-ingest-token-0123456789:").decode()
+            },
+        ),
     ],
 )
 def test_other_token_forms(client: TestClient, app: FastAPI, url: str, headers: dict) -> None:
@@ -176,7 +185,12 @@ def test_other_token_forms(client: TestClient, app: FastAPI, url: str, headers: 
 
 
 @pytest.mark.parametrize(
-    "url", [URL.replace("test-token", "wrong"), "/voicenter/cdr", "/voicenter/cdr?token=nope"]
+    "url",
+    [
+        URL.replace("test-ingest-token-0123456789", "wrong"),
+        "/voicenter/cdr",
+        "/voicenter/cdr?token=nope",
+    ],
 )
 def test_wrong_or_missing_token_is_401_and_stores_nothing(
     client: TestClient, app: FastAPI, url: str

@@ -70,7 +70,9 @@ def test_no_body_gets_5xx_or_loses_its_bytes(
     )
     client = TestClient(app)
     headers = {"content-type": ctype} if ctype else {}
-    response = client.post("/voicenter/cdr/test-token", content=body, headers=headers)
+    response = client.post(
+        "/voicenter/cdr/test-ingest-token-0123456789", content=body, headers=headers
+    )
     assert response.status_code == 200, response.text
     with app.state.engine.connect() as conn:
         kept = conn.execute(select(quarantine.c.body).where(quarantine.c.body == body)).first()

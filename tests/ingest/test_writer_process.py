@@ -28,13 +28,15 @@ from cdrhub.web.ingest_writer import (
 from tests.conftest import sample
 from tests.ingest.test_encodings import ENCODERS, SAMPLES
 
-AUTH = {"authorization": "Bearer test-key"}
+AUTH = {"authorization": "Bearer test-api-key-0123456789"}
 # What differs between two deliveries of one CDR whatever stores it.
 VOLATILE = {"first_received_at", "last_received_at", "id"}
 
 
 def post(client: TestClient, body: bytes, ctype: str) -> Any:
-    return client.post("/voicenter/cdr/test-token", content=body, headers={"content-type": ctype})
+    return client.post(
+        "/voicenter/cdr/test-ingest-token-0123456789", content=body, headers={"content-type": ctype}
+    )
 
 
 def stored(client: TestClient, ivruniqueid: str) -> dict[str, Any]:
