@@ -14,10 +14,11 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from cdrhub.automations.channels.base import USER_AGENT
 from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.crm.http import TRANSIENT_STATUSES, retry_after_seconds
 from cdrhub.crm.recordings.audio import AudioKind, describe_non_audio, sniff_audio
-from cdrhub.crm.recordings.transport import checked_client
+from cdrhub.crm.recordings.transport import checked_transport
 from cdrhub.crm.recordings.urlpolicy import Refused, Target, check_url, may_carry_code
 from cdrhub.crm.settings import RecordingSettings
 
@@ -84,27 +85,37 @@ def request_url(target: Target, cfg: RecordingSettings) -> str:
     return url
 
 
-def _get(client: httpx.Client, url: str, max_bytes: int) -> tuple[httpx.Response, bytes]:
-    with client.stream("GET", url) as response:
+def _get(
+    transport: httpx.BaseTransport, url: str, cfg: RecordingSettings
+) -> tuple[httpx.Response, bytes]:
+    timeout = httpx.Timeout(cfg.timeout_seconds).as_dict()
+    request = httpx.Request(
+        "GET", url, headers={"user-agent": USER_AGENT}, extensions={"timeout": timeout}
+    )
+    response = transport.handle_request(request)
+    response.request = request
+    try:
         chunks, size = [], 0
         if response.is_success:  # anything else is judged by its status and headers alone
             for chunk in response.iter_bytes():
                 size += len(chunk)
-                if size > max_bytes:
-                    raise PermanentFailure(f"recording larger than {max_bytes} bytes")
+                if size > cfg.max_bytes:
+                    raise PermanentFailure(f"recording larger than {cfg.max_bytes} bytes")
                 chunks.append(chunk)
         return response, b"".join(chunks)
+    finally:
+        response.close()
 
 
 def _get_checked(
-    client: httpx.Client, source_url: str, cfg: RecordingSettings
+    transport: httpx.BaseTransport, source_url: str, cfg: RecordingSettings
 ) -> tuple[httpx.Response, bytes]:
     """GET with redirects followed by hand: every hop checked like the CDR's own URL."""
     url: str | httpx.URL = source_url
     for hop in range(cfg.max_redirects + 1):
         try:
             target = check_url(url, cfg.url_policy)
-            response, body = _get(client, request_url(target, cfg), cfg.max_bytes)
+            response, body = _get(transport, request_url(target, cfg), cfg)
         except Refused as exc:
             if hop:
                 raise Refused(f"redirect {hop}: {exc.reason}") from None
@@ -131,10 +142,10 @@ def download_recording(
     back to the outbox."""
     what = f"GET {shown(source_url, cfg.code_param)}"
     attempts = max(1, cfg.attempts)
-    with checked_client(cfg.url_policy, cfg.timeout_seconds) as client:
+    with checked_transport(cfg.url_policy) as transport:
         for attempt in range(1, attempts + 1):
             try:
-                response, body = _get_checked(client, source_url, cfg)
+                response, body = _get_checked(transport, source_url, cfg)
             except Refused as exc:
                 raise PermanentFailure(f"{what}: refused: {exc.reason}") from None
             except httpx.HTTPError as exc:  # the outbox's slower backoff suits a host that is down

@@ -1,4 +1,4 @@
-"""An httpx client for recording downloads that checks every address it connects to.
+"""An httpx transport for recording downloads that checks every address it connects to.
 
 The check happens after DNS resolution and the socket then goes to the very address that was
 checked, so a name cannot resolve to a public address for the check and to 127.0.0.1 for the
@@ -67,9 +67,10 @@ class CheckedBackend(httpcore.SyncBackend):
         raise error or httpcore.ConnectError(f"no address for {host}")
 
 
-def checked_client(policy: UrlPolicy, timeout: float) -> httpx.Client:
-    """A client that never follows redirects itself (the caller checks each hop) and ignores
-    proxy variables (a proxy would resolve and connect unchecked)."""
+def checked_transport(policy: UrlPolicy) -> httpx.HTTPTransport:
+    """The transport alone, not a client: redirects are the caller's to check hop by hop (an
+    httpx client would also parse every Location itself), and proxy variables are ignored (a
+    proxy would resolve and connect unchecked)."""
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx has no public way to give its pool a network backend: swap in a pool with ours
     transport._pool = httpcore.ConnectionPool(
@@ -78,4 +79,4 @@ def checked_client(policy: UrlPolicy, timeout: float) -> httpx.Client:
         max_keepalive_connections=5,
         network_backend=CheckedBackend(policy.allowed_networks),
     )
-    return httpx.Client(transport=transport, timeout=timeout, trust_env=False)
+    return transport
