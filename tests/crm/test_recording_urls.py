@@ -6,6 +6,9 @@ unlisted URL. The attacks run against real local servers that record what they w
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import ssl
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from cdrhub.automations.outbox import PermanentFailure
+from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.config import ConfigError, Settings
 from cdrhub.crm.embed import recording_path
 from cdrhub.crm.recordings.fetch import download_recording
@@ -433,6 +436,48 @@ def test_redirects_within_allowed_hosts_are_followed_up_to_the_limit() -> None:
     with FakeServer(lambda seen: Reply(302, "", {"location": "/again"})) as loop:
         assert _refused(f"{loop.url}/r.mp3").endswith("refused: more than 3 redirects")
         assert len(loop.requests) == 4
+
+
+def _tls_server(tmp_path: Path) -> FakeServer:
+    """The audio server over TLS with a certificate for `localhost` (trusted through
+    SSL_CERT_FILE, which httpx reads)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    command = (
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
+        " -addext subjectAltName=DNS:localhost"
+    )
+    subprocess.run(
+        [*command.split(), "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    server = _audio()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    return server
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_tls_verifies_the_name_while_connecting_to_the_checked_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket goes to the address that was checked, yet the certificate is still checked
+    against the URL's host name: `localhost` matches, the bare address does not."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    local = {
+        "allowed_hosts": ("localhost", "127.0.0.1"),
+        "code_hosts": ("localhost", "127.0.0.1"),
+        "allowed_networks": ("127.0.0.1/32", "::1/128"),
+    }
+    with _tls_server(tmp_path) as server:
+        port = server.httpd.server_address[1]
+        assert _download(f"https://localhost:{port}/r.mp3", **local).body == MP3
+        with pytest.raises(RetryLater, match=r"^GET https://127.0.0.1:\d+/r.mp3: ConnectError$"):
+            _download(f"https://127.0.0.1:{port}/r.mp3", **local)
+        assert [(r.headers["host"], r.query) for r in server.requests] == [
+            (f"localhost:{port}", {"code": CODE})
+        ]
 
 
 # --- the recording routes -------------------------------------------------------------------------
