@@ -12,10 +12,11 @@ storage = "local"           # or "s3"
 local_dir = "./recordings"
 voicenter_code = ""         # appended as ?code=... when set (env CDRHUB_VOICENTER_CODE)
 retain_days = 0             # 0: keep forever; else `cdrhub recordings prune` deletes older ones
-# hosts recordings are fetched from (exact, *.domain or IP); replaces the default list
+# recording URL rules (docs/crm.md): hosts fetched from (exact, *.domain or IP; replaces the
+# default), hosts given the code (Voicenter's own only), CIDRs allowed although not public
 allowed_hosts = ["voicenter.co.il", "*.voicenter.co.il", "voicenter.com", "*.voicenter.com"]
-code_hosts = [...]          # the code goes only there (default: the same Voicenter hosts)
-allowed_networks = []       # CIDRs allowed although private/loopback, e.g. an internal S3
+code_hosts = ["voicenter.co.il", "*.voicenter.co.il", "voicenter.com", "*.voicenter.com"]
+allowed_networks = []       # e.g. ["10.20.0.0/16"] for an internal S3-compatible server
 max_redirects = 3           # each hop checked like the first
 
 [crm.recordings.s3]
