@@ -234,3 +234,18 @@ def test_signed_recording_link_instead_of_voicenters(
     q = dict(url.params)
     assert q["phone"] == "+972501234567"
     assert verify("k", q["phone"], int(q["exp"]), q["sig"], time.time())
+
+
+@pytest.mark.parametrize(
+    "record",
+    ["https://attacker.example/x.mp3", "https://127.0.0.1/x.mp3", "javascript:alert(1)"],
+)
+def test_recording_url_outside_the_allow_list_is_not_given_to_hubspot(
+    settings: Settings, engine: Engine, hubspot: FakeHubSpot, record: str
+) -> None:
+    hubspot.add_contact(firstname="Dana", phone="050-123-4567")
+    settings = _settings(settings, hubspot)
+    store(settings, engine, leg(record=record))
+    run_jobs(engine, settings)
+    ((_, call),) = hubspot.calls.items()
+    assert "hs_call_recording_url" not in call["properties"]

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cdrhub.config import Settings
-from tests.crm.conftest import MP3, jobs, run_jobs, samples, store, with_crm
+from tests.crm.conftest import LOCAL_RECORDINGS, MP3, jobs, run_jobs, samples, store, with_crm
 from tests.crm.fakes import FakeServer, Reply
 from tests.crm.vendors import FakePipedrive
 
@@ -28,7 +28,12 @@ def audio_host() -> FakeServer:
 
 def _settings(settings: Settings, pipedrive: FakePipedrive, tmp_path, **extra) -> Settings:  # type: ignore[no-untyped-def]
     cfg = {"api_token": FakePipedrive.TOKEN, "base_url": pipedrive.server.url, **extra}
-    recordings = {"enabled": False, "local_dir": str(tmp_path / "rec"), "voicenter_code": "VC"}
+    recordings = {
+        "enabled": False,
+        "local_dir": str(tmp_path / "rec"),
+        "voicenter_code": "VC",
+        **LOCAL_RECORDINGS,
+    }
     return with_crm(settings, pipedrive=cfg, recordings=recordings)
 
 
@@ -157,6 +162,7 @@ def test_recording_that_is_not_audio_leaves_the_log_without_it(
         run_jobs(engine, settings)
     (job,) = jobs(engine, "crm.pipedrive")
     assert job["status"] == "done" and job["result"]["recording"].startswith("not attached")
+    assert "HTML page" in job["result"]["recording"]
     assert len(pipedrive.logs) == 1 and not pipedrive.recordings
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm import contacts as repo
 from cdrhub.crm.embed import embed_path
+from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.serving import (
     crm_settings,
     engine,
@@ -120,10 +121,12 @@ def timeline(
     if before is not None and before.tzinfo is not None:
         before = before.astimezone(UTC).replace(tzinfo=None)
 
+    policy = crm_settings(request).recordings.url_policy
+
     def link(leg: CallLeg, row: Any) -> str | None:
         if row is not None and row["status"] == "archived":
             return f"/api/recordings/{leg.ivruniqueid}"
-        return leg.record_url
+        return redirect_target(leg.record_url, policy)  # the route's rule: https, allowed host
 
     with engine(request).connect() as conn:
         result = build_timeline(conn, e164, recording_link=link, limit=limit, before=before)

@@ -24,6 +24,7 @@ from cdrhub.crm.embed import embed_secret, recording_path
 from cdrhub.crm.recordings.archive import archive_recording, get_recording, read_recording
 from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import make_storage
+from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.settings import CrmSettings, load_crm_settings
 from cdrhub.store.legs import content_hash, get_leg
 
@@ -54,9 +55,7 @@ def archive_job(ctx: JobContext) -> dict[str, Any]:
     cfg = load_crm_settings(ctx.settings).recordings
     with httpx.Client(timeout=cfg.timeout_seconds) as client:
         storage = make_storage(cfg, client)
-        return archive_recording(
-            ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, client, now=ctx.now
-        )
+        return archive_recording(ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, now=ctx.now)
 
 
 @job_handler(KIND_HUBSPOT)
@@ -78,7 +77,8 @@ def hubspot_job(ctx: JobContext) -> dict[str, Any]:
             known_call_id=link.remote_id if link else None,
             known_contact_id=known_contact,
             contact_name=contact["name"] if contact else None,
-            recording_url=_signed_recording_url(ctx, crm, leg),
+            recording_url=_signed_recording_url(ctx, crm, leg)
+            or redirect_target(leg.record_url, crm.recordings.url_policy),
         )
     save_link(
         ctx.engine,
@@ -115,7 +115,7 @@ def _recording_bytes(
     if archived is not None:
         ext = (row or {}).get("object_key", "").rsplit(".", 1)[-1] or "mp3"
         return archived.body, f"{leg.ivruniqueid}.{ext}", archived.content_type
-    got = download_recording(client, leg.record_url or "", crm.recordings)
+    got = download_recording(leg.record_url or "", crm.recordings)
     return got.body, f"{leg.ivruniqueid}.{got.kind.extension}", got.kind.content_type
 
 

@@ -15,6 +15,7 @@ from cdrhub.calls.phones import to_e164
 from cdrhub.crm.embed import embed_secret
 from cdrhub.crm.recordings.archive import get_recording, read_recording
 from cdrhub.crm.recordings.storage import make_storage
+from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.settings import RECORDING_STORAGES, CrmSettings, load_crm_settings
 from cdrhub.store.schema import legs
 
@@ -81,7 +82,8 @@ def _ranged(body: bytes, content_type: str, range_header: str | None) -> Respons
 
 
 def recording_response(request: Request, ivruniqueid: str) -> Response:
-    """The archived copy; else a redirect to Voicenter's URL (without our API code)."""
+    """The archived copy; else a redirect to Voicenter's URL (without our API code) when it is
+    an https URL on an allowed host; else 404 (never a `javascript:`, `file:` or http link)."""
     cfg = crm_settings(request).recordings
     with engine(request).connect() as conn:
         row = get_recording(conn, ivruniqueid)
@@ -96,6 +98,7 @@ def recording_response(request: Request, ivruniqueid: str) -> Response:
             response = _ranged(audio.body, audio.content_type, request.headers.get("range"))
             response.headers["x-content-sha256"] = audio.sha256
             return response
-    if source:
-        return RedirectResponse(source, status_code=307)
+    target = redirect_target(source, cfg.url_policy)
+    if target:
+        return RedirectResponse(target, status_code=307)
     raise HTTPException(404, "no recording for this call")

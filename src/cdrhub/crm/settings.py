@@ -12,6 +12,12 @@ storage = "local"           # or "s3"
 local_dir = "./recordings"
 voicenter_code = ""         # appended as ?code=... when set (env CDRHUB_VOICENTER_CODE)
 retain_days = 0             # 0: keep forever; else `cdrhub recordings prune` deletes older ones
+# recording URL rules (docs/crm.md): hosts fetched from (exact, *.domain or IP; replaces the
+# default), hosts given the code (Voicenter's own only), CIDRs allowed although not public
+allowed_hosts = ["voicenter.co.il", "*.voicenter.co.il", "voicenter.com", "*.voicenter.com"]
+code_hosts = ["voicenter.co.il", "*.voicenter.co.il", "voicenter.com", "*.voicenter.com"]
+allowed_networks = []       # e.g. ["10.20.0.0/16"] for an internal S3-compatible server
+max_redirects = 3           # each hop checked like the first
 
 [crm.recordings.s3]
 endpoint = "https://s3.eu-central-1.amazonaws.com"
@@ -40,10 +46,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
 from cdrhub.config import ConfigError, Settings
+from cdrhub.crm.recordings.urlpolicy import VOICENTER_HOSTS, UrlPolicy, normal_pattern
 
 RECORDING_STORAGES = ("local", "s3")
 
@@ -79,6 +88,20 @@ class RecordingSettings:
     max_bytes: int = 200 * 1024 * 1024
     retain_days: int = 0
     s3: S3Settings = field(default_factory=S3Settings)
+    # which recording URLs may be fetched, and which hosts get the code (urlpolicy.py)
+    allowed_hosts: tuple[str, ...] = VOICENTER_HOSTS
+    code_hosts: tuple[str, ...] = VOICENTER_HOSTS
+    allowed_networks: tuple[str, ...] = ()
+    max_redirects: int = 3
+
+    @cached_property
+    def url_policy(self) -> UrlPolicy:
+        """ValueError for an entry that is not a host pattern or a network."""
+        return UrlPolicy(
+            allowed_hosts=tuple(normal_pattern(p) for p in self.allowed_hosts),
+            code_hosts=tuple(normal_pattern(p) for p in self.code_hosts),
+            allowed_networks=tuple(ip_network(n, strict=False) for n in self.allowed_networks),
+        )
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,23 @@ def _pick(cls: type, data: Mapping[str, Any], where: str, **extra: Any) -> Any:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
+def _url_rules(cfg: RecordingSettings) -> RecordingSettings:
+    lists = {}
+    for name in ("allowed_hosts", "code_hosts", "allowed_networks"):
+        value = getattr(cfg, name)
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"[crm.recordings] {name} must be a list of strings")
+        lists[name] = tuple(value)
+    cfg = replace(cfg, **lists)
+    try:
+        cfg.url_policy  # noqa: B018  (validates every entry now rather than at the first fetch)
+    except ValueError as exc:
+        raise ConfigError(f"[crm.recordings] {exc}") from None
+    if not isinstance(cfg.max_redirects, int) or not 0 <= cfg.max_redirects <= 10:
+        raise ConfigError("[crm.recordings] max_redirects must be 0 to 10")
+    return cfg
+
+
 def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) -> CrmSettings:
     env = os.environ if env is None else env
     crm = settings.section("crm")
@@ -181,6 +221,7 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
     )
     if isinstance(recordings.local_dir, str):
         recordings = replace(recordings, local_dir=Path(recordings.local_dir))
+    recordings = _url_rules(recordings)
     if recordings.storage not in RECORDING_STORAGES:
         raise ConfigError(f"[crm.recordings] storage must be one of {RECORDING_STORAGES}")
     if recordings.storage == "s3" and not (s3.endpoint and s3.bucket):

@@ -37,7 +37,8 @@ _DAILY_LIMIT_WAIT = 3600.0
 
 
 def call_properties(leg: CallLeg, recording_url: str | None = None) -> dict[str, Any]:
-    """The Call's properties; `recording_url` replaces Voicenter's URL (a signed link of ours)."""
+    """The Call's properties; `recording_url` is our signed link or Voicenter's URL, which the
+    caller has checked against the recording URL rules (never the CDR's URL unchecked)."""
     outcome = outcome_of(leg.status)
     frm, to = from_to(leg)
     direction = "INBOUND" if leg.direction == "in" else "OUTBOUND"
@@ -56,9 +57,8 @@ def call_properties(leg: CallLeg, recording_url: str | None = None) -> dict[str,
     }
     if outcome in _DISPOSITION:
         props["hs_call_disposition"] = _DISPOSITION[outcome]
-    recording = recording_url or leg.record_url
-    if recording and recording.startswith("https://"):
-        props["hs_call_recording_url"] = recording
+    if recording_url and recording_url.startswith("https://"):
+        props["hs_call_recording_url"] = recording_url
     return {k: v for k, v in props.items() if v is not None}
 
 

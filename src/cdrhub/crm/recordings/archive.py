@@ -12,15 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import Storage, StorageMissing
+from cdrhub.crm.recordings.urlpolicy import is_fetchable
 from cdrhub.crm.settings import RecordingSettings
 from cdrhub.crm.tables import recordings
 from cdrhub.store.engine import write_transaction
@@ -96,13 +95,10 @@ def note_recordings(conn: Connection, legs: Sequence[CallLeg]) -> list[bool]:
 
 
 def is_downloadable(url: str | None) -> bool:
-    if not url or len(url) > 4096:
-        return False
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return False
+    """Shaped like a recording URL (http(s), a valid host). Whether its host and address are
+    allowed is decided when the job runs, so that a refusal is kept on the row with its
+    reason (`cdrhub recordings status`) and settings fixed later apply to a retried job."""
+    return is_fetchable(url)
 
 
 def object_key(ivruniqueid: str, started_at: datetime | None, extension: str) -> str:
@@ -131,7 +127,6 @@ def archive_recording(
     ivruniqueid: str,
     cfg: RecordingSettings,
     storage: Storage,
-    client: httpx.Client,
     *,
     now: datetime,
 ) -> dict[str, Any]:
@@ -144,7 +139,7 @@ def archive_recording(
         return {"archived": row["object_key"], "sha256": row["sha256"], "already": True}
     source = row["source_url"]
     try:
-        got = download_recording(client, source, cfg)
+        got = download_recording(source, cfg)
     except RetryLater as exc:
         _set(engine, ivruniqueid, error=exc.reason)
         raise
