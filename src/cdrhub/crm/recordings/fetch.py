@@ -1,12 +1,13 @@
 """Download one recording: the Voicenter API code appended when configured, a few quick retries
-with backoff on 429 and 5xx (honouring Retry-After), and a check that the body is audio."""
+with backoff on 429 and 5xx (honouring Retry-After), and a check that the body is audio. The
+body streams into a temporary file (spool.py), never whole into memory."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -14,6 +15,7 @@ import httpx
 from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.crm.http import TRANSIENT_STATUSES, retry_after_seconds
 from cdrhub.crm.recordings.audio import AudioKind, describe_non_audio, sniff_audio
+from cdrhub.crm.recordings.spool import Spool
 from cdrhub.crm.settings import RecordingSettings
 
 RETRY_ON_NOT_FOUND = True  # a recording can appear some minutes after its CDR
@@ -21,9 +23,18 @@ RETRY_ON_NOT_FOUND = True  # a recording can appear some minutes after its CDR
 
 @dataclass(frozen=True, slots=True)
 class Downloaded:
-    body: bytes
+    """The body in a temporary file at its start; `with` it (or close it) to free the file."""
+
+    file: BinaryIO
+    size: int
     kind: AudioKind
     sha256: str
+
+    def __enter__(self) -> Downloaded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
 
 
 def with_code(url: str, code: str | None, param: str = "code") -> str:
@@ -44,18 +55,19 @@ def redact(url: str, param: str = "code") -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
 
 
-def _get(client: httpx.Client, url: str, max_bytes: int) -> tuple[httpx.Response, bytes]:
+def _get(client: httpx.Client, url: str, max_bytes: int) -> tuple[httpx.Response, Spool]:
     with client.stream("GET", url, follow_redirects=True) as response:
-        chunks, size = [], 0
-        if response.is_success:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PermanentFailure(f"recording larger than {max_bytes} bytes")
-                chunks.append(chunk)
-        else:
-            response.read()
-        return response, b"".join(chunks)
+        spool = Spool(max_bytes)
+        try:
+            if response.is_success:
+                for chunk in response.iter_bytes():
+                    spool.write(chunk)
+            else:
+                response.read()
+        except BaseException:
+            spool.close()
+            raise
+        return response, spool
 
 
 def download_recording(
@@ -78,11 +90,14 @@ def download_recording(
             raise RetryLater(f"GET {shown}: {type(exc).__name__}") from exc
         status = response.status_code
         if response.is_success:
-            kind = sniff_audio(body)
+            kind = sniff_audio(body.head)
             if kind is None:
+                body.close()
                 content_type = response.headers.get("content-type")
-                raise PermanentFailure(f"GET {shown}: {describe_non_audio(body, content_type)}")
-            return Downloaded(body, kind, hashlib.sha256(body).hexdigest())
+                why = describe_non_audio(body.head, content_type, body.size)
+                raise PermanentFailure(f"GET {shown}: {why}")
+            return Downloaded(body.rewound(), body.size, kind, body.sha256)
+        body.close()
         reason = f"GET {shown}: HTTP {status}"
         wait = retry_after_seconds(response)
         if status == 404 and RETRY_ON_NOT_FOUND:
