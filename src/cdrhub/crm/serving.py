@@ -18,12 +18,7 @@ from cdrhub.config import ConfigError
 from cdrhub.crm.embed import embed_secret
 from cdrhub.crm.recordings.archive import ArchivedAudio, get_recording, read_recording
 from cdrhub.crm.recordings.storage import Storage, StorageMissing, make_storage
-from cdrhub.crm.settings import (
-    RECORDING_STORAGES,
-    CrmSettings,
-    RecordingSettings,
-    load_crm_settings,
-)
+from cdrhub.crm.settings import RECORDING_STORAGES, CrmSettings, load_crm_settings
 from cdrhub.store.schema import legs
 
 log = logging.getLogger(__name__)
@@ -111,17 +106,6 @@ def _stored_response(storage: Storage, audio: ArchivedAudio, range_header: str |
     return StreamingResponse(chunks, status, headers=headers, media_type=audio.content_type)
 
 
-def _storage(request: Request, cfg: RecordingSettings, name: str) -> Storage:
-    """The storage a row was archived to (not necessarily where new ones go), kept on the app:
-    an S3 client is worth reusing."""
-    state = request.app.state
-    if getattr(state, "recording_storages", None) is None:
-        state.recording_storages = {}
-    if name not in state.recording_storages:
-        state.recording_storages[name] = make_storage(replace(cfg, storage=name))
-    return state.recording_storages[name]
-
-
 def recording_response(request: Request, ivruniqueid: str) -> Response:
     """The archived copy; else a redirect to Voicenter's URL (without our API code)."""
     cfg = crm_settings(request).recordings
@@ -131,8 +115,9 @@ def recording_response(request: Request, ivruniqueid: str) -> Response:
             select(legs.c.record_url).where(legs.c.ivruniqueid == ivruniqueid)
         ).scalar()
     if row is not None and row["storage"] in RECORDING_STORAGES:
-        storage = _storage(request, cfg, row["storage"])
         try:
+            # where it was archived, not necessarily where new ones go
+            storage = make_storage(replace(cfg, storage=row["storage"]))
             audio = read_recording(row, storage)
             if audio is not None:
                 return _stored_response(storage, audio, request.headers.get("range"))

@@ -11,6 +11,7 @@ S3's error code, never a credential.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -32,7 +33,11 @@ TRANSFER = TransferConfig(
 )
 
 
+@functools.lru_cache(maxsize=8)
 def s3_client(cfg: S3Settings, timeout: float) -> Any:
+    """A boto3 client, one per settings in a process: making one takes a good fraction of a
+    second, and clients are thread-safe. The credentials are found once here; boto3 renews
+    temporary ones it can renew (roles, SSO, instance and container credentials)."""
     try:
         session = boto3.session.Session(profile_name=cfg.profile or None)
     except ProfileNotFound as exc:
