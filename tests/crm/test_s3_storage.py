@@ -227,3 +227,23 @@ def test_s3_without_boto3_installed_is_one_clear_line(
         make_storage(RecordingSettings(storage="s3", s3=S3Settings(bucket="b")))
     assert str(at_use.value) == "storage = \"s3\" needs boto3: pip install 'cdrhub[s3]'"
     assert isinstance(make_storage(RecordingSettings()), LocalStorage)  # local needs nothing
+
+
+def test_serve_refuses_s3_without_boto3_in_one_line(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cdrhub.cli import app
+
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    config = tmp_path / "cdrhub.toml"
+    config.write_text('[crm.recordings]\nstorage = "s3"\n[crm.recordings.s3]\nbucket = "b"\n')
+    monkeypatch.setenv("CDRHUB_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CDRHUB_CONFIG", str(config))
+    result = CliRunner().invoke(app, ["serve", "--port", "9"])
+    assert result.exit_code == 2
+    assert result.output == (
+        'configuration error: [crm.recordings] storage = "s3" needs boto3: '
+        "pip install 'cdrhub[s3]'\n"
+    )

@@ -13,7 +13,7 @@ local_dir = "./recordings"
 voicenter_code = ""         # appended as ?code=... when set (env CDRHUB_VOICENTER_CODE)
 retain_days = 0             # 0: keep forever; else `cdrhub recordings prune` deletes older ones
 
-[crm.recordings.s3]          # needs the extra: pip install 'cdrhub[s3]' (boto3)
+[crm.recordings.s3]         # needs the extra: pip install 'cdrhub[s3]' (boto3)
 bucket = "calls"
 region = "eu-central-1"
 endpoint = ""               # empty: AWS; else MinIO, R2, Wasabi, B2, ... (https://...)
