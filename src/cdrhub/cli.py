@@ -36,7 +36,11 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
         raise typer.Exit(2)
-    application = create_app(settings)
+    try:  # the domains read their sections here (CRM, automations, analytics)
+        application = create_app(settings)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     base = settings.public_url or f"http://{host}:{port}"
     typer.echo(f"cdrhub {settings.database_url}")
     typer.echo(f"Voicenter CDR URL: {base}/voicenter/cdr/{application.state.ingest_token}")

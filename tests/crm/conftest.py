@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,3 +83,60 @@ def dumps(value: Any) -> str:
 def api(settings: Settings) -> Iterable[TestClient]:
     with make_client(settings) as client:
         yield client
+
+
+# --- S3: moto's S3 in server mode on 127.0.0.1, reached through boto3 like a real bucket ---------
+
+S3_REGION = "il-central-1"
+S3_KEYS = {"access_key_id": "AKTEST", "secret_access_key": "secret/key"}
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of moto's server (a free port). Its request recorder (off until a test
+    starts it) writes to a temporary file: the variable is read when moto is first imported."""
+    recording = tmp_path_factory.mktemp("moto") / "requests.jsonl"
+    os.environ.setdefault("MOTO_RECORDER_FILEPATH", str(recording))
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No AWS credentials, profile or config of the machine, no instance-metadata lookups (no
+    traffic beyond loopback); returns the folder of the (absent) shared config files."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return tmp_path
+
+
+@pytest.fixture
+def s3_bucket(moto_server: str, aws_env: Path) -> dict[str, Any]:
+    """A new bucket on the moto server; the `[crm.recordings.s3]` table that reaches it."""
+    name = f"calls-{uuid.uuid4().hex[:12]}"
+    s3_admin(moto_server).create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": S3_REGION}
+    )
+    return {"endpoint": moto_server, "bucket": name, "region": S3_REGION, **S3_KEYS}
+
+
+def s3_admin(endpoint: str) -> Any:
+    """A boto3 client of our own to look into the bucket independently of the code under test."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_REGION,
+        aws_access_key_id="admin",
+        aws_secret_access_key="admin",
+    )

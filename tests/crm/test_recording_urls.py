@@ -345,7 +345,8 @@ def _redirecting(location: str, status: int = 302) -> FakeServer:
     return FakeServer(lambda seen: Reply(status, "", {"location": location}))
 
 
-def _download(url: str, **kw: Any) -> Any:
+def _download(url: str, **kw: Any) -> bytes:
+    """The downloaded body (the fetcher hands it over in a temporary file)."""
     cfg = {
         "voicenter_code": CODE,
         "attempts": 1,
@@ -354,7 +355,8 @@ def _download(url: str, **kw: Any) -> Any:
         "allowed_networks": ("127.0.0.1/32",),
         **kw,
     }
-    return download_recording(url, RecordingSettings(**cfg))
+    with download_recording(url, RecordingSettings(**cfg)) as got:
+        return got.file.read()
 
 
 def _refused(url: str, **kw: Any) -> str:
@@ -400,7 +402,7 @@ def test_redirect_to_an_allowed_host_outside_code_hosts_does_not_carry_the_code(
                 allowed_hosts=("127.0.0.1", "localhost"),
                 allowed_networks=("127.0.0.1/32", "::1/128"),
             )
-            assert got.body == MP3
+            assert got == MP3
             assert [r.query for r in source.requests] == [{"code": CODE}]
             assert [(r.path, r.query) for r in target.requests] == [("/r.mp3", {"x": "1"})]
         # the code hidden elsewhere in the URL: refused rather than sent
@@ -423,7 +425,7 @@ def test_redirects_within_allowed_hosts_are_followed_up_to_the_limit() -> None:
         _redirecting(f"{middle.url}/next") as source,
     ):
         got = _download(f"{source.url}/r.mp3")
-        assert got.body == MP3
+        assert got == MP3
         seen = [(r.path, r.query) for r in (*source.requests, *middle.requests, *target.requests)]
         assert seen == [
             ("/r.mp3", {"code": CODE}),
@@ -472,7 +474,7 @@ def test_tls_verifies_the_name_while_connecting_to_the_checked_address(
     }
     with _tls_server(tmp_path) as server:
         port = server.httpd.server_address[1]
-        assert _download(f"https://localhost:{port}/r.mp3", **local).body == MP3
+        assert _download(f"https://localhost:{port}/r.mp3", **local) == MP3
         with pytest.raises(RetryLater, match=r"^GET https://127.0.0.1:\d+/r.mp3: ConnectError$"):
             _download(f"https://127.0.0.1:{port}/r.mp3", **local)
         assert [(r.headers["host"], r.query) for r in server.requests] == [

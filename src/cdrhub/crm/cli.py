@@ -84,8 +84,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Delete archived recordings of calls older than the given age."""
-        import httpx
-
+        from cdrhub.automations.outbox import JobOutcome
+        from cdrhub.config import ConfigError
         from cdrhub.crm.recordings.archive import prune_recordings
         from cdrhub.crm.recordings.storage import make_storage
         from cdrhub.crm.settings import load_crm_settings
@@ -96,10 +96,12 @@ def register(app: typer.Typer) -> None:
         if not days or days <= 0:
             typer.echo("no age given and retain_days is 0 (keep forever): nothing pruned")
             return
-        with httpx.Client(timeout=cfg.timeout_seconds) as client:
-            n = prune_recordings(
-                engine, make_storage(cfg, client), older_than=timedelta(days=days), now=_now()
-            )
+        try:
+            storage = make_storage(cfg)
+            n = prune_recordings(engine, storage, older_than=timedelta(days=days), now=_now())
+        except (ConfigError, JobOutcome) as exc:  # S3 unreachable, refused, not installed
+            typer.echo(f"recordings prune: {exc}", err=True)
+            raise typer.Exit(1) from None
         typer.echo(f"{n} recording(s) pruned")
 
     @crm_app.command("backfill")

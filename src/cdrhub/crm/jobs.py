@@ -7,8 +7,11 @@ to the outside service through the settings' base URL and records what it create
 
 from __future__ import annotations
 
+import tempfile
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -53,9 +56,8 @@ def _our_contact(ctx: JobContext, leg: CallLeg) -> dict[str, Any] | None:
 @job_handler(KIND_RECORDING)
 def archive_job(ctx: JobContext) -> dict[str, Any]:
     cfg = load_crm_settings(ctx.settings).recordings
-    with httpx.Client(timeout=cfg.timeout_seconds) as client:
-        storage = make_storage(cfg, client)
-        return archive_recording(ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, now=ctx.now)
+    storage = make_storage(cfg)
+    return archive_recording(ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, now=ctx.now)
 
 
 @job_handler(KIND_HUBSPOT)
@@ -104,19 +106,26 @@ def _signed_recording_url(ctx: JobContext, crm: CrmSettings, leg: CallLeg) -> st
     return base.rstrip("/") + recording_path(secret, leg.customer_number, expires, leg.ivruniqueid)
 
 
-def _recording_bytes(
-    ctx: JobContext, crm: CrmSettings, client: httpx.Client, leg: CallLeg
-) -> tuple[bytes, str, str]:
-    """(audio, file name, content type): the archived copy, else downloaded now."""
-    storage = make_storage(crm.recordings, client)
+@contextmanager
+def _recording_file(
+    ctx: JobContext, crm: CrmSettings, leg: CallLeg
+) -> Iterator[tuple[BinaryIO, str, str]]:
+    """(audio in a temporary file, file name, content type): the archived copy, else downloaded
+    now."""
+    storage = make_storage(crm.recordings)
     with ctx.engine.connect() as conn:
         row = get_recording(conn, leg.ivruniqueid)
     archived = read_recording(row, storage) if row else None
     if archived is not None:
-        ext = (row or {}).get("object_key", "").rsplit(".", 1)[-1] or "mp3"
-        return archived.body, f"{leg.ivruniqueid}.{ext}", archived.content_type
-    got = download_recording(leg.record_url or "", crm.recordings)
-    return got.body, f"{leg.ivruniqueid}.{got.kind.extension}", got.kind.content_type
+        ext = archived.key.rsplit(".", 1)[-1] or "mp3"
+        with tempfile.TemporaryFile() as f:
+            for chunk in storage.read(archived.key):
+                f.write(chunk)
+            f.seek(0)
+            yield f, f"{leg.ivruniqueid}.{ext}", archived.content_type
+        return
+    with download_recording(leg.record_url or "", crm.recordings) as got:
+        yield got.file, f"{leg.ivruniqueid}.{got.kind.extension}", got.kind.content_type
 
 
 def _attach(
@@ -127,11 +136,12 @@ def _attach(
     done = get_link(ctx.engine, "pipedrive.recording", leg.ivruniqueid)
     if done and done.remote_id == call_log_id:
         return "attached before"
-    try:
-        audio, name, content_type = _recording_bytes(ctx, crm, api.client, leg)
-    except PermanentFailure as exc:  # the call log stands without it
-        return f"not attached: {exc.reason}"
-    api.attach_recording(call_log_id, audio, name, content_type)
+    with ExitStack() as stack:
+        try:
+            audio, name, content_type = stack.enter_context(_recording_file(ctx, crm, leg))
+        except PermanentFailure as exc:  # the call log stands without it
+            return f"not attached: {exc.reason}"
+        api.attach_recording(call_log_id, audio, name, content_type)
     save_link(ctx.engine, "pipedrive.recording", leg.ivruniqueid, call_log_id, now=ctx.now)
     return "attached"
 

@@ -1,23 +1,28 @@
 """What the CRM's HTTP routes share: settings cached on the app, the embed secret, and answering
-with an archived recording (with single-range support so that players can seek)."""
+with an archived recording, streamed from its storage (with single-range support so that players
+can seek)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 
-import httpx
 from fastapi import HTTPException, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import Connection, Engine, or_, select
 
+from cdrhub.automations.outbox import JobOutcome
 from cdrhub.calls.phones import to_e164
+from cdrhub.config import ConfigError
 from cdrhub.crm.embed import embed_secret
-from cdrhub.crm.recordings.archive import get_recording, read_recording
-from cdrhub.crm.recordings.storage import make_storage
+from cdrhub.crm.recordings.archive import ArchivedAudio, get_recording, read_recording
+from cdrhub.crm.recordings.storage import Storage, StorageMissing, make_storage
 from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.settings import RECORDING_STORAGES, CrmSettings, load_crm_settings
 from cdrhub.store.schema import legs
+
+log = logging.getLogger(__name__)
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -64,21 +69,42 @@ def leg_involves(conn: Connection, ivruniqueid: str, e164: str) -> bool:
     return conn.execute(query.limit(1)).first() is not None
 
 
-def _ranged(body: bytes, content_type: str, range_header: str | None) -> Response:
-    headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
+def byte_range(range_header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive (start, end) of a single `bytes=` range, None for the whole body; an
+    unsatisfiable range comes back with start > end or start >= size."""
     match = _RANGE.match(range_header or "")
-    size = len(body)
     if not match or size == 0 or (not match.group(1) and not match.group(2)):
-        return Response(body, media_type=content_type, headers=headers)
+        return None
     first, last = match.groups()
     if first:
-        start, end = int(first), min(int(last) if last else size - 1, size - 1)
+        return int(first), min(int(last) if last else size - 1, size - 1)
+    return max(0, size - int(last)), size - 1
+
+
+def _stored_response(storage: Storage, audio: ArchivedAudio, range_header: str | None) -> Response:
+    """The archived copy, streamed from the storage (a range read as a ranged read); raises
+    StorageMissing when the object went away."""
+    size = audio.size
+    headers = {
+        "accept-ranges": "bytes",
+        "cache-control": "private, max-age=3600",
+        "x-content-sha256": audio.sha256,
+    }
+    wanted = byte_range(range_header, size)
+    if wanted is None:
+        start, end, status = 0, size - 1, 200
     else:
-        start, end = max(0, size - int(last)), size - 1
-    if start > end or start >= size:
-        return Response(status_code=416, headers={"content-range": f"bytes */{size}"})
-    headers["content-range"] = f"bytes {start}-{end}/{size}"
-    return Response(body[start : end + 1], 206, media_type=content_type, headers=headers)
+        start, end = wanted
+        if start > end or start >= size:
+            headers = {"content-range": f"bytes */{size}", "x-content-sha256": audio.sha256}
+            return Response(status_code=416, headers=headers)
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end}/{size}"
+    if size == 0:
+        return Response(b"", media_type=audio.content_type, headers=headers)
+    chunks = storage.read(audio.key, start, end if wanted else None)
+    headers["content-length"] = str(end - start + 1)
+    return StreamingResponse(chunks, status, headers=headers, media_type=audio.content_type)
 
 
 def recording_response(request: Request, ivruniqueid: str) -> Response:
@@ -91,13 +117,17 @@ def recording_response(request: Request, ivruniqueid: str) -> Response:
             select(legs.c.record_url).where(legs.c.ivruniqueid == ivruniqueid)
         ).scalar()
     if row is not None and row["storage"] in RECORDING_STORAGES:
-        row_cfg = replace(cfg, storage=row["storage"])  # where it was archived, not where it goes
-        with httpx.Client(timeout=cfg.timeout_seconds) as client:
-            audio = read_recording(row, make_storage(row_cfg, client))
-        if audio is not None:
-            response = _ranged(audio.body, audio.content_type, request.headers.get("range"))
-            response.headers["x-content-sha256"] = audio.sha256
-            return response
+        try:
+            # where it was archived, not necessarily where new ones go
+            storage = make_storage(replace(cfg, storage=row["storage"]))
+            audio = read_recording(row, storage)
+            if audio is not None:
+                return _stored_response(storage, audio, request.headers.get("range"))
+        except StorageMissing:
+            pass  # deleted since: Voicenter's copy then
+        except (ConfigError, JobOutcome) as exc:
+            log.warning("recording %s: storage: %s", ivruniqueid, exc)
+            raise HTTPException(503, "the recording storage is not available") from None
     target = redirect_target(source, cfg.url_policy)
     if target:
         return RedirectResponse(target, status_code=307)

@@ -19,12 +19,16 @@ code_hosts = ["voicenter.co.il", "*.voicenter.co.il", "voicenter.com", "*.voicen
 allowed_networks = []       # e.g. ["10.20.0.0/16"] for an internal S3-compatible server
 max_redirects = 3           # each hop checked like the first
 
-[crm.recordings.s3]
-endpoint = "https://s3.eu-central-1.amazonaws.com"
+[crm.recordings.s3]         # needs the extra: pip install 'cdrhub[s3]' (boto3)
 bucket = "calls"
 region = "eu-central-1"
-access_key_id = "..."       # env CDRHUB_S3_ACCESS_KEY_ID
+endpoint = ""               # empty: AWS; else MinIO, R2, Wasabi, B2, ... (https://...)
+path_style = true           # <endpoint>/<bucket>/<key>; false: virtual-hosted
+prefix = "recordings/"
+access_key_id = "..."       # env CDRHUB_S3_ACCESS_KEY_ID; empty: boto3's credential chain
 secret_access_key = "..."   # env CDRHUB_S3_SECRET_ACCESS_KEY
+session_token = ""          # env CDRHUB_S3_SESSION_TOKEN (temporary keys)
+profile = ""                # a profile of ~/.aws/config and credentials (instead of keys)
 
 [crm.hubspot]
 token = "pat-..."           # env CDRHUB_HUBSPOT_TOKEN; the connector is on when a token is set
@@ -43,6 +47,7 @@ template = ""               # optional Jinja template of the JSON body
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -64,13 +69,22 @@ class EmbedSettings:
     frame_ancestors: str = "*"
 
 
+S3_EXTRA_MISSING = "storage = \"s3\" needs boto3: pip install 'cdrhub[s3]'"
+
+
 @dataclass(frozen=True)
 class S3Settings:
-    endpoint: str = ""
+    """Without keys or a profile, boto3's standard chain finds the credentials (environment,
+    AWS_PROFILE, shared files, web identity, container and instance roles)."""
+
+    endpoint: str = ""  # empty: AWS S3's endpoint for the region
     bucket: str = ""
     region: str = "us-east-1"
     access_key_id: str = ""
-    secret_access_key: str = ""
+    secret_access_key: str = field(default="", repr=False)
+    session_token: str = field(default="", repr=False)
+    profile: str = ""
+    path_style: bool = True
     prefix: str = "recordings/"
 
 
@@ -198,6 +212,19 @@ def _url_rules(cfg: RecordingSettings) -> RecordingSettings:
     return cfg
 
 
+def _check_s3(s3: S3Settings) -> None:
+    if not s3.bucket:
+        raise ConfigError("[crm.recordings.s3] needs a bucket")
+    if bool(s3.access_key_id) != bool(s3.secret_access_key):
+        raise ConfigError("[crm.recordings.s3] access_key_id and secret_access_key go together")
+    if s3.session_token and not s3.access_key_id:
+        raise ConfigError("[crm.recordings.s3] session_token needs access_key_id")
+    if s3.profile and s3.access_key_id:
+        raise ConfigError("[crm.recordings.s3] set either a profile or access keys, not both")
+    if importlib.util.find_spec("boto3") is None:
+        raise ConfigError(f"[crm.recordings] {S3_EXTRA_MISSING}")
+
+
 def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) -> CrmSettings:
     env = os.environ if env is None else env
     crm = settings.section("crm")
@@ -211,6 +238,7 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
         "[crm.recordings.s3]",
         access_key_id=env.get("CDRHUB_S3_ACCESS_KEY_ID"),
         secret_access_key=env.get("CDRHUB_S3_SECRET_ACCESS_KEY"),
+        session_token=env.get("CDRHUB_S3_SESSION_TOKEN"),
     )
     recordings = _pick(
         RecordingSettings,
@@ -224,8 +252,8 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
     recordings = _url_rules(recordings)
     if recordings.storage not in RECORDING_STORAGES:
         raise ConfigError(f"[crm.recordings] storage must be one of {RECORDING_STORAGES}")
-    if recordings.storage == "s3" and not (s3.endpoint and s3.bucket):
-        raise ConfigError("[crm.recordings.s3] needs endpoint and bucket")
+    if recordings.storage == "s3":
+        _check_s3(s3)
     hubspot = _pick(
         HubSpotSettings,
         _section(crm, "hubspot"),

@@ -9,7 +9,7 @@ cannot be edited in Pipedrive: a revised CDR deletes the old log and creates a n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -109,7 +109,7 @@ class PipedriveApi:
             raise_for_outcome(response, "Pipedrive delete call log")
 
     def attach_recording(
-        self, call_log_id: str, audio: bytes, filename: str, content_type: str
+        self, call_log_id: str, audio: bytes | BinaryIO, filename: str, content_type: str
     ) -> None:
         response = self._request(
             "POST",

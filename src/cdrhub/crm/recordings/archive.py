@@ -2,7 +2,7 @@
 
 `note_recordings` runs in the ingest transaction (pending rows, jobs enqueued by the hook);
 `archive_recording` is the outbox job (download, verify, store, checksum); `read_recording`
-serves the archived copy; `prune_recordings` deletes copies older than the retention.
+finds the archived copy to serve; `prune_recordings` deletes copies older than the retention.
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ def archive_recording(
         _set(engine, ivruniqueid, status="failed", error=exc.reason)
         raise
     key = object_key(ivruniqueid, row["call_started_at"], got.kind.extension)
-    storage.put(key, got.body, got.kind.content_type)
+    with got:
+        storage.put(key, got.file, got.kind.content_type)
     with write_transaction(engine) as conn:
         # a revision may have changed the URL while we downloaded: keep the row pending then
         conn.execute(
@@ -159,31 +160,35 @@ def archive_recording(
                 object_key=key,
                 sha256=got.sha256,
                 content_type=got.kind.content_type,
-                size_bytes=len(got.body),
+                size_bytes=got.size,
                 error=None,
                 archived_at=now,
                 pruned_at=None,
             )
         )
-    return {"archived": key, "sha256": got.sha256, "bytes": len(got.body)}
+    return {"archived": key, "sha256": got.sha256, "bytes": got.size}
 
 
 @dataclass(frozen=True, slots=True)
 class ArchivedAudio:
-    body: bytes
+    key: str
+    size: int  # the stored object's, as the storage reports it
     content_type: str
     sha256: str
 
 
 def read_recording(row: dict[str, Any], storage: Storage) -> ArchivedAudio | None:
-    """The archived bytes of a recording row, None when there are none to serve."""
+    """The archived copy of a recording row (read its bytes with `storage.read(key, ...)`), None
+    when there is none to serve."""
     if row["status"] != "archived" or not row["object_key"]:
         return None
+    key = row["object_key"]
     try:
-        body = storage.get(row["object_key"])
+        size = storage.size(key)
     except StorageMissing:
         return None
-    return ArchivedAudio(body, row["content_type"] or "application/octet-stream", row["sha256"])
+    content_type = row["content_type"] or "application/octet-stream"
+    return ArchivedAudio(key, size, content_type, row["sha256"])
 
 
 def prune_recordings(

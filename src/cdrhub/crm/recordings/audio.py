@@ -49,10 +49,12 @@ def sniff_audio(body: bytes) -> AudioKind | None:
     return None
 
 
-def describe_non_audio(body: bytes, content_type: str | None) -> str:
-    """Why a body is not a recording, for the job's error."""
+def describe_non_audio(body: bytes, content_type: str | None, size: int | None = None) -> str:
+    """Why a body is not a recording, for the job's error (`body`: at least its first 512 bytes,
+    `size`: the whole body's, when `body` is only its start)."""
     text = body[:512].lstrip().lower()
-    if not body:
+    size = len(body) if size is None else size
+    if not size:
         return "empty body"
     if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text:
         return f"an HTML page ({content_type or 'no content type'}), not audio"
@@ -60,4 +62,4 @@ def describe_non_audio(body: bytes, content_type: str | None) -> str:
         return f"a JSON document ({content_type or 'no content type'}), not audio"
     if text.startswith(b"<?xml") or text.startswith(b"<"):
         return f"an XML document ({content_type or 'no content type'}), not audio"
-    return f"not a known audio format ({content_type or 'no content type'}, {len(body)} bytes)"
+    return f"not a known audio format ({content_type or 'no content type'}, {size} bytes)"

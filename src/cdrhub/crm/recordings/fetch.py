@@ -1,15 +1,16 @@
 """Download one recording: only from allowed hosts and public addresses (urlpolicy.py,
 transport.py), redirects followed by hand with every hop checked, the Voicenter API code
 appended for Voicenter's own hosts only, a few quick retries with backoff on 429 and 5xx
-(honouring Retry-After), and a check that the body is audio."""
+(honouring Retry-After), and a check that the body is audio. The body streams into a temporary
+file (spool.py), never whole into memory."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -18,6 +19,7 @@ from cdrhub.automations.channels.base import USER_AGENT
 from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.crm.http import TRANSIENT_STATUSES, retry_after_seconds
 from cdrhub.crm.recordings.audio import AudioKind, describe_non_audio, sniff_audio
+from cdrhub.crm.recordings.spool import Spool
 from cdrhub.crm.recordings.transport import checked_transport
 from cdrhub.crm.recordings.urlpolicy import Refused, Target, check_url, may_carry_code
 from cdrhub.crm.settings import RecordingSettings
@@ -29,9 +31,18 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
 @dataclass(frozen=True, slots=True)
 class Downloaded:
-    body: bytes
+    """The body in a temporary file at its start; `with` it (or close it) to free the file."""
+
+    file: BinaryIO
+    size: int
     kind: AudioKind
     sha256: str
+
+    def __enter__(self) -> Downloaded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
 
 
 def with_code(url: str, code: str | None, param: str = "code") -> str:
@@ -87,29 +98,29 @@ def request_url(target: Target, cfg: RecordingSettings) -> str:
 
 def _get(
     transport: httpx.BaseTransport, url: str, cfg: RecordingSettings
-) -> tuple[httpx.Response, bytes]:
+) -> tuple[httpx.Response, Spool]:
     timeout = httpx.Timeout(cfg.timeout_seconds).as_dict()
     request = httpx.Request(
         "GET", url, headers={"user-agent": USER_AGENT}, extensions={"timeout": timeout}
     )
     response = transport.handle_request(request)
     response.request = request
+    spool = Spool(cfg.max_bytes)
     try:
-        chunks, size = [], 0
         if response.is_success:  # anything else is judged by its status and headers alone
             for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > cfg.max_bytes:
-                    raise PermanentFailure(f"recording larger than {cfg.max_bytes} bytes")
-                chunks.append(chunk)
-        return response, b"".join(chunks)
+                spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
     finally:
         response.close()
+    return response, spool
 
 
 def _get_checked(
     transport: httpx.BaseTransport, source_url: str, cfg: RecordingSettings
-) -> tuple[httpx.Response, bytes]:
+) -> tuple[httpx.Response, Spool]:
     """GET with redirects followed by hand: every hop checked like the CDR's own URL."""
     url: str | httpx.URL = source_url
     for hop in range(cfg.max_redirects + 1):
@@ -123,6 +134,7 @@ def _get_checked(
         location = response.headers.get("location")
         if response.status_code not in REDIRECT_STATUSES or not location:
             return response, body
+        body.close()
         try:
             url = target.url.join(location)
         except (httpx.InvalidURL, ValueError):
@@ -152,11 +164,14 @@ def download_recording(
                 raise RetryLater(f"{what}: {type(exc).__name__}") from exc
             status = response.status_code
             if response.is_success:
-                kind = sniff_audio(body)
+                kind = sniff_audio(body.head)
                 if kind is None:
+                    body.close()
                     content_type = response.headers.get("content-type")
-                    raise PermanentFailure(f"{what}: {describe_non_audio(body, content_type)}")
-                return Downloaded(body, kind, hashlib.sha256(body).hexdigest())
+                    why = describe_non_audio(body.head, content_type, body.size)
+                    raise PermanentFailure(f"{what}: {why}")
+                return Downloaded(body.rewound(), body.size, kind, body.sha256)
+            body.close()
             reason = f"{what}: HTTP {status}"
             wait = retry_after_seconds(response)
             if status == 404 and RETRY_ON_NOT_FOUND:

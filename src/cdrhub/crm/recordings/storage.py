@@ -1,20 +1,22 @@
-"""Where archived recordings live: a local folder (default) or an S3-compatible bucket."""
+"""Where archived recordings live: a local folder (default) or an S3-compatible bucket (s3.py).
+
+Objects go in from a file and come out as an iterator of chunks, so that memory use does not
+grow with a recording's size.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
+import shutil
 import tempfile
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
-from urllib.parse import quote
+from typing import BinaryIO, Protocol
 
-import httpx
+from cdrhub.config import ConfigError
+from cdrhub.crm.settings import S3_EXTRA_MISSING, RecordingSettings
 
-from cdrhub.crm.http import raise_for_outcome, transport_error
-from cdrhub.crm.recordings.sigv4 import EMPTY_SHA256, sign_request
-from cdrhub.crm.settings import RecordingSettings, S3Settings
+CHUNK_BYTES = 64 * 1024
 
 
 class StorageMissing(LookupError):
@@ -24,11 +26,18 @@ class StorageMissing(LookupError):
 class Storage(Protocol):
     name: str
 
-    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+    def put(self, key: str, source: BinaryIO, content_type: str) -> None:
+        """Store what `source` holds from its position to its end."""
 
-    def get(self, key: str) -> bytes: ...
+    def size(self, key: str) -> int:
+        """The object's size in bytes; raises StorageMissing."""
 
-    def delete(self, key: str) -> None: ...
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Bytes `start` to `end` (inclusive; None: to the last) in chunks of at most
+        CHUNK_BYTES. The object is opened before this returns (StorageMissing then)."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; nothing happens when it is not there."""
 
 
 class LocalStorage:
@@ -43,13 +52,13 @@ class LocalStorage:
             raise ValueError(f"object key outside the recordings folder: {key!r}")
         return path
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
+    def put(self, key: str, source: BinaryIO, content_type: str) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(body)
+                shutil.copyfileobj(source, f, CHUNK_BYTES)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -57,66 +66,44 @@ class LocalStorage:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def get(self, key: str) -> bytes:
+    def size(self, key: str) -> int:
         try:
-            return self._path(key).read_bytes()
+            return self._path(key).stat().st_size
         except FileNotFoundError as exc:
             raise StorageMissing(key) from exc
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        try:
+            f = self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise StorageMissing(key) from exc
+        return _file_chunks(f, start, end)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
 
-class S3Storage:
-    """Path-style requests (`<endpoint>/<bucket>/<key>`), signed with SigV4."""
-
-    name = "s3"
-
-    def __init__(self, cfg: S3Settings, client: httpx.Client) -> None:
-        self.cfg = cfg
-        self.client = client
-
-    def object_url(self, key: str) -> str:
-        full = self.cfg.prefix + key
-        base = self.cfg.endpoint.rstrip("/")
-        return f"{base}/{quote(self.cfg.bucket)}/{quote(full, safe='/-_.~')}"
-
-    def _send(self, method: str, key: str, body: bytes = b"", **headers: str) -> httpx.Response:
-        url = self.object_url(key)
-        payload_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-        signed = sign_request(
-            method,
-            url,
-            headers,
-            payload_hash,
-            access_key=self.cfg.access_key_id,
-            secret_key=self.cfg.secret_access_key,
-            region=self.cfg.region,
-            now=datetime.now(UTC),
-        )
-        try:
-            return self.client.request(method, url, content=body or None, headers=signed)
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, f"S3 {method} {key}") from exc
-
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        response = self._send("PUT", key, body, **{"content-type": content_type})
-        raise_for_outcome(response, f"S3 PUT {key}")
-
-    def get(self, key: str) -> bytes:
-        response = self._send("GET", key)
-        if response.status_code == 404:
-            raise StorageMissing(key)
-        raise_for_outcome(response, f"S3 GET {key}")
-        return response.content
-
-    def delete(self, key: str) -> None:
-        response = self._send("DELETE", key)
-        if response.status_code != 404:
-            raise_for_outcome(response, f"S3 DELETE {key}")
+def _file_chunks(f: BinaryIO, start: int, end: int | None) -> Iterator[bytes]:
+    with f:
+        f.seek(start)
+        left = None if end is None else end - start + 1
+        while left is None or left > 0:
+            chunk = f.read(CHUNK_BYTES if left is None else min(CHUNK_BYTES, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
 
 
-def make_storage(cfg: RecordingSettings, client: httpx.Client | None = None) -> Storage:
+def make_storage(cfg: RecordingSettings) -> Storage:
+    """The configured storage; S3 needs the `s3` extra (boto3), imported only here."""
     if cfg.storage == "s3":
-        return S3Storage(cfg.s3, client or httpx.Client(timeout=cfg.timeout_seconds))
+        try:
+            from cdrhub.crm.recordings.s3 import S3Storage
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] in ("boto3", "botocore", "s3transfer"):
+                raise ConfigError(S3_EXTRA_MISSING) from None
+            raise
+        return S3Storage(cfg.s3, timeout=cfg.timeout_seconds)
     return LocalStorage(cfg.local_dir)
