@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection, Engine, or_, select
 
 from cdrhub.calls.phones import to_e164
-from cdrhub.crm.embed import embed_secret
+from cdrhub.crm.embed import embed_secret_source
 from cdrhub.crm.recordings.archive import get_recording, read_recording
 from cdrhub.crm.recordings.storage import make_storage
 from cdrhub.crm.settings import RECORDING_STORAGES, CrmSettings, load_crm_settings
@@ -31,8 +31,8 @@ def crm_settings(request: Request) -> CrmSettings:
 def secret(request: Request) -> str:
     state = request.app.state
     if getattr(state, "embed_secret", None) is None:
-        state.embed_secret = embed_secret(state.engine, crm_settings(request))
-    return state.embed_secret
+        state.embed_secret = embed_secret_source(state.engine, crm_settings(request))
+    return state.embed_secret()
 
 
 def engine(request: Request) -> Engine:

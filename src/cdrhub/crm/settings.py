@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cdrhub.config import ConfigError, Settings
+from cdrhub.config import ConfigError, Settings, check_secret_length
 
 RECORDING_STORAGES = ("local", "s3")
 
@@ -164,6 +164,7 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
     embed = _pick(
         EmbedSettings, _section(crm, "embed"), "[crm.embed]", secret=env.get("CDRHUB_EMBED_SECRET")
     )
+    check_secret_length(embed.secret, "[crm.embed] secret (CDRHUB_EMBED_SECRET)")
     rec_data = _section(crm, "recordings")
     s3 = _pick(
         S3Settings,
