@@ -184,12 +184,14 @@ def secrets_rotate(which: SecretName = typer.Argument(..., help="Which secret.")
     upgrade(engine)
     later = f"Running servers take it within {REFRESH_SECONDS:g} seconds"
     if which is SecretName.embed_secret:
-        rotate_secret(engine, "embed_secret", hashed=False)
+        from cdrhub.crm.embed import SECRET_KEY
+
+        rotate_secret(engine, SECRET_KEY, hashed=False)
         typer.echo(
             f"New embed secret kept (never shown). {later}; links signed before stop working."
         )
         return
-    value = rotate_secret(engine, which.name, hashed=True)
+    value = rotate_secret(engine, which.name, hashed=True)  # "ingest_token" | "api_key"
     if which is SecretName.ingest_token:
         base = (settings.public_url or "<public URL>").rstrip("/")
         typer.echo(f"New ingest token: {value}")
