@@ -1,6 +1,6 @@
 """Run `cdrhub serve` as a real subprocess: for crash tests and benchmarks.
 
-    server = start_server({"CDRHUB_DATABASE_URL": url, "CDRHUB_INGEST_TOKEN": "t"})
+    server = start_server({"CDRHUB_DATABASE_URL": url, "CDRHUB_INGEST_TOKEN": "serverproc-token-0123"})
     ...  # talk to server.base_url
     server.kill()           # SIGKILL: no shutdown code runs, like a power cut of the process
     server = server.restart()  # same port, same environment

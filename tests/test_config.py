@@ -21,13 +21,13 @@ def test_defaults() -> None:
 def test_environment_wins_over_file(tmp_path: Path) -> None:
     path = tmp_path / "cdrhub.toml"
     path.write_text(
-        'database_url = "sqlite:///file.db"\ningest_token = "from-file"\n'
+        'database_url = "sqlite:///file.db"\ningest_token = "from-file-0123456789"\n'
         'ingest_allow = ["10.0.0.0/8"]\nrun_worker = false\n[analytics]\nservice_level_seconds = 30\n'
     )
-    s = load_settings(env={"CDRHUB_CONFIG": str(path), "CDRHUB_INGEST_TOKEN": "from-env",
+    s = load_settings(env={"CDRHUB_CONFIG": str(path), "CDRHUB_INGEST_TOKEN": "from-env-0123456789",
                            "CDRHUB_TIME_MODE": "utc", "CDRHUB_MAX_BODY_BYTES": "2048"})  # fmt: skip
     assert s.database_url == "sqlite:///file.db"
-    assert s.ingest_token == "from-env"
+    assert s.ingest_token == "from-env-0123456789"
     assert s.ingest_allow == (ipaddress.ip_network("10.0.0.0/8"),)
     assert s.run_worker is False and s.time_mode == "utc" and s.max_body_bytes == 2048
     assert s.section("analytics") == {"service_level_seconds": 30}
@@ -63,3 +63,50 @@ def test_bad_toml_names_the_line(tmp_path: Path) -> None:
     path.write_text('database_url = "x"\nthis is not toml\n')
     with pytest.raises(ConfigError, match="line 2"):
         load_settings(env={"CDRHUB_CONFIG": str(path)})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"CDRHUB_INGEST_TOKEN": "fifteen-chars.."},
+            "ingest_token (CDRHUB_INGEST_TOKEN) must be at least 16 characters long",
+        ),
+        (
+            {"CDRHUB_API_KEY": "short-api-key"},
+            "api_key (CDRHUB_API_KEY) must be at least 16 characters long",
+        ),
+    ],
+)
+def test_short_secrets_are_refused_without_showing_them(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env=env)
+    assert str(caught.value) == message
+    assert next(iter(env.values())) not in str(caught.value)
+    ok = {k: "sixteen-chars..." for k in env}  # exactly the minimum is accepted
+    assert load_settings(env=ok)
+
+
+def test_short_embed_secret_is_refused() -> None:
+    from cdrhub.crm.settings import load_crm_settings
+
+    with pytest.raises(ConfigError) as caught:
+        load_crm_settings(load_settings(env={}), env={"CDRHUB_EMBED_SECRET": "tiny-secret"})
+    assert str(caught.value) == (
+        "[crm.embed] secret (CDRHUB_EMBED_SECRET) must be at least 16 characters long"
+    )
+    crm = load_crm_settings(load_settings(env={}), env={"CDRHUB_EMBED_SECRET": "x" * 16})
+    assert crm.embed.secret == "x" * 16
+
+
+def test_masked_database_url() -> None:
+    from cdrhub.store.engine import masked_url
+
+    assert masked_url("postgresql://cdr:hunter2-pw@db:5432/cdrhub") == (
+        "postgresql://cdr:***@db:5432/cdrhub"
+    )
+    assert masked_url("postgres://cdr@db/cdrhub?password=hunter2-pw&sslmode=require") == (
+        "postgres://cdr@db/cdrhub?password=[redacted]&sslmode=require"
+    )
+    assert masked_url("sqlite:///./cdrhub.db") == "sqlite:///./cdrhub.db"
+    assert masked_url("postgresql://cdr:hunter2-pw@db:port/x") == "postgresql://***@db:port/x"

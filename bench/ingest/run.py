@@ -52,7 +52,7 @@ from tests.serverproc import ServerProcess, start_server  # noqa: E402
 from cdrhub.store.engine import make_engine  # noqa: E402
 from cdrhub.store.schema import legs  # noqa: E402
 
-TOKEN = "bench-token"
+TOKEN = "bench-ingest-token-0123"
 PG_ADMIN_URL = os.environ.get("CDRHUB_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 THROUGHPUT_GOAL = 0.5
 # --core-only: the server and its writer process without the domains' hooks (core_only.py).

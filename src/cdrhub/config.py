@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 TIME_MODES = ("local", "utc")
+# Configured secrets (ingest token, API key, embed secret) at least this long: a short one can
+# be guessed. Generated ones are 32 characters.
+MIN_SECRET_LENGTH = 16
 INGEST_WRITERS = ("process", "thread")
 
 
@@ -119,7 +122,15 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     return settings
 
 
+def check_secret_length(value: Any, name: str) -> None:
+    """A configured secret must be long enough; the message names the setting, never the value."""
+    if value is not None and (not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH):
+        raise ConfigError(f"{name} must be at least {MIN_SECRET_LENGTH} characters long")
+
+
 def _validate(settings: Settings) -> None:
+    check_secret_length(settings.ingest_token, "ingest_token (CDRHUB_INGEST_TOKEN)")
+    check_secret_length(settings.api_key, "api_key (CDRHUB_API_KEY)")
     if settings.time_mode not in TIME_MODES:
         raise ConfigError(f"time_mode must be one of {TIME_MODES}, not {settings.time_mode!r}")
     if settings.ingest_writer not in INGEST_WRITERS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, RowMapping
 
 from cdrhub.config import Settings
 from cdrhub.pipeline import LegHook, store_legs
@@ -24,20 +24,32 @@ class ReplayResult:
 def replay(
     engine: Engine, settings: Settings, hooks: list[LegHook], *, include_replayed: bool = False
 ) -> list[ReplayResult]:
-    """Each pending body in its own transaction: a body that still fails stays pending."""
-    with engine.connect() as conn:
-        rows = quarantine.pending(conn, include_replayed=include_replayed)
+    """Each pending delivery in its own transaction: one that still fails stays pending. Read a
+    page at a time (bodies can be large)."""
     results = []
-    for row in rows:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        received = receive(row["body"], row["content_type"], row["query"] or "", settings, now)
-        with write_transaction(engine) as conn:
-            stored = store_legs(conn, received.items, hooks, now)
-            if received.errors:
-                error = "; ".join(received.errors)
-                quarantine.mark_replayed(conn, row["id"], None, f"still failing: {error}")
-            else:
-                error = None
-                quarantine.mark_replayed(conn, row["id"], now, f"stored {len(stored)} leg(s)")
-        results.append(ReplayResult(row["id"], len(stored), error))
-    return results
+    after: int | None = None
+    while True:
+        with engine.connect() as conn:
+            rows, after = quarantine.page(
+                conn, after=after, include_replayed=include_replayed, with_body=True
+            )
+        results.extend(_replay_row(engine, hooks, settings, row) for row in rows)
+        if after is None:
+            return results
+
+
+def _replay_row(
+    engine: Engine, hooks: list[LegHook], settings: Settings, row: RowMapping
+) -> ReplayResult:
+    """A GET delivery is read from its stored query, as it was at ingest."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    received = receive(row["body"], row["content_type"], row["query"] or "", settings, now)
+    with write_transaction(engine) as conn:
+        stored = store_legs(conn, received.items, hooks, now)
+        if received.errors:
+            error = "; ".join(received.errors)
+            quarantine.mark_replayed(conn, row["id"], None, f"still failing: {error}")
+        else:
+            error = None
+            quarantine.mark_replayed(conn, row["id"], now, f"stored {len(stored)} leg(s)")
+    return ReplayResult(row["id"], len(stored), error)

@@ -57,7 +57,10 @@ def test_api_key_unknown_report_and_bad_filters(client: TestClient) -> None:
 
 
 def _env(settings) -> dict[str, str]:
-    return {"CDRHUB_DATABASE_URL": settings.database_url, "CDRHUB_API_KEY": "k"}
+    return {
+        "CDRHUB_DATABASE_URL": settings.database_url,
+        "CDRHUB_API_KEY": "analytics-api-key-0123",
+    }
 
 
 def _write_jsonl(path: Path, wires: list[dict]) -> None:

@@ -129,9 +129,14 @@ def live_server(example_settings: Settings) -> Iterator[str]:
 def test_notification_stream(live_server: str, engine: Engine, example_settings: Settings) -> None:
     events: list[dict] = []
 
+    # The key in the URL (where logs and proxies keep it) is refused; the header is taken.
+    url = f"{live_server}/api/notifications/stream"
+    refused = httpx.get(f"{url}?api_key=test-api-key-0123456789", timeout=10)
+    assert (refused.status_code, refused.json()) == (401, {"detail": "missing or wrong API key"})
+
     def listen() -> None:
-        url = f"{live_server}/api/notifications/stream?api_key=test-api-key-0123456789"
-        with httpx.stream("GET", url, timeout=10) as response:
+        with httpx.stream("GET", url, headers=AUTH, timeout=10) as response:
+            assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             event: dict = {}
             for line in response.iter_lines():

@@ -224,7 +224,7 @@ def test_signed_recording_link_instead_of_voicenters(
         settings,
         hubspot=settings.file["crm"]["hubspot"],
         recordings={"enabled": False},
-        embed={"secret": "k"},
+        embed={"secret": "hubspot-embed-secret-0123"},
     )
     store(settings, engine, *samples("outgoing-answered"))
     run_jobs(engine, settings)
@@ -233,7 +233,7 @@ def test_signed_recording_link_instead_of_voicenters(
     assert str(url).startswith(f"https://calls.example.com/embed/recordings/{ID}?")
     q = dict(url.params)
     assert q["phone"] == "+972501234567"
-    assert verify("k", q["phone"], int(q["exp"]), q["sig"], time.time())
+    assert verify("hubspot-embed-secret-0123", q["phone"], int(q["exp"]), q["sig"], time.time())
 
 
 @pytest.mark.parametrize(

@@ -35,8 +35,8 @@ from cdrhub.store.engine import make_engine
 from cdrhub.store.schema import legs
 from tests.serverproc import ServerProcess, start_server
 
-TOKEN = "crash-token"
-API_KEY = "crash-key"
+TOKEN = "crash-ingest-token-0123456789"
+API_KEY = "crash-api-key-0123456789"
 THREADS = 4
 PER_THREAD = 150
 KILL_AT_ACKS = (120, 330)  # SIGKILL the server when this many CDRs have been acknowledged

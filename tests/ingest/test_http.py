@@ -247,12 +247,18 @@ def test_unreadable_body_is_quarantined_once_and_answered_err_1(
         assert response.status_code == 200
         assert response.json()["Err"] == 1
         assert "invalid JSON" in response.json()["Errdesc"]
-    items = client.get("/api/quarantine", headers=API).json()["items"]
+    listed = client.get("/api/quarantine", headers=API).json()
+    assert listed["next_cursor"] is None
+    items = listed["items"]
     assert len(items) == 1
-    assert items[0]["body"] == body.decode()
+    assert "body" not in items[0] and items[0]["size"] == len(body)
     assert items[0]["received_count"] == 2
     assert items[0]["content_type"] == "application/json"
     assert items[0]["method"] == "POST"
+    one = client.get(f"/api/quarantine/{items[0]['id']}", headers=API).json()
+    assert (one["body"], one["body_base64"], one["received_count"]) == (body.decode(), None, 2)
+    assert one["headers"]["x-trace"] == "t1"
+    assert client.get("/api/quarantine/999999", headers=API).status_code == 404
     with app.state.engine.connect() as conn:
         row = conn.execute(select(quarantine)).mappings().one()
     assert row["body"] == body
@@ -463,14 +469,15 @@ def test_openapi_docs(client: TestClient) -> None:
 def test_generated_token_is_kept_and_required(settings: Settings) -> None:
     unset = settings.with_(ingest_token=None, api_key=None)
     first = create_app(unset)
-    token, key = first.state.ingest_token, first.state.api_key
+    generated = first.state.generated_secrets
+    token, key = generated["ingest_token"], generated["api_key"]
     assert len(token) >= 32 and len(key) >= 32 and token != key
     first.state.engine.dispose()
     second = create_app(unset)
-    assert (second.state.ingest_token, second.state.api_key) == (token, key)
+    assert second.state.generated_secrets == {}  # kept (hashed): not generated again
     client = TestClient(second)
     body = sample_bytes("outgoing-answered.json")
     assert client.post("/voicenter/cdr", content=body, headers=JSON).status_code == 401
     assert client.post(f"/voicenter/cdr/{token}", content=body, headers=JSON).json() == OK_JSON
     assert client.get("/api/calls", headers={"authorization": f"Bearer {key}"}).status_code == 200
-    second.state.engine.dispose()
+    assert client.get("/api/calls", headers={"authorization": f"Bearer {token}"}).status_code == 401

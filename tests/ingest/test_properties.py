@@ -13,10 +13,12 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from cdrhub.config import Settings
+from cdrhub.redact import redact_delivery
 from cdrhub.store.schema import legs, quarantine
 from cdrhub.voicenter.decode import decode
 from cdrhub.web.app import create_app
 
+TOKEN = "test-ingest-token-0123456789"
 FIELDS = ["caller", "target", "time", "duration", "ivruniqueid", "type", "status", "IVR",
           "queueid", "price", "did", "seconds_waiting_in_ queue", "aiData", "DepartmentId"]  # fmt: skip
 scalars = st.one_of(
@@ -70,12 +72,14 @@ def test_no_body_gets_5xx_or_loses_its_bytes(
     )
     client = TestClient(app)
     headers = {"content-type": ctype} if ctype else {}
-    response = client.post(
-        "/voicenter/cdr/test-ingest-token-0123456789", content=body, headers=headers
-    )
+    response = client.post(f"/voicenter/cdr/{TOKEN}", content=body, headers=headers)
     assert response.status_code == 200, response.text
+    # kept byte for byte but for what looks like a secret (`?code=...`: cdrhub.redact)
+    kept_body = redact_delivery(
+        body=body, query="", headers={}, reason="", content_type=ctype, secrets=[TOKEN]
+    ).body
     with app.state.engine.connect() as conn:
-        kept = conn.execute(select(quarantine.c.body).where(quarantine.c.body == body)).first()
+        kept = conn.execute(select(quarantine.c.body).where(quarantine.c.body == kept_body)).first()
         stored_ids = set(conn.execute(select(legs.c.ivruniqueid)).scalars())
     if kept is None:
         # Not quarantined: then every CDR in it must be stored.

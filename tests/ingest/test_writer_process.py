@@ -33,10 +33,11 @@ AUTH = {"authorization": "Bearer test-api-key-0123456789"}
 VOLATILE = {"first_received_at", "last_received_at", "id"}
 
 
+TOKEN = "test-ingest-token-0123456789"
+
+
 def post(client: TestClient, body: bytes, ctype: str) -> Any:
-    return client.post(
-        "/voicenter/cdr/test-ingest-token-0123456789", content=body, headers={"content-type": ctype}
-    )
+    return client.post(f"/voicenter/cdr/{TOKEN}", content=body, headers={"content-type": ctype})
 
 
 def stored(client: TestClient, ivruniqueid: str) -> dict[str, Any]:
@@ -114,11 +115,15 @@ def test_answers_in_kind_and_quarantines(process_app: FastAPI) -> None:
         assert "<name>Err</name><value><int>0</int></value>" in response.text
         form = post(client, *ENCODERS["form"](wire))
         assert form.text == "Err=0&Errdesc=OK"
-        bad = post(client, b'{"ivruniqueid": ', "application/json")
+        # the token in a proxy's header is stripped in the writer process as well
+        proxied = {"content-type": "application/json", "x-original-uri": f"/cdr/{TOKEN}"}
+        bad = client.post(f"/voicenter/cdr/{TOKEN}", content=b'{"ivruniqueid": ', headers=proxied)
         assert bad.status_code == 200
         assert bad.json()["Err"] == 1
-        quarantined = client.get("/api/quarantine", headers=AUTH).json()
-        assert [q["body"] for q in quarantined["items"]] == ['{"ivruniqueid": ']
+        quarantined = client.get("/api/quarantine", headers=AUTH).json()["items"]
+        one = client.get(f"/api/quarantine/{quarantined[0]['id']}", headers=AUTH).json()
+        assert (len(quarantined), one["body"]) == (1, '{"ivruniqueid": ')
+        assert one["headers"]["x-original-uri"] == "/cdr/[redacted]"
         call = client.get(f"/api/calls/{wire['ivruniqueid']}", headers=AUTH).json()
         assert (call["deliveries"], call["revision"], call["status"]) == (2, 1, "ABANDONE")
 

@@ -6,9 +6,9 @@
   `GET /api/callbacks/{id}`, `POST /api/callbacks/{id}/assign {"agent"}`,
   `POST /api/callbacks/{id}/close {"note", "by"}`, `POST /api/callbacks/{id}/call {"agent"}`
   (Voicenter Click2Call: rings the agent, then dials the customer)
-- `GET /api/notifications` (latest), `GET /api/notifications/stream` (Server-Sent Events; an
-  EventSource cannot send headers, so this one also takes `?api_key=`; resumes after
-  `Last-Event-ID`)
+- `GET /api/notifications` (latest), `GET /api/notifications/stream` (Server-Sent Events,
+  `Authorization: Bearer` like the rest: no key in a URL, where logs and proxies keep it;
+  resumes after `Last-Event-ID`)
 - `GET /api/optouts`, `POST /api/optouts {"number", "reason"}`, `DELETE /api/optouts/{number}`
 
 The `callbacks` report is served by `/api/reports/callbacks` (analytics registry).
@@ -33,10 +33,9 @@ from cdrhub.automations import report as _report  # noqa: F401 - registers the c
 from cdrhub.automations.outbox import utcnow
 from cdrhub.calls.phones import to_e164
 from cdrhub.store.engine import write_transaction
-from cdrhub.web.auth import require_api_key, same_secret
+from cdrhub.web.auth import require_api_key
 
 router = APIRouter(prefix="/api", tags=["automations"], dependencies=[Depends(require_api_key)])
-stream_router = APIRouter(prefix="/api", tags=["automations"])
 
 
 def _engine(request: Request) -> Engine:
@@ -236,18 +235,12 @@ def latest_notifications(request: Request, limit: int = Query(50, ge=1, le=500))
         return {"notifications": notifications.latest(conn, limit)}
 
 
-def _stream_auth(request: Request, api_key: str | None = Query(None)) -> None:
-    if api_key is not None and same_secret(api_key, request.app.state.api_key):
-        return
-    require_api_key(request)
-
-
 def _sse(note: dict[str, Any]) -> str:
     data = json.dumps(jsonable_encoder(note), ensure_ascii=False)
     return f"id: {note['id']}\nevent: notification\ndata: {data}\n\n"
 
 
-@stream_router.get("/notifications/stream", dependencies=[Depends(_stream_auth)])
+@router.get("/notifications/stream")
 async def notification_stream(
     request: Request,
     after: int | None = Query(None, description="start after this id (default: only new ones)"),
@@ -290,4 +283,4 @@ async def notification_stream(
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-ROUTERS = (router, stream_router)
+ROUTERS = (router,)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, or_, select
 from cdrhub.automations.outbox import JobOutcome
 from cdrhub.calls.phones import to_e164
 from cdrhub.config import ConfigError
-from cdrhub.crm.embed import embed_secret
+from cdrhub.crm.embed import embed_secret_source
 from cdrhub.crm.recordings.archive import ArchivedAudio, get_recording, read_recording
 from cdrhub.crm.recordings.storage import Storage, StorageMissing, make_storage
 from cdrhub.crm.recordings.urlpolicy import redirect_target
@@ -37,8 +37,8 @@ def crm_settings(request: Request) -> CrmSettings:
 def secret(request: Request) -> str:
     state = request.app.state
     if getattr(state, "embed_secret", None) is None:
-        state.embed_secret = embed_secret(state.engine, crm_settings(request))
-    return state.embed_secret
+        state.embed_secret = embed_secret_source(state.engine, crm_settings(request))
+    return state.embed_secret()
 
 
 def engine(request: Request) -> Engine:

@@ -56,7 +56,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
-from cdrhub.config import ConfigError, Settings
+from cdrhub.config import ConfigError, Settings, check_secret_length
 from cdrhub.crm.recordings.urlpolicy import VOICENTER_HOSTS, UrlPolicy, normal_pattern
 
 RECORDING_STORAGES = ("local", "s3")
@@ -231,6 +231,7 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
     embed = _pick(
         EmbedSettings, _section(crm, "embed"), "[crm.embed]", secret=env.get("CDRHUB_EMBED_SECRET")
     )
+    check_secret_length(embed.secret, "[crm.embed] secret (CDRHUB_EMBED_SECRET)")
     rec_data = _section(crm, "recordings")
     s3 = _pick(
         S3Settings,

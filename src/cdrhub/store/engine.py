@@ -20,6 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from cdrhub.redact import redact_text
 
 _BEGIN_OPTION = "cdrhub_sqlite_begin"
 _sqlite_write_locks: dict[str, threading.RLock] = {}
@@ -104,3 +107,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to print or log: its password (also a `?password=`) masked."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL SQLAlchemy reads: hide what precedes `@`
+        scheme, sep, rest = url.partition("://")
+        shown = f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else url
+    return redact_text(shown)

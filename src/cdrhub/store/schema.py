@@ -109,12 +109,14 @@ leg_versions = Table(
     Column("replaced_at", DateTime, nullable=False),
 )
 
-# Bodies that could not be read as CDRs, kept byte for byte for replay.
+# Deliveries that could not be read as CDRs, kept (secrets stripped) for replay; one row per
+# distinct delivery (`delivery_key`: method, content type, query and body).
 quarantine = Table(
     "quarantine",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("body_sha256", String(64), nullable=False, unique=True),
+    Column("delivery_key", String(64), nullable=False, unique=True),
+    Column("body_sha256", String(64), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("content_type", String(255)),
     Column("method", String(8), nullable=False),
@@ -129,7 +131,8 @@ quarantine = Table(
     Column("replay_result", Text),
 )
 
-# Small key/value facts the service keeps for itself (generated tokens).
+# Small key/value facts the service keeps for itself: the SHA-256 of the generated ingest token
+# and API key (`ingest_token_sha256`, `api_key_sha256`), the embed links' HMAC key.
 app_state = Table(
     "app_state",
     metadata,

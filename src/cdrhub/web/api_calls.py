@@ -227,9 +227,26 @@ def list_calls(
 
 @router.get("/quarantine")
 def list_quarantine(
-    request: Request, include_replayed: bool = False
-) -> dict[str, list[dict[str, Any]]]:
-    """Bodies that could not be read as CDRs, oldest first."""
+    request: Request,
+    include_replayed: bool = False,
+    limit: int = Query(quarantine_repo.LIST_DEFAULT, ge=1, le=quarantine_repo.LIST_MAX),
+    cursor: int | None = Query(None, ge=0, description="the `next_cursor` of the page before"),
+) -> dict[str, Any]:
+    """Deliveries that could not be read as CDRs, oldest first, without their bodies (one at a
+    time: `/api/quarantine/{id}`)."""
     with _read(request) as conn:
-        rows = quarantine_repo.pending(conn, include_replayed=include_replayed)
-    return {"items": [quarantine_repo.as_json(r) for r in rows]}
+        rows, next_cursor = quarantine_repo.page(
+            conn, after=cursor, limit=limit, include_replayed=include_replayed
+        )
+    return {"items": [quarantine_repo.as_json(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get("/quarantine/{quarantine_id}")
+def get_quarantined(quarantine_id: int, request: Request) -> dict[str, Any]:
+    """One quarantined delivery with its headers and body (`body` when it is UTF-8, else
+    `body_base64`)."""
+    with _read(request) as conn:
+        row = quarantine_repo.get(conn, quarantine_id)
+    if row is None:
+        raise HTTPException(404, "no such quarantined delivery")
+    return quarantine_repo.as_json_with_body(row)

@@ -14,12 +14,13 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 
 from cdrhub.config import Settings
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
 from cdrhub.voicenter.decode import encoding_for
-from cdrhub.web.auth import same_secret
+from cdrhub.web.auth import SecretCheck
 from cdrhub.web.ingest_writer import Delivery, IngestWriter, Outcome, StorageUnavailable
 from cdrhub.web.metrics import Metrics
 
@@ -42,12 +43,13 @@ def _basic_credentials(request: Request) -> list[str]:
     return [password, user]
 
 
-def _authorized(request: Request, path_token: str | None) -> bool:
-    expected = request.app.state.ingest_token
-    if path_token and same_secret(path_token, expected):
-        return True  # the usual case, without parsing the query string or headers
+def _authorized(request: Request, path_token: str | None) -> str | None:
+    """The ingest token the request offered, if it is the right one."""
+    check: SecretCheck = request.app.state.ingest_check
+    if path_token and check.matches(path_token):
+        return path_token  # the usual case, without parsing the query string or headers
     offered = [request.query_params.get("token"), *_basic_credentials(request)]
-    return any(same_secret(t, expected) for t in offered if t)
+    return next((t for t in offered if t and check.matches(t)), None)
 
 
 def _source_allowed(settings: Settings, host: str | None) -> bool:
@@ -112,7 +114,10 @@ async def _handle(request: Request, path_token: str | None) -> Response:
     if not _source_allowed(settings, client):
         metrics.cdrs.labels("unknown", "forbidden").inc()
         return _ack("json", PARSE_ERROR, f"source address {client} not allowed", 403)
-    if not _authorized(request, path_token):
+    if state.ingest_check.stale():  # a rotated token is read off the event loop
+        await to_thread.run_sync(state.ingest_check.refresh)
+    credential = _authorized(request, path_token)
+    if credential is None:
         metrics.cdrs.labels("unknown", "unauthorized").inc()
         return _ack("json", PARSE_ERROR, "missing or wrong token", 401)
     try:
@@ -133,6 +138,7 @@ async def _handle(request: Request, path_token: str | None) -> Response:
         },
         source=client,
         received_at=datetime.now(UTC).replace(tzinfo=None),
+        credentials=(credential,),
     )
     writer: IngestWriter = state.ingest_writer
     try:

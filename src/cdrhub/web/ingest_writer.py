@@ -65,6 +65,8 @@ class Delivery:
     headers: dict[str, str]
     source: str | None
     received_at: datetime
+    # the credential the request authenticated with: stripped from whatever is quarantined
+    credentials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,7 @@ def store(
                 headers=delivery.headers,
                 source=delivery.source,
                 received_at=delivery.received_at,
+                secrets=delivery.credentials,
             )
     return out
 
@@ -330,7 +333,16 @@ class ProcessWriter:
 # Deliveries and outcomes cross the pipe as plain tuples: unpickling a slotted dataclass
 # costs several times more.
 def _delivery_tuple(d: Delivery) -> tuple[Any, ...]:
-    return (d.body, d.content_type, d.query, d.method, d.headers, d.source, d.received_at)
+    return (
+        d.body,
+        d.content_type,
+        d.query,
+        d.method,
+        d.headers,
+        d.source,
+        d.received_at,
+        d.credentials,
+    )
 
 
 def _outcome_tuple(o: Outcome) -> tuple[Any, ...]:
