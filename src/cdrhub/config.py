@@ -43,6 +43,8 @@ class Settings:
     # HTTP and storage use two cores) or "thread" (all in the server process).
     ingest_writer: str = "process"
     public_url: str | None = None  # how Voicenter reaches us, for the printed ingest URL
+    metrics_token: str | None = None  # set: /metrics needs `Authorization: Bearer <token>`
+    bench_noop: bool = False  # serve POST /_noop, the ingest benchmark's baseline
     file: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML file
 
     @property
@@ -88,7 +90,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
-    if name == "run_worker":
+    if name in {"run_worker", "bench_noop"}:
         return value if isinstance(value, bool) else _parse_bool(str(value))
     return None if value in ("", None) else str(value)
 

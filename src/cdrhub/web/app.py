@@ -19,6 +19,7 @@ from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.store.state import get_or_create_secret
 from cdrhub.web import api_calls, health, ingest
+from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.ingest_writer import ProcessWriter, make_writer
 from cdrhub.web.metrics import Metrics
 
@@ -58,8 +59,12 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.ingest_writer = make_writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
 
+    # Every route that reads a body reads at most this much (web/bodylimit.py).
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(ingest.router)
+    if settings.bench_noop:
+        app.include_router(ingest.noop_router)
     app.include_router(api_calls.router)
     app.include_router(reports_router)
     for router in automation_routers:
