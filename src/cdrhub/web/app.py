@@ -18,7 +18,7 @@ from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.store.state import get_or_create_secret
-from cdrhub.web import api_calls, health, ingest
+from cdrhub.web import api_calls, api_unknowns, health, ingest
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.ingest_writer import ProcessWriter, make_writer
 from cdrhub.web.metrics import Metrics
@@ -66,6 +66,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     if settings.bench_noop:
         app.include_router(ingest.noop_router)
     app.include_router(api_calls.router)
+    app.include_router(api_unknowns.router)
     app.include_router(reports_router)
     for router in automation_routers:
         app.include_router(router)

@@ -68,11 +68,11 @@ def _count(metrics: Metrics, result: Outcome, tolerance: int) -> None:
         if note.kind == "duplicate":
             continue
         if note.unknown_type is not None:
-            metrics.unknown_types.labels(note.unknown_type[:64]).inc()
+            metrics.unknown_types.inc()
         if note.unknown_status is not None:
-            metrics.unknown_statuses.labels(note.unknown_status[:32]).inc()
-        for name in note.unknown_fields[:50]:
-            metrics.unknown_fields.labels(name[:64]).inc()
+            metrics.unknown_statuses.inc()
+        if note.unknown_fields:
+            metrics.unknown_fields.inc(len(note.unknown_fields))
         if note.time_mismatch_seconds is not None and note.time_mismatch_seconds > tolerance:
             metrics.time_mismatches.inc()
     if result.errors:
