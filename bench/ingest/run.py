@@ -210,6 +210,7 @@ def bench_engine(
             "CDRHUB_API_KEY": "bench-key",
             "CDRHUB_RUN_WORKER": "false",
             "CDRHUB_INGEST_WRITER": writer,
+            "CDRHUB_BENCH_NOOP": "true",  # the baseline route, off unless asked for
         }
         extra = ["--workers", str(args.workers)] if args.workers != 1 else []
         server = start_server(

@@ -46,6 +46,8 @@ class Settings:
     # HTTP and storage use two cores) or "thread" (all in the server process).
     ingest_writer: str = "process"
     public_url: str | None = None  # how Voicenter reaches us, for the printed ingest URL
+    metrics_token: str | None = None  # set: /metrics needs `Authorization: Bearer <token>`
+    bench_noop: bool = False  # serve POST /_noop, the ingest benchmark's baseline
     file: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML file
 
     @property
@@ -91,7 +93,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
-    if name == "run_worker":
+    if name in {"run_worker", "bench_noop"}:
         return value if isinstance(value, bool) else _parse_bool(str(value))
     return None if value in ("", None) else str(value)
 
@@ -131,6 +133,7 @@ def check_secret_length(value: Any, name: str) -> None:
 def _validate(settings: Settings) -> None:
     check_secret_length(settings.ingest_token, "ingest_token (CDRHUB_INGEST_TOKEN)")
     check_secret_length(settings.api_key, "api_key (CDRHUB_API_KEY)")
+    check_secret_length(settings.metrics_token, "metrics_token (CDRHUB_METRICS_TOKEN)")
     if settings.time_mode not in TIME_MODES:
         raise ConfigError(f"time_mode must be one of {TIME_MODES}, not {settings.time_mode!r}")
     if settings.ingest_writer not in INGEST_WRITERS:

@@ -9,6 +9,9 @@ import phonenumbers
 
 _DIGITS = re.compile(r"\d+")
 _PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
+# Longer than anyone writes a phone number (E.164 has at most 15 digits): not one, and not
+# worth a cache entry. Keeps the caches below small whatever they are given.
+MAX_PHONE_CHARS = 40
 
 
 def looks_like_phone(value: str) -> bool:
@@ -19,14 +22,22 @@ def looks_like_phone(value: str) -> bool:
     return len(digits) >= 7
 
 
-@lru_cache(maxsize=65536)
 def to_e164(value: str | None, region: str = "IL") -> str | None:
     """E.164 form of a number as Voicenter writes it, or None when it is no valid number.
 
     Voicenter sends local numbers (`0501234567`) and international ones without the plus
     (`972501234567`, `4915112345678`); both are accepted, as are `+972-50-123-4567` and `00972...`.
+    Cached: the same numbers come back on many CDRs.
     """
-    if not value:
+    if not value or len(value) > MAX_PHONE_CHARS:
+        return None
+    return _cached_e164(value, region)
+
+
+def parse_e164(value: str, region: str = "IL") -> str | None:
+    """`to_e164` without its cache, for input nobody vouches for yet (a widget link's number
+    before its signature is known good)."""
+    if len(value) > MAX_PHONE_CHARS:
         return None
     value = value.strip()
     if not looks_like_phone(value):
@@ -59,11 +70,18 @@ def to_e164(value: str | None, region: str = "IL") -> str | None:
     return possible
 
 
-@lru_cache(maxsize=4096)
+_cached_e164 = lru_cache(maxsize=65536)(parse_e164)
+
+
 def country_of(e164: str | None) -> str | None:
     """ISO 3166 region code of an E.164 number (`IL`, `DE`), None when unknown."""
-    if not e164:
+    if not e164 or len(e164) > MAX_PHONE_CHARS:
         return None
+    return _cached_country(e164)
+
+
+@lru_cache(maxsize=4096)
+def _cached_country(e164: str) -> str | None:
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
     except phonenumbers.NumberParseException:

@@ -50,23 +50,13 @@ def phone_or_none(request: Request, phone: str) -> str | None:
 
 
 def leg_involves(conn: Connection, ivruniqueid: str, e164: str) -> bool:
-    """Whether the number is a party of this leg's call (the leg, its parent or its children)."""
-    row = conn.execute(
-        select(legs.c.original_ivruniqueid, legs.c.caller_e164, legs.c.target_e164).where(
-            legs.c.ivruniqueid == ivruniqueid
-        )
-    ).first()
-    if row is None:
-        return False
-    if e164 in (row.caller_e164, row.target_e164):
-        return True
-    related = [legs.c.original_ivruniqueid == ivruniqueid]
-    if row.original_ivruniqueid:
-        related.append(legs.c.ivruniqueid == row.original_ivruniqueid)
+    """Whether the number is the caller or the target of this very leg. Not of a leg it is
+    linked to: an OriginalIvrUniqueID is the CDR's word, and any CDR may name any leg."""
     query = select(legs.c.id).where(
-        or_(*related), or_(legs.c.caller_e164 == e164, legs.c.target_e164 == e164)
+        legs.c.ivruniqueid == ivruniqueid,
+        or_(legs.c.caller_e164 == e164, legs.c.target_e164 == e164),
     )
-    return conn.execute(query.limit(1)).first() is not None
+    return conn.execute(query).first() is not None
 
 
 def byte_range(range_header: str | None, size: int) -> tuple[int, int] | None:

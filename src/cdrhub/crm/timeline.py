@@ -2,7 +2,9 @@
 
 Reading is two steps: `legs_for_phone` fetches the legs where the number is the caller or the
 target plus the legs they are linked to (the agent's leg 1 of a Click2Call, transfers), and
-`call_item` turns one stitched Call into the JSON the API and the widget show.
+`call_item` turns one stitched Call into the JSON the API and the widget show. The widget, which
+a link signed for one number opens, shows only the legs that number is a party of: the links
+between legs are what CDRs say, and a CDR may point at any other call.
 """
 
 from __future__ import annotations
@@ -31,10 +33,16 @@ def _fetch(conn: Connection, *conditions: Any) -> list[CallLeg]:
 
 
 def legs_for_phone(
-    conn: Connection, e164: str, *, limit: int = 100, before: datetime | None = None
+    conn: Connection,
+    e164: str,
+    *,
+    limit: int = 100,
+    before: datetime | None = None,
+    hops: int = MAX_HOPS,
 ) -> tuple[list[CallLeg], datetime | None]:
-    """The newest `limit` legs with this number (started before `before`) and their relatives,
-    and the cursor for the next page (None when this page is the last)."""
+    """The newest `limit` legs with this number (started before `before`) and their relatives
+    up to `hops` links away, and the cursor for the next page (None when this page is the
+    last)."""
     query = select(legs).where(or_(legs.c.caller_e164 == e164, legs.c.target_e164 == e164))
     if before is not None:
         query = query.where(legs.c.started_at < before)
@@ -43,7 +51,7 @@ def legs_for_phone(
     frontier = list(found.values())
     starts = [leg.started_at for leg in frontier if leg.started_at is not None]
     cursor = min(starts) if len(frontier) >= limit and starts else None
-    for _ in range(MAX_HOPS):
+    for _ in range(hops):
         if not frontier:
             break
         conditions = []
@@ -190,9 +198,12 @@ def build_timeline(
     recording_link: RecordingLink,
     limit: int = 100,
     before: datetime | None = None,
+    parties_only: bool = False,
 ) -> dict[str, Any]:
-    """Everything the API and the widget show for one number."""
-    found, cursor = legs_for_phone(conn, e164, limit=limit, before=before)
+    """Everything the API and the widget show for one number; with `parties_only`, only the
+    legs it is the caller or the target of (no relatives)."""
+    hops = 0 if parties_only else MAX_HOPS
+    found, cursor = legs_for_phone(conn, e164, limit=limit, before=before, hops=hops)
     # a relative fetched by time alone that stitched to nothing of this number is not shown
     calls = [
         c for c in stitch(found) if any(e164 in (x.caller_e164, x.target_e164) for x in c.legs)

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cdrhub.calls.model import CallLeg
+from cdrhub.calls.phones import MAX_PHONE_CHARS, parse_e164
 from cdrhub.crm.embed import recording_path, verify
 from cdrhub.crm.serving import (
     crm_settings,
     engine,
     leg_involves,
-    phone_or_none,
     recording_response,
     secret,
 )
@@ -30,9 +30,19 @@ _PAGE_SIZE = 50
 
 
 def _authorised(request: Request, phone: str, exp: int | None, sig: str | None) -> str:
-    """The number's E.164 when the signature is good and unexpired; 403 otherwise."""
-    e164 = phone_or_none(request, phone)
-    if e164 is None or not verify(secret(request), e164, exp, sig, time.time()):
+    """The number's E.164 when the signature is good and unexpired; 403 otherwise.
+
+    The signature is checked before anything else is done with the number: links carry the
+    E.164 they were signed for, which verifies as it is; another spelling of it is normalized
+    without a cache. A bad link costs no database work and leaves no trace in memory."""
+    now = time.time()
+    if not sig or exp is None or exp < now or len(phone) > MAX_PHONE_CHARS:
+        raise HTTPException(403, "invalid or expired link")
+    key = secret(request)
+    if verify(key, phone, exp, sig, now):
+        return phone
+    e164 = parse_e164(phone, crm_settings(request).region)
+    if e164 is None or e164 == phone or not verify(key, e164, exp, sig, now):
         raise HTTPException(403, "invalid or expired link")
     return e164
 
@@ -62,7 +72,7 @@ def contact_page(
         return recording_path(key, e164, expires, leg.ivruniqueid)
 
     with engine(request).connect() as conn:
-        data = build_timeline(conn, e164, recording_link=link, limit=_PAGE_SIZE)
+        data = build_timeline(conn, e164, recording_link=link, limit=_PAGE_SIZE, parties_only=True)
     html = _TEMPLATES.get_template("embed.html").render(
         phone=e164, data=data, timezone=request.app.state.settings.timezone
     )
@@ -91,5 +101,5 @@ def recording(
     e164 = _authorised(request, phone, exp, sig)
     with engine(request).connect() as conn:
         if not leg_involves(conn, ivruniqueid, e164):
-            raise HTTPException(403, "this recording is not of that number")
+            raise HTTPException(404, "no recording for this call")  # none of this number's
     return recording_response(request, ivruniqueid)

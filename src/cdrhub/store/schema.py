@@ -21,10 +21,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
+
+# The legs that carry what we do not know, as partial-index conditions per engine (store/
+# unknowns.py reads them through these indexes, which hold only those legs).
+UNKNOWN_TYPE = "type_key IS NULL"
+UNKNOWN_STATUS = {"sqlite": "status_known = 0", "postgresql": "NOT status_known"}
+UNKNOWN_FIELDS = {"sqlite": "unknown_fields <> '[]'", "postgresql": "unknown_fields <> '[]'::jsonb"}
 
 # BIGINT keys on PostgreSQL; SQLite only autoincrements a column declared INTEGER.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -93,6 +100,28 @@ legs = Table(
     Index("ix_legs_agent", "agent_code"),
     Index("ix_legs_queue", "queue_id"),
     Index("ix_legs_original", "original_ivruniqueid"),
+    Index(
+        "ix_legs_unknown_type",
+        "type",
+        "first_received_at",
+        "last_received_at",
+        sqlite_where=text(UNKNOWN_TYPE),
+        postgresql_where=text(UNKNOWN_TYPE),
+    ),
+    Index(
+        "ix_legs_unknown_status",
+        "status",
+        "first_received_at",
+        "last_received_at",
+        sqlite_where=text(UNKNOWN_STATUS["sqlite"]),
+        postgresql_where=text(UNKNOWN_STATUS["postgresql"]),
+    ),
+    Index(
+        "ix_legs_unknown_fields",
+        "id",
+        sqlite_where=text(UNKNOWN_FIELDS["sqlite"]),
+        postgresql_where=text(UNKNOWN_FIELDS["postgresql"]),
+    ),
 )
 
 # Earlier contents of a leg that was redelivered with different content.

@@ -70,11 +70,18 @@ class NormalizeError(ValueError):
     """The fields cannot make a leg (no `ivruniqueid`)."""
 
 
-@lru_cache(maxsize=4096)
+def _squash(key: str) -> str:
+    return _SQUASH.sub("", key).lower()
+
+
+_squash_cached = lru_cache(maxsize=4096)(_squash)
+
+
 def squash_key(key: str) -> str:
     """`Seconds_Waiting_In_ Queue` -> `secondswaitinginqueue` (cached: the same few dozen
-    names arrive on every CDR)."""
-    return _SQUASH.sub("", key).lower()
+    names arrive on every CDR; a name longer than any of ours is not, so that the cache stays
+    small whatever the CDRs carry)."""
+    return _squash_cached(key) if len(key) <= 64 else _squash(key)
 
 
 class _Fields:

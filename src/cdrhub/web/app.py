@@ -17,8 +17,9 @@ from cdrhub.crm import widget as crm_widget
 from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
-from cdrhub.web import api_calls, health, ingest
+from cdrhub.web import api_calls, api_unknowns, health, ingest
 from cdrhub.web.auth import secret_check
+from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.ingest_writer import ProcessWriter, make_writer
 from cdrhub.web.metrics import Metrics
 
@@ -60,9 +61,14 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.ingest_writer = make_writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
 
+    # Every route that reads a body reads at most this much (web/bodylimit.py).
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(ingest.router)
+    if settings.bench_noop:
+        app.include_router(ingest.noop_router)
     app.include_router(api_calls.router)
+    app.include_router(api_unknowns.router)
     app.include_router(reports_router)
     for router in automation_routers:
         app.include_router(router)

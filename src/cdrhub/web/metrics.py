@@ -1,4 +1,7 @@
-"""Prometheus metrics, one registry per app so that several apps can live in one process."""
+"""Prometheus metrics, one registry per app so that several apps can live in one process.
+
+Label values come from fixed sets only (encodings, results), never from what a CDR carries, so
+the number of series has a bound."""
 
 from __future__ import annotations
 
@@ -38,20 +41,18 @@ class Metrics:
                 registry=r,
             ),
             quarantined=Counter("cdrhub_quarantined", "Bodies quarantined", registry=r),
+            # One series each: a label per name would let every CDR add a series to /metrics
+            # (and show the names to whoever reads it); GET /api/unknowns names them.
             unknown_types=Counter(
-                "cdrhub_unknown_types",
-                "Legs with a call type we do not know",
-                ["type"],
-                registry=r,
+                "cdrhub_unknown_types", "Legs with a call type we do not know", registry=r
             ),
             unknown_statuses=Counter(
-                "cdrhub_unknown_statuses",
-                "Legs with a status we do not know",
-                ["status"],
-                registry=r,
+                "cdrhub_unknown_statuses", "Legs with a status we do not know", registry=r
             ),
             unknown_fields=Counter(
-                "cdrhub_unknown_fields", "Fields we do not know, by name", ["field"], registry=r
+                "cdrhub_unknown_fields",
+                "Fields we do not know, one per field name per leg",
+                registry=r,
             ),
             time_mismatches=Counter(
                 "cdrhub_time_prefix_mismatches",
