@@ -68,6 +68,7 @@ def run_fault(cluster: Cluster, make: Callable[[], Callable[[], None]], hold: fl
     server = serve(db_url)
     pid = server.pid
     load = Load(server.base_url, TOKEN, client_timeout=DEADLINE + 10).start()
+    undo = None
     try:
         load.wait("acks before the fault", lambda: load.acked() >= ACKS)
         began = time.monotonic()
@@ -75,18 +76,20 @@ def run_fault(cluster: Cluster, make: Callable[[], Callable[[], None]], hold: fl
         load.wait("Err 2 during the fault", lambda: load.refused(began) >= 4, DEADLINE + 10)
         check_not_ready(server)
         time.sleep(max(0.0, began + hold - time.monotonic()))
-        undo()
+        undo, undone = None, undo
+        undone()
         recovered = time.monotonic()
         wait_ready(server, timeout=30)
         load.wait("acks after the recovery", lambda: load.acked(recovered) >= ACKS)
-    finally:
         load.stop()
-    try:
         load.resend()
         kinds = check_answers(load, DEADLINE, MARGIN)
         check_stored(load, db_url)
         assert server.alive() and server.pid == pid, "the server was restarted"
     finally:
+        if undo is not None:  # failed during the fault: leave the cluster usable
+            undo()
+        load.stop()
         server.stop()
     print(f"answers={dict(kinds)} cdrs={len({a.ivr for a in load.answers})}")
 
