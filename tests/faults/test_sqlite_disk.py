@@ -9,6 +9,8 @@ disk) and the database passes its integrity check.
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from pathlib import Path
 
@@ -30,13 +32,15 @@ WAL_MOST = JOURNAL_SIZE_LIMIT + 256 * 1024
 def fill(disk: Path) -> Path:
     """Write a file until the disk has no room left."""
     filler = disk / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        chunk = b"\0" * 65536
+        while True:  # unbuffered: a short write, then ENOSPC
+            os.write(fd, chunk)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
     return filler
 
 
