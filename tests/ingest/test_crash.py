@@ -39,8 +39,8 @@ from tests.serverproc import ServerProcess, start_server
 TOKEN = "crash-token"
 API_KEY = "crash-key"
 THREADS = 4
-PER_THREAD = 175
-KILL_AT_ACKS = (100, 210, 320, 430, 540)  # SIGKILL when this many CDRs have been acknowledged
+PER_THREAD = 100
+KILL_AT_ACKS = (50, 110, 170, 230, 290)  # SIGKILL when this many CDRs have been acknowledged
 RETRY_PAUSE = 0.05
 RESEND = 10  # per stream: acknowledged CDRs sent once more at the end
 DEADLINE_SECONDS = 150.0

@@ -291,7 +291,8 @@ class ProcessWriter:
         self._sent: deque[tuple[int, float]] = deque()  # (number, loop time), oldest first
         self._pings: dict[int, asyncio.Future[int | None] | None] = {}
         self._numbers = itertools.count()
-        self._outbox: list[tuple[int, tuple[Any, ...]]] = []  # deliveries not yet sent
+        # deliveries (and pings: no fields) not yet sent
+        self._outbox: list[tuple[int, tuple[Any, ...] | None]] = []
 
     def start(self) -> None:
         """Start the writer for the running event loop, unless it is running already."""
