@@ -172,3 +172,21 @@ def start_server(
                     f"cdrhub serve did not answer /healthz within {timeout}s:\n{server.log_tail()}"
                 )
             time.sleep(0.05)
+
+
+def wait_ready(server: ServerProcess, timeout: float = 60.0) -> float:
+    """Poll /readyz until it answers 200 {"status": "ok"}; returns the seconds that took."""
+    started = time.monotonic()
+    with httpx.Client(timeout=timeout) as client:
+        while True:
+            if not server.alive():
+                raise ServerStartError(f"cdrhub serve exited:\n{server.log_tail()}")
+            try:
+                response = client.get(f"{server.base_url}/readyz")
+                if response.status_code == 200 and response.json() == {"status": "ok"}:
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - started > timeout:
+                raise ServerStartError(f"/readyz not ok within {timeout}s:\n{server.log_tail()}")
+            time.sleep(0.05)

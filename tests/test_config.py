@@ -34,6 +34,14 @@ def test_environment_wins_over_file(tmp_path: Path) -> None:
     assert s.section("missing") == {}
 
 
+def test_storage_deadlines() -> None:
+    s = load_settings(env={})
+    assert (s.ack_deadline_seconds, s.db_timeout_seconds, s.ready_timeout_seconds) == (5, 5, 2)
+    env = {"CDRHUB_ACK_DEADLINE_SECONDS": "2.5", "CDRHUB_DB_TIMEOUT_SECONDS": "3"}
+    s = load_settings(env=env)
+    assert (s.ack_deadline_seconds, s.db_timeout_seconds) == (2.5, 3.0)
+
+
 def test_allow_list_from_env() -> None:
     s = load_settings(env={"CDRHUB_INGEST_ALLOW": "203.0.113.0/24, 198.51.100.7"})
     assert s.ingest_allow == (
@@ -51,6 +59,10 @@ def test_allow_list_from_env() -> None:
         ({"CDRHUB_MAX_BODY_BYTES": "lots"}, "max_body_bytes must be an integer"),
         ({"CDRHUB_RUN_WORKER": "perhaps"}, "not a boolean"),
         ({"CDRHUB_CONFIG": "/nonexistent/cdrhub.toml"}, "cannot read"),
+        ({"CDRHUB_ACK_DEADLINE_SECONDS": "soon"}, "ack_deadline_seconds must be a number"),
+        ({"CDRHUB_DB_TIMEOUT_SECONDS": "0"}, "db_timeout_seconds must be more than 0"),
+        ({"CDRHUB_READY_TIMEOUT_SECONDS": "nan"}, "ready_timeout_seconds must be more than 0"),
+        ({"CDRHUB_ACK_DEADLINE_SECONDS": "86400"}, "at most 3600 seconds"),
     ],
 )
 def test_bad_settings_are_explained(env: dict[str, str], message: str) -> None:

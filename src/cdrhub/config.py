@@ -45,6 +45,13 @@ class Settings:
     # Where webhook CDRs are read and stored: "process" (a writer process beside the server, so
     # HTTP and storage use two cores) or "thread" (all in the server process).
     ingest_writer: str = "process"
+    # Storage deadlines (docs/ingest.md, "Deadlines and readiness"): a CDR not committed within
+    # `ack_deadline_seconds` is answered Err 2; the ingest writer's statements, lock waits and
+    # connection attempts give up after `db_timeout_seconds`; /readyz answers within
+    # `ready_timeout_seconds`.
+    ack_deadline_seconds: float = 5.0
+    db_timeout_seconds: float = 5.0
+    ready_timeout_seconds: float = 2.0
     public_url: str | None = None  # how Voicenter reaches us, for the printed ingest URL
     metrics_token: str | None = None  # set: /metrics needs `Authorization: Bearer <token>`
     bench_noop: bool = False  # serve POST /_noop, the ingest benchmark's baseline
@@ -85,9 +92,17 @@ def _parse_allow(value: Any) -> tuple[IpNetwork, ...]:
         raise ConfigError(f"CDRHUB_INGEST_ALLOW: {exc}") from exc
 
 
+_SECONDS = ("ack_deadline_seconds", "db_timeout_seconds", "ready_timeout_seconds")
+
+
 def _coerce(name: str, value: Any) -> Any:
     if name == "ingest_allow":
         return _parse_allow(value)
+    if name in _SECONDS:
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from exc
     if name in {"time_mismatch_seconds", "max_body_bytes"}:
         try:
             return int(value)
@@ -140,6 +155,9 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"ingest_writer must be one of {INGEST_WRITERS}, not {settings.ingest_writer!r}"
         )
+    for name in _SECONDS:
+        if not 0 < getattr(settings, name) <= 3600:
+            raise ConfigError(f"{name} must be more than 0 and at most 3600 seconds")
     try:
         settings.tz  # noqa: B018 - raises for an unknown zone
     except Exception as exc:

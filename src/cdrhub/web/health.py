@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from anyio import to_thread
+import asyncio
+import logging
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from cdrhub.store.heartbeat import disk_problem
 from cdrhub.web.auth import same_secret
+from cdrhub.web.ingest_writer import IngestWriter, StorageUnavailable
 
+log = logging.getLogger("cdrhub.health")
 router = APIRouter(tags=["health"])
 
 
@@ -22,16 +25,22 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers."""
-
-    def ping() -> None:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
+    """CDRs can be stored now: within `ready_timeout_seconds` the ingest writer (the process
+    itself, when it is one) has committed a heartbeat row, and a SQLite database's disk has room.
+    Otherwise 503 with one line of reason (the details go to the log)."""
+    writer: IngestWriter = request.app.state.ingest_writer
+    seconds = request.app.state.settings.ready_timeout_seconds
     try:
-        await to_thread.run_sync(ping)
-    except SQLAlchemyError as exc:
-        return JSONResponse({"status": "unavailable", "error": str(exc)[:200]}, status_code=503)
+        free = await asyncio.wait_for(writer.check(), seconds)
+        reason = disk_problem(free)
+    except TimeoutError:
+        reason = f"the ingest writer did not commit a heartbeat within {seconds:g} s"
+    except StorageUnavailable as exc:
+        log.error("readiness: the heartbeat failed: %s", exc)
+        reason = "the database did not take a write"
+    if reason is not None:
+        log.warning("not ready: %s", reason)
+        return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 

@@ -14,6 +14,12 @@ Either way the promise holds: an outcome exists only for a committed delivery. I
 process dies, every delivery it had not answered fails as `StorageUnavailable` (Err 2, HTTP
 503, Voicenter sends it again; a delivery that did commit is then counted as a redelivery), and
 the next delivery starts a new writer.
+
+Nothing waits without a limit (docs/ingest.md, "Deadlines and readiness"). A delivery not
+answered within `ack_deadline_seconds` fails the same way (it may still commit later: the
+redelivery is then counted, not stored twice), and while the oldest unanswered delivery is older
+than that, new ones fail at once instead of queueing behind it. The writer's own statements give
+up after `db_timeout_seconds`. Readiness (`check`) has the writer itself write a heartbeat row.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cdrhub import longlived
 from cdrhub.config import Settings
 from cdrhub.pipeline import LegHook, StoredLeg, build_hooks, run_hooks, save_legs
-from cdrhub.store import quarantine
+from cdrhub.store import heartbeat, quarantine
 from cdrhub.store.engine import make_engine
 from cdrhub.store.groupcommit import GroupCommitter, commit_batch
 from cdrhub.voicenter.receive import Received, receive
@@ -145,6 +152,11 @@ def outcome(received: Received, stored: list[StoredLeg]) -> Outcome:
 class IngestWriter(Protocol):
     async def submit(self, delivery: Delivery) -> Outcome: ...
 
+    async def check(self) -> int | None:
+        """Write the heartbeat as a CDR would be written (StorageUnavailable if that fails);
+        the free bytes on a SQLite database's disk."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -157,14 +169,36 @@ class ThreadWriter:
 
     async def submit(self, delivery: Delivery) -> Outcome:
         received = read(delivery, self.settings)
+        work = self.committer.run(partial(store, deliveries=[(delivery, received)]))
+        deadline = self.settings.ack_deadline_seconds
         try:
-            [stored] = await self.committer.run(partial(store, deliveries=[(delivery, received)]))
+            [stored] = await asyncio.wait_for(work, deadline)
+        except TimeoutError:
+            raise StorageUnavailable(f"not committed within {deadline:g} s") from None
         except (SQLAlchemyError, OSError) as exc:
             raise StorageUnavailable(str(exc)) from exc
         return outcome(received, stored)
 
+    async def check(self) -> int | None:
+        # An executor future, unlike anyio's threads, lets a deadline stop the wait.
+        loop = asyncio.get_running_loop()
+        free, error = await loop.run_in_executor(None, _heartbeat, self.committer.engine)
+        if error is not None:
+            raise StorageUnavailable(error)
+        return free
+
     def close(self) -> None:
         pass
+
+
+def _heartbeat(engine: Any) -> tuple[int | None, str | None]:
+    """Commit the heartbeat: (free bytes on SQLite's disk, None) or (None, the failure)."""
+    free = heartbeat.free_bytes(engine)
+    [(_result, error)] = commit_batch(engine, [heartbeat.beat])
+    if error is not None:
+        log.error("heartbeat failed: %s", error)
+        return None, f"{type(error).__name__}: {error}"
+    return free, None
 
 
 def _writer_main(pipe: Pipe, settings: Settings) -> None:
@@ -172,7 +206,9 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     # No ping before each batch (a round trip that cost ~8% of the writer's time at batches of
     # 32 on PostgreSQL): a connection that died is found by the batch itself, and
     # `commit_batch` stores that batch again on a new one.
-    engine = make_engine(settings.database_url, pool_pre_ping=False)
+    engine = make_engine(
+        settings.database_url, pool_pre_ping=False, timeout=settings.db_timeout_seconds
+    )
     finish = batch_hooks(build_hooks(settings))
     most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
     longlived.settle()
@@ -180,11 +216,13 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     while True:
         try:  # each message is a list of deliveries (`ProcessWriter._send`)
             if not waiting:
-                waiting.extend(_received(message) for message in pipe.recv())
+                waiting.extend(_unpack(pipe.recv(), engine, pipe))
             while len(waiting) < most and pipe.poll():
-                waiting.extend(_received(message) for message in pipe.recv())
+                waiting.extend(_unpack(pipe.recv(), engine, pipe))
         except (EOFError, OSError):  # the server is gone
             break
+        if not waiting:  # only pings
+            continue
         batch, waiting = waiting[:most], waiting[most:]
         replies = _store_batch(engine, settings, finish, batch)
         try:
@@ -194,9 +232,19 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     engine.dispose()
 
 
-def _received(message: tuple[int, tuple[Any, ...]]) -> tuple[int, Delivery]:
-    number, fields = message
-    return number, Delivery(*fields)
+def _unpack(
+    message: list[tuple[int, tuple[Any, ...] | None]], engine: Any, pipe: Pipe
+) -> list[tuple[int, Delivery]]:
+    """A message's numbered deliveries. Its pings (no fields) are answered here and now, each
+    with a heartbeat written in a transaction of its own."""
+    deliveries = []
+    for number, fields in message:
+        if fields is None:
+            free, error = _heartbeat(engine)
+            pipe.send([(number, free, error)])
+        else:
+            deliveries.append((number, Delivery(*fields)))
+    return deliveries
 
 
 def _store_batch(
@@ -243,8 +291,11 @@ class ProcessWriter:
         self._process: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, asyncio.Future[Outcome]] = {}
+        self._sent: deque[tuple[int, float]] = deque()  # (number, loop time), oldest first
+        self._pings: dict[int, asyncio.Future[int | None] | None] = {}
         self._numbers = itertools.count()
-        self._outbox: list[tuple[int, tuple[Any, ...]]] = []  # deliveries not yet sent
+        # deliveries (and pings: no fields) not yet sent
+        self._outbox: list[tuple[int, tuple[Any, ...] | None]] = []
 
     def start(self) -> None:
         """Start the writer for the running event loop, unless it is running already."""
@@ -263,17 +314,52 @@ class ProcessWriter:
         theirs.close()
         self._pipe, self._process, self._loop = ours, process, loop
         loop.add_reader(ours.fileno(), self._read_replies)
+        self._queue(None, None)  # a ping: the writer connects now, not at the first CDR
 
     async def submit(self, delivery: Delivery) -> Outcome:
         self.start()
         assert self._loop is not None
+        deadline = self.settings.ack_deadline_seconds
+        now = self._loop.time()
+        if self._waited(now) > deadline:  # stuck (a frozen database): do not queue behind it
+            raise StorageUnavailable(f"the ingest writer has not answered for {deadline:g} s")
         future: asyncio.Future[Outcome] = self._loop.create_future()
+        number = self._queue(_delivery_tuple(delivery), future)
+        self._sent.append((number, now))
+        try:
+            return await asyncio.wait_for(future, deadline)
+        except TimeoutError:  # the future stays pending: the writer has not answered it
+            raise StorageUnavailable(f"not committed within {deadline:g} s") from None
+
+    async def check(self) -> int | None:
+        self.start()
+        assert self._loop is not None
+        future: asyncio.Future[int | None] = self._loop.create_future()
+        number = self._queue(None, future)
+        try:
+            return await future
+        finally:
+            self._pings.pop(number, None)
+
+    def _queue(self, fields: tuple[Any, ...] | None, future: asyncio.Future[Any] | None) -> int:
+        """Queue a delivery (or, with no fields, a ping) for this turn's message."""
+        assert self._loop is not None
         number = next(self._numbers)
-        self._pending[number] = future
+        if fields is None:
+            self._pings[number] = future
+        else:
+            self._pending[number] = future  # type: ignore[assignment]
         if not self._outbox:
             self._loop.call_soon(self._send)
-        self._outbox.append((number, _delivery_tuple(delivery)))
-        return await future
+        self._outbox.append((number, fields))
+        return number
+
+    def _waited(self, now: float) -> float:
+        """How long the oldest delivery the writer has not answered has waited (0: none)."""
+        sent = self._sent
+        while sent and sent[0][0] not in self._pending:
+            sent.popleft()
+        return now - sent[0][1] if sent else 0.0
 
     def _send(self) -> None:
         """Send what the requests of this turn of the event loop submitted as one message: one
@@ -291,6 +377,9 @@ class ProcessWriter:
         try:
             while pipe is not None and pipe.poll():
                 for number, result, error in pipe.recv():
+                    if number in self._pings:
+                        _settle(self._pings.pop(number), result, error)
+                        continue
                     future = self._pending.pop(number, None)
                     if future is None or future.done():
                         continue
@@ -312,13 +401,14 @@ class ProcessWriter:
         """Forget the writer; every delivery it had not answered fails (Voicenter resends)."""
         pipe, loop, pending = self._pipe, self._loop, self._pending
         self._pipe, self._process, self._loop, self._pending = None, None, None, {}
-        self._outbox = []
+        pings, self._pings, self._outbox = self._pings, {}, []
+        self._sent.clear()
         if pipe is not None:
             if loop is not None and not loop.is_closed():
                 loop.remove_reader(pipe.fileno())
             pipe.close()  # the writer finishes its batch, sees the end of the pipe and exits
-        for future in pending.values():
-            if not future.done() and not future.get_loop().is_closed():
+        for future in [*pending.values(), *pings.values()]:
+            if future is not None and not future.done() and not future.get_loop().is_closed():
                 future.set_exception(StorageUnavailable("the ingest writer stopped"))
 
     def close(self) -> None:
@@ -328,6 +418,15 @@ class ProcessWriter:
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
+
+
+def _settle(future: asyncio.Future[Any] | None, result: Any, error: str | None) -> None:
+    if future is None or future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(StorageUnavailable(error))
 
 
 # Deliveries and outcomes cross the pipe as plain tuples: unpickling a slotted dataclass
