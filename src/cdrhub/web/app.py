@@ -18,7 +18,7 @@ from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.store.state import get_or_create_secret
-from cdrhub.web import api_calls, health, ingest
+from cdrhub.web import api_calls, errors, health, ingest
 from cdrhub.web.ingest_writer import ProcessWriter, make_writer
 from cdrhub.web.metrics import Metrics
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.hooks = build_hooks(settings)
     app.state.ingest_writer = make_writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
+    errors.install(app)
 
     app.include_router(health.router)
     app.include_router(ingest.router)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+log = logging.getLogger("cdrhub.web")
 router = APIRouter(tags=["health"])
+
+
+class Status(BaseModel):
+    status: str
 
 
 @router.get("/healthz")
@@ -18,7 +26,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_class=JSONResponse,
+    responses={200: {"model": Status}, 503: {"model": Status, "description": "no database"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """The database answers."""
 
@@ -29,11 +41,17 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await to_thread.run_sync(ping)
     except SQLAlchemyError as exc:
-        return JSONResponse({"status": "unavailable", "error": str(exc)[:200]}, status_code=503)
+        # the error's text (host names, statements) goes to the log, not to whoever asks
+        log.error("readiness: the database does not answer: %s", exc)
+        return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+)
 def metrics(request: Request) -> Response:
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
