@@ -55,13 +55,13 @@ def bounded_int(text: str, name: str, *, low: int = 0, high: int = MAX_INT) -> i
 
 
 def bounded_float(text: str, name: str, *, low: float, high: float) -> float:
-    """A finite number between `low` (exclusive) and `high` (inclusive)."""
+    """A finite number from `low` to `high` (not NaN, which every comparison lets through)."""
     try:
         value = float(text.strip())
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and low < value <= high):
-        raise InputError(f"{name} must be a number greater than {low:g} and at most {high:g}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise InputError(f"{name} must be a number from {low:g} to {high:g}")
     return value
 
 
