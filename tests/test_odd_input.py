@@ -308,3 +308,49 @@ def test_database_errors_and_logs_hide_parameters(engine, caplog) -> None:
     assert marker not in caplog.text  # ... without their parameters
     assert marker not in str(caught.value)
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(caught.value)
+
+
+# --- what the OpenAPI declares (what schemathesis checks answers against) ----------------------
+
+
+def test_openapi_declares_security_and_errors(app: FastAPI) -> None:
+    spec = app.openapi()
+    assert spec["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The API key (CDRHUB_API_KEY)",
+    }
+    api = [(p, m, op) for p, ops in spec["paths"].items() for m, op in ops.items()
+           if p.startswith("/api/")]  # fmt: skip
+    assert len(api) >= 25
+    for path, method, op in api:
+        assert {"HTTPBearer": []} in op["security"], (method, path)
+        assert {"401", "422"} <= set(op["responses"]), (method, path)
+        invalid = op["responses"]["422"]["content"]["application/json"]["schema"]
+        assert invalid == {"$ref": "#/components/schemas/Invalid"}, (method, path)
+    # a 422 is FastAPI's field errors or one line
+    detail = spec["components"]["schemas"]["Invalid"]["properties"]["detail"]["anyOf"]
+    assert detail == [
+        {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        {"type": "string"},
+    ]
+
+
+def test_openapi_declares_what_routes_really_answer(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    for method in ("get", "post"):
+        for path in ("/voicenter/cdr/{token}", "/voicenter/cdr"):
+            responses = paths[path][method]["responses"]
+            assert set(responses) == {"200", "401", "403", "413", "503"}
+            assert set(responses["200"]["content"]) == {
+                "application/json", "text/xml", "application/x-www-form-urlencoded"
+            }  # fmt: skip
+            assert set(responses["413"]["content"]) == {"application/json"}
+    assert set(paths["/api/contacts"]["post"]["responses"]) >= {"200", "201"}
+    assert set(paths["/metrics"]["get"]["responses"]["200"]["content"]) == {"text/plain"}
+    assert set(paths["/readyz"]["get"]["responses"]) == {"200", "503"}
+    calls = paths["/api/calls"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert calls["schema"] == {"$ref": "#/components/schemas/CallsPage"}
+    report = paths["/api/reports/{name}"]["get"]
+    assert {p["name"] for p in report["parameters"]} >= {"from", "to", "queue", "min_calls"}
+    assert set(report["responses"]) == {"200", "401", "404", "422"}
