@@ -171,6 +171,29 @@ _TOKEN_PARAMETER = {
     ]
 }
 
+# What Voicenter posts: a CDR as JSON, as an XML-RPC call or form-encoded (the fields in
+# docs/ingest.md; anything else is quarantined and answered Err 1).
+_CDR_FIELDS = {
+    "ivruniqueid": {"type": "string"},
+    "time": {"type": "integer"},
+    "type": {"type": "string"},
+    "status": {"type": "string"},
+    "caller": {"type": "string"},
+    "target": {"type": "string"},
+    "duration": {"type": "integer"},
+}
+_CDR_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": _CDR_FIELDS}},
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": _CDR_FIELDS}
+            },
+            "text/xml": {"schema": {"type": "string"}},
+        }
+    }
+}
+
 
 class Ack(BaseModel):
     """Voicenter's acknowledgement; as XML-RPC or a form when the CDR came that way."""
@@ -200,7 +223,7 @@ _ACKS: dict[int | str, dict[str, Any]] = {
     "/voicenter/cdr/{token}",
     operation_id="post_cdr",
     summary="Receive a CDR",
-    openapi_extra=_TOKEN_PARAMETER,
+    openapi_extra=_TOKEN_PARAMETER | _CDR_BODY,
     response_class=Response,
     responses=_ACKS,
 )
@@ -220,6 +243,7 @@ async def receive_with_path_token(request: Request) -> Response:
 @router.post(
     "/voicenter/cdr",
     operation_id="post_cdr_token_elsewhere",
+    openapi_extra=_CDR_BODY,
     response_class=Response,
     responses=_ACKS,
 )
