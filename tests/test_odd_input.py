@@ -242,6 +242,18 @@ def test_nul_in_query_path_or_body(client: TestClient) -> None:
     assert response.status_code == 422
 
 
+def test_nul_in_a_signed_widget_link(client: TestClient) -> None:
+    path = client.post("/api/embed-links", json={"phone": "0501234567"}, headers=AUTH).json()
+    query = path["path"].split("?", 1)[1]
+    url = f"/embed/recordings/a%00b?phone=%2B972501234567&{query}"
+    response = client.get(url)
+    assert (response.status_code, response.json()) == (
+        422,
+        {"detail": "NUL characters are not accepted"},
+    )
+    assert client.get(url.replace("a%00b", "ab")).status_code == 403  # not a call of theirs
+
+
 def test_undecodable_body_is_422(client: TestClient) -> None:
     response = client.post(
         "/api/contacts",

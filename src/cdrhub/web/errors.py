@@ -78,15 +78,15 @@ class Body(BaseModel):
 
 
 class RejectNul:
-    """422 for an API request whose path or query string holds a NUL character (as %00), before
-    any route reads it: PostgreSQL refuses NUL in text parameters, even in a WHERE clause.
-    (Ingest is left alone: it quarantines what it cannot store.)"""
+    """422 for an API or widget request whose path or query string holds a NUL character (as
+    %00), before any route reads it: PostgreSQL refuses NUL in text parameters, even in a WHERE
+    clause. (Ingest is left alone: it quarantines what it cannot store.)"""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http" and scope["path"].startswith(("/api/", "/embed/")):
             query = scope["query_string"]
             if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
                 await JSONResponse({"detail": NUL_TEXT}, status_code=422)(scope, receive, send)
