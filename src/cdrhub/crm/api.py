@@ -137,8 +137,8 @@ def timeline(
         raise HTTPException(422, f"not a phone number: {phone!r}")
     if before is not None:
         check_moment(before, "before")
-    if before is not None and before.tzinfo is not None:
-        before = before.astimezone(UTC).replace(tzinfo=None)
+        if before.tzinfo is not None:
+            before = before.astimezone(UTC).replace(tzinfo=None)
 
     def link(leg: CallLeg, row: Any) -> str | None:
         if row is not None and row["status"] == "archived":
