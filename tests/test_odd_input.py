@@ -175,6 +175,15 @@ def test_calls_queue_and_cursor_above_a_bigint(client: TestClient) -> None:
         assert (response.status_code, response.json()) == (422, {"detail": "invalid cursor"}), text
 
 
+def test_report_queue_above_a_bigint_is_a_name(client: TestClient, engine, settings) -> None:
+    # report dimensions are text codes: no number to overflow, nothing matches
+    store(engine, settings, [answered_in_queue("2024-01-10 09:00:00", 10, "A1", 5, 60)])
+    for name in ("queues", "overview"):
+        response = _get(client, f"/api/reports/{name}", queue=str(BIG))
+        assert response.status_code == 200
+    assert _get(client, "/api/reports/queues", queue=str(BIG)).json()["rows"] == []
+
+
 def test_min_calls(client: TestClient) -> None:
     url = "/api/reports/repeat-callers"
     assert _field_error(_get(client, url, min_calls="abc"))[0:2] == (422, ["query", "min_calls"])
