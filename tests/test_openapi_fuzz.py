@@ -37,7 +37,7 @@ CHECKS = [
     content_type_conformance,
 ]
 NEVER_ENDS = {"/api/notifications/stream"}
-EXAMPLES = {"sqlite": 20, "postgres": 12}
+EXAMPLES = {"sqlite": 40, "postgres": 20}
 
 
 @pytest.fixture
