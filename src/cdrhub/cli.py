@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from enum import StrEnum
+from typing import TypeVar
 
 import typer
 
 from cdrhub.config import ConfigError, Settings, load_settings
+from cdrhub.inputs import InputError
+
+T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, help="cdrhub: Voicenter CDRs, stored and put to use.")
 
@@ -15,6 +19,15 @@ SHOWN_ONCE = (
     "Generated now and shown this once: the database keeps only its hash. Note it down; "
     "a lost one is replaced with `cdrhub secrets rotate`."
 )
+
+
+def input_or_exit(check: Callable[[], T]) -> T:
+    """What `check` returns; an InputError it raises is printed as its one line, exit code 2."""
+    try:
+        return check()
+    except InputError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
 
 
 def settings_or_exit() -> Settings:

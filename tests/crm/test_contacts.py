@@ -142,3 +142,20 @@ def test_crm_settings_are_checked(settings) -> None:  # type: ignore[no-untyped-
     ):
         with pytest.raises(ConfigError):
             load_crm_settings(with_crm(settings, **bad), env={})
+
+
+def test_csv_rows_that_do_not_fit_are_reported(engine: Engine) -> None:
+    text = (
+        "name,phone,hubspot_id\n"
+        f"{'x' * 256},0501234567,\n"
+        "Nul\x00,0501234568,\n"
+        f"Long id,0501234569,{'7' * 129}\n"
+        "Dana,0501234570,\n"
+    )
+    result = import_contacts(engine, text, region="IL", now=NOW)
+    assert (result.created, result.updated) == (1, 0)
+    assert result.errors == (
+        (2, "name is longer than 255 characters"),
+        (3, "NUL characters are not accepted"),
+        (4, "an external id is longer than 128 characters (its CRM's name, 32)"),
+    )

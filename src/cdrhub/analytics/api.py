@@ -4,17 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from cdrhub.analytics.reports import REPORTS
 from cdrhub.analytics.service import UnknownReport, run_report
+from cdrhub.inputs import MAX_INT
 from cdrhub.web.auth import require_api_key
+from cdrhub.web.errors import API_ERRORS, responses
 
-router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api/reports",
+    tags=["reports"],
+    dependencies=[Depends(require_api_key)],
+    responses=API_ERRORS,
+)
 
 
-@router.get("")
+class ReportInfo(BaseModel):
+    name: str
+    formula: str
+    params: list[str]
+
+
+class ReportList(BaseModel):
+    reports: list[ReportInfo]
+
+
+class ReportAnswer(BaseModel):
+    """Every report answers this envelope; the fields of `rows` are the report's own (see its
+    formula and docs/analytics.md)."""
+
+    report: str
+    filters: dict[str, Any]
+    settings: dict[str, Any]
+    formula: str
+    rows: list[dict[str, Any]]
+
+
+@router.get("", response_model=None, responses={200: {"model": ReportList}})
 def list_reports() -> dict[str, Any]:
     return {
         "reports": [
@@ -24,8 +53,27 @@ def list_reports() -> dict[str, Any]:
     }
 
 
-@router.get("/{name}")
-async def get_report(name: str, request: Request) -> dict[str, Any]:
+LIST = "one value or several, comma-separated (at most 100)"
+
+
+@router.get(
+    "/{name}", response_model=None, responses={200: {"model": ReportAnswer}, **responses(404)}
+)
+async def get_report(
+    name: str,
+    request: Request,
+    from_: str | None = Query(None, alias="from", description="local date or ISO datetime"),
+    to: str | None = Query(None, description="local date (inclusive) or ISO datetime"),
+    department: str | None = Query(None, description=f"department id or name: {LIST}"),
+    queue: str | None = Query(None, description=f"queue id or name: {LIST}"),
+    agent: str | None = Query(None, description=f"agent code, extension or name: {LIST}"),
+    type: str | None = Query(None, description=f"call type: {LIST}"),
+    sort: str | None = Query(None, description="agents: incoming | outgoing"),
+    by: str | None = Query(None, description="cost, callbacks: how rows are grouped"),
+    min_calls: int | None = Query(None, ge=1, le=MAX_INT, description="repeat-callers"),
+    within_hours: str | None = Query(None, description="callbacks: hours, comma-separated"),
+) -> dict[str, Any]:
+    # The declared parameters document and check; the report reads them by name.
     params = dict(request.query_params)
     try:
         return await run_in_threadpool(

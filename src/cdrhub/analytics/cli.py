@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from cdrhub import longlived
 from cdrhub.config import Settings
+from cdrhub.inputs import MAX_INT
 
 
 def _engine(settings: Settings) -> Engine:
@@ -65,7 +66,9 @@ def register(app: typer.Typer) -> None:
         type_: str | None = typer.Option(None, "--type", help="Call type."),
         sort: str | None = typer.Option(None, help="agents: incoming | outgoing."),
         by: str | None = typer.Option(None, help="cost: department | agent | type | country."),
-        min_calls: int | None = typer.Option(None, help="repeat-callers: calls in one day."),
+        min_calls: int | None = typer.Option(
+            None, min=1, max=MAX_INT, help="repeat-callers: calls in one day."
+        ),
         format_: str = typer.Option("table", "--format", help="table | json | csv"),
     ) -> None:
         """Print a report (a table, or JSON / CSV)."""
@@ -91,7 +94,7 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines or CSV."),
-        batch_size: int = typer.Option(5000, help="Legs per transaction."),
+        batch_size: int = typer.Option(5000, min=1, max=100_000, help="Legs per transaction."),
     ) -> None:
         """Load CDRs (Voicenter webhook fields) from a file, idempotently."""
         from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
@@ -119,8 +122,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def demo(
-        days: int = typer.Option(30, help="Days of traffic, ending yesterday."),
-        calls_per_day: int = typer.Option(1500, help="Calls on a busy weekday."),
+        days: int = typer.Option(30, min=1, max=3660, help="Days of traffic, ending yesterday."),
+        calls_per_day: int = typer.Option(
+            1500, min=1, max=1_000_000, help="Calls on a busy weekday."
+        ),
         seed: int = typer.Option(7, help="Random seed (the same seed, the same data)."),
     ) -> None:
         """Fill the database with realistic generated traffic, so every report has data."""

@@ -22,6 +22,7 @@ from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.periods import Signed, day_start_utc, segments, signed_cover, to_local
 from cdrhub.analytics.query import DAY, Scope, count_groups, fetch, positive_values
 from cdrhub.analytics.tables import ROLLUPS, numbers
+from cdrhub.inputs import bounded_int
 
 Row = dict[str, Any]
 Edge = tuple[datetime, datetime]  # UTC [start, end)
@@ -353,7 +354,8 @@ def _per_number(conn: Connection, days: Any, *, limit: int | None, only: set[str
 
 
 def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
-    threshold = int(params.get("min_calls") or scope.cfg.repeat_min_calls)
+    given = params.get("min_calls")
+    threshold = bounded_int(given, "min_calls", low=1) if given else scope.cfg.repeat_min_calls
     if threshold < 1:
         raise ReportError("min_calls must be at least 1")
     limit = scope.cfg.repeat_limit

@@ -13,10 +13,11 @@ from sqlalchemy import Connection, or_, select
 from cdrhub.analytics.periods import day_start_utc, to_utc
 from cdrhub.analytics.specs import FILTER_DIMS
 from cdrhub.analytics.tables import names
+from cdrhub.inputs import InputError, check_day, check_moment, split_values
 from cdrhub.voicenter import vocab
 
 
-class FilterError(ValueError):
+class FilterError(InputError):
     """A filter value cannot be read."""
 
 
@@ -45,12 +46,14 @@ class Filters:
 
 
 def parse_bound(text: str, tz: ZoneInfo, *, is_end: bool) -> Bound:
+    name = "`to`" if is_end else "`from`"
     text = text.strip()
     try:
         day = date.fromisoformat(text)
     except ValueError:
         day = None
     if day is not None and len(text) == 10:
+        check_day(day, name)
         if is_end:
             day += timedelta(days=1)
         return Bound(text, day_start_utc(day, tz), True)
@@ -58,6 +61,7 @@ def parse_bound(text: str, tz: ZoneInfo, *, is_end: bool) -> Bound:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise FilterError(f"not a date or ISO datetime: {text!r}") from exc
+    check_moment(moment, name)
     if moment.tzinfo is None:
         utc = to_utc(moment, tz)
     else:
@@ -68,11 +72,7 @@ def parse_bound(text: str, tz: ZoneInfo, *, is_end: bool) -> Bound:
 def parse_filters(values: Mapping[str, str | None], tz: ZoneInfo) -> Filters:
     start = values.get("from")
     end = values.get("to")
-    dims = {
-        dim: tuple(v.strip() for v in str(values[dim]).split(",") if v.strip())
-        for dim in FILTER_DIMS
-        if values.get(dim)
-    }
+    dims = {dim: split_values(str(values[dim]), dim) for dim in FILTER_DIMS if values.get(dim)}
     filters = Filters(
         start=parse_bound(start, tz, is_end=False) if start else None,
         end=parse_bound(end, tz, is_end=True) if end else None,

@@ -17,25 +17,38 @@ The `callbacks` report is served by `/api/reports/callbacks` (analytics registry
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import Engine
 
 from cdrhub.automations import callbacks, notifications, outbox, suppression
 from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.automations.outbox import utcnow
 from cdrhub.calls.phones import to_e164
+from cdrhub.inputs import MAX_INT, InputError, bounded_int
 from cdrhub.store.engine import write_transaction
 from cdrhub.web.auth import require_api_key
+from cdrhub.web.errors import API_ERRORS, Body, responses
 
-router = APIRouter(prefix="/api", tags=["automations"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api",
+    tags=["automations"],
+    dependencies=[Depends(require_api_key)],
+    responses=API_ERRORS,
+)
+
+# Row ids and paging offsets: what a BIGINT holds.
+JOB_ID = Path(ge=1, le=MAX_INT)
+ITEM_ID = Path(ge=1, le=MAX_INT)
+OFFSET = Query(0, ge=0, le=MAX_INT)
 
 
 def _engine(request: Request) -> Engine:
@@ -51,7 +64,7 @@ def list_jobs(
     status: str | None = Query(None, description="pending | running | done | dead | skipped"),
     kind: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = OFFSET,
 ) -> dict[str, Any]:
     if status and status not in outbox.STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(outbox.STATUSES)}")
@@ -67,8 +80,8 @@ def retry_dead_jobs(request: Request, kind: str | None = None) -> dict[str, Any]
         return {"retried": outbox.retry_dead(conn, kind=kind)}
 
 
-@router.get("/jobs/{job_id}")
-def get_job(job_id: int, request: Request) -> dict[str, Any]:
+@router.get("/jobs/{job_id}", responses=responses(404))
+def get_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         job = outbox.get_job(conn, job_id)
     if job is None:
@@ -76,8 +89,8 @@ def get_job(job_id: int, request: Request) -> dict[str, Any]:
     return job
 
 
-@router.post("/jobs/{job_id}/retry")
-def retry_job(job_id: int, request: Request) -> dict[str, Any]:
+@router.post("/jobs/{job_id}/retry", responses=responses(404, 409))
+def retry_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
     with write_transaction(_engine(request)) as conn:
         if outbox.get_job(conn, job_id) is None:
             raise HTTPException(404, "no such job")
@@ -89,11 +102,11 @@ def retry_job(job_id: int, request: Request) -> dict[str, Any]:
 # --- callback items --------------------------------------------------------------------------
 
 
-class AssignBody(BaseModel):
+class AssignBody(Body):
     agent: str | None = Field(None, max_length=128)
 
 
-class CloseBody(BaseModel):
+class CloseBody(Body):
     note: str | None = Field(None, max_length=10_000)
     by: str | None = Field(None, max_length=128)
 
@@ -104,7 +117,7 @@ def list_callbacks(
     status: str = Query("open", description="open | returned | reached | closed | all"),
     assigned_to: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = OFFSET,
 ) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         items = callbacks.list_items(
@@ -119,8 +132,8 @@ def list_callbacks(
     return {"items": items, "open": open_count}
 
 
-@router.get("/callbacks/{item_id}")
-def get_callback(item_id: int, request: Request) -> dict[str, Any]:
+@router.get("/callbacks/{item_id}", responses=responses(404))
+def get_callback(request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         item = callbacks.get_item(conn, item_id, utcnow())
     if item is None:
@@ -128,8 +141,8 @@ def get_callback(item_id: int, request: Request) -> dict[str, Any]:
     return item
 
 
-@router.post("/callbacks/{item_id}/assign")
-def assign_callback(item_id: int, body: AssignBody, request: Request) -> dict[str, Any]:
+@router.post("/callbacks/{item_id}/assign", responses=responses(404))
+def assign_callback(body: AssignBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     now = utcnow()
     with write_transaction(_engine(request)) as conn:
         if not callbacks.assign(conn, item_id, body.agent, now):
@@ -137,8 +150,8 @@ def assign_callback(item_id: int, body: AssignBody, request: Request) -> dict[st
         return callbacks.get_item(conn, item_id, now) or {}
 
 
-@router.post("/callbacks/{item_id}/close")
-def close_callback(item_id: int, body: CloseBody, request: Request) -> dict[str, Any]:
+@router.post("/callbacks/{item_id}/close", responses=responses(404, 409))
+def close_callback(body: CloseBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     now = utcnow()
     with write_transaction(_engine(request)) as conn:
         item = callbacks.get_item(conn, item_id, now)
@@ -149,14 +162,14 @@ def close_callback(item_id: int, body: CloseBody, request: Request) -> dict[str,
         return callbacks.get_item(conn, item_id, now) or {}
 
 
-class CallBody(BaseModel):
+class CallBody(Body):
     agent: str = Field(min_length=1, max_length=64, description="extension code or number")
     via: str | None = Field(None, max_length=64, description="voicenter channel name")
     request_id: str | None = Field(None, max_length=64, description="dedupes double clicks")
 
 
-@router.post("/callbacks/{item_id}/call", status_code=202)
-def call_back(item_id: int, body: CallBody, request: Request) -> dict[str, Any]:
+@router.post("/callbacks/{item_id}/call", status_code=202, responses=responses(404))
+def call_back(body: CallBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     """Ring the agent's phone, then dial the customer (Voicenter Click2Call, via the outbox)."""
     from cdrhub.automations.hook import config_from_settings
 
@@ -190,7 +203,7 @@ def call_back(item_id: int, body: CallBody, request: Request) -> dict[str, Any]:
 # --- opt-outs --------------------------------------------------------------------------------
 
 
-class OptOutBody(BaseModel):
+class OptOutBody(Body):
     number: str = Field(max_length=64)
     reason: str | None = Field(None, max_length=1000)
 
@@ -217,7 +230,7 @@ def add_optout(body: OptOutBody, request: Request) -> dict[str, Any]:
     return {"number": number, "added": added}
 
 
-@router.delete("/optouts/{number}")
+@router.delete("/optouts/{number}", responses=responses(404))
 def remove_optout(number: str, request: Request) -> dict[str, Any]:
     e164 = _e164(request, number)
     with write_transaction(_engine(request)) as conn:
@@ -243,15 +256,18 @@ def _sse(note: dict[str, Any]) -> str:
 @router.get("/notifications/stream")
 async def notification_stream(
     request: Request,
-    after: int | None = Query(None, description="start after this id (default: only new ones)"),
+    after: int | None = Query(
+        None, ge=0, le=MAX_INT, description="start after this id (default: only new ones)"
+    ),
 ) -> StreamingResponse:
     engine = _engine(request)
     section = request.app.state.settings.section("automations")
     poll = float(section.get("notify_poll_seconds", 1.0))
     keepalive = float(section.get("notify_keepalive_seconds", 15.0))
     last_event = request.headers.get("last-event-id")
-    if after is None and last_event and last_event.isdigit():
-        after = int(last_event)
+    if after is None and last_event:
+        with contextlib.suppress(InputError):  # a header the browser echoes: ignored if odd
+            after = bounded_int(last_event, "Last-Event-ID")
 
     def read_since(cursor: int) -> list[dict[str, Any]]:
         with engine.connect() as conn:

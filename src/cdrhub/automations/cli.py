@@ -12,6 +12,16 @@ import typer
 from sqlalchemy import Engine
 
 from cdrhub.config import Settings
+from cdrhub.inputs import MAX_INT, InputError, bounded_float, check_moment
+
+
+def _moment(text: str) -> datetime:
+    """`--now`: an ISO datetime (UTC unless it has an offset) within the inputs' bounds."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"--now must be an ISO datetime, not {text!r}") from exc
+    return check_moment(moment, "--now")
 
 
 def _engine(settings: Settings) -> Engine:
@@ -108,7 +118,7 @@ def format_plan(leg: Any, config: Any, now: datetime) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     from cdrhub.automations import report as _report  # noqa: F401 - registers the report
-    from cdrhub.cli import settings_or_exit
+    from cdrhub.cli import input_or_exit, settings_or_exit
 
     @app.command()
     def worker(
@@ -185,7 +195,7 @@ def register(app: typer.Typer) -> None:
         config = load_config(
             config_file_dict(path), timezone=settings.timezone, region=settings.default_region
         )
-        moment = datetime.fromisoformat(now) if now else datetime.now(UTC)
+        moment = input_or_exit(lambda: _moment(now)) if now else datetime.now(UTC)
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC).replace(tzinfo=None)
         try:
@@ -214,7 +224,7 @@ def register(app: typer.Typer) -> None:
     def jobs_list(
         status: str | None = typer.Option(None, help="pending, running, done, dead, skipped"),
         kind: str | None = typer.Option(None),
-        limit: int = typer.Option(50),
+        limit: int = typer.Option(50, min=1, max=1000),
     ) -> None:
         """Jobs, newest first."""
         from cdrhub.automations import outbox
@@ -233,7 +243,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no jobs")
 
     @jobs.command("show")
-    def jobs_show(job_id: int) -> None:
+    def jobs_show(job_id: int = typer.Argument(..., min=1, max=MAX_INT)) -> None:
         from cdrhub.automations import outbox
 
         engine = _engine(settings_or_exit())
@@ -246,7 +256,7 @@ def register(app: typer.Typer) -> None:
 
     @jobs.command("retry")
     def jobs_retry(
-        job_id: int | None = typer.Argument(None),
+        job_id: int | None = typer.Argument(None, min=1, max=MAX_INT),
         dead: bool = typer.Option(False, "--dead", help="Retry every dead job."),
     ) -> None:
         """Put a dead or skipped job (or every dead job) back in the queue."""
@@ -265,7 +275,9 @@ def register(app: typer.Typer) -> None:
 
     @jobs.command("purge")
     def jobs_purge(
-        days: float = typer.Option(30, help="Delete done and skipped jobs older than this."),
+        days: float = typer.Option(
+            30, help="Delete done and skipped jobs older than this (0 to 36600)."
+        ),
     ) -> None:
         """Delete finished jobs (done, skipped) older than N days; dead jobs stay."""
         from datetime import timedelta
@@ -273,6 +285,7 @@ def register(app: typer.Typer) -> None:
         from cdrhub.automations import outbox
         from cdrhub.store.engine import write_transaction
 
+        days = input_or_exit(lambda: bounded_float(str(days), "--days", low=0, high=36600))
         engine = _engine(settings_or_exit())
         with write_transaction(engine) as conn:
             n = outbox.purge_finished(conn, outbox.utcnow() - timedelta(days=days))
@@ -284,7 +297,7 @@ def register(app: typer.Typer) -> None:
     @cb.command("list")
     def callbacks_list(
         status: str = typer.Option("open", help="open, returned, reached, closed or all"),
-        limit: int = typer.Option(100),
+        limit: int = typer.Option(100, min=1, max=1000),
     ) -> None:
         """Items oldest first, with how long the customer has waited."""
         from cdrhub.automations import callbacks
@@ -306,7 +319,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{len(items)} item(s)")
 
     @cb.command("assign")
-    def callbacks_assign(item_id: int, agent: str) -> None:
+    def callbacks_assign(
+        item_id: int = typer.Argument(..., min=1, max=MAX_INT), agent: str = typer.Argument(...)
+    ) -> None:
         from cdrhub.automations import callbacks
         from cdrhub.automations.outbox import utcnow
         from cdrhub.store.engine import write_transaction
@@ -319,7 +334,9 @@ def register(app: typer.Typer) -> None:
 
     @cb.command("close")
     def callbacks_close(
-        item_id: int, note: str | None = typer.Option(None), by: str | None = typer.Option(None)
+        item_id: int = typer.Argument(..., min=1, max=MAX_INT),
+        note: str | None = typer.Option(None),
+        by: str | None = typer.Option(None),
     ) -> None:
         from cdrhub.automations import callbacks
         from cdrhub.automations.outbox import utcnow

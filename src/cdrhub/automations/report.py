@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from cdrhub.automations.tables import callback_items
+from cdrhub.inputs import bounded_float, split_values
 
 Row = dict[str, Any]
 DEFAULT_WITHIN_HOURS = (2, 24)
+MAX_WITHIN_HOURS = 366 * 24
 GROUPS = ("none", "queue", "day", "agent")
 
 FORMULA = (
@@ -151,7 +153,10 @@ def callbacks_report(
 def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> list[Row]:
     within = DEFAULT_WITHIN_HOURS
     if params.get("within_hours"):
-        within = tuple(float(h) for h in params["within_hours"].split(","))
+        within = tuple(
+            bounded_float(h, "within_hours", low=0, high=MAX_WITHIN_HOURS)
+            for h in split_values(params["within_hours"], "within_hours")
+        )
     items = load_items(
         conn,
         scope.start,

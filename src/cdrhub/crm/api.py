@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from pydantic import Field
 
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm import contacts as repo
@@ -20,36 +20,54 @@ from cdrhub.crm.serving import (
     recording_response,
     secret,
 )
+from cdrhub.crm.settings import MAX_TTL_SECONDS
 from cdrhub.crm.timeline import build_timeline
+from cdrhub.inputs import MAX_INT, check_moment
 from cdrhub.store.engine import write_transaction
 from cdrhub.timefmt import iso_utc_or_value
 from cdrhub.web.auth import require_api_key
+from cdrhub.web.errors import API_ERRORS, Body, responses
 
-router = APIRouter(prefix="/api", tags=["crm"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api", tags=["crm"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
+)
+CONTACT_ID = Path(ge=1, le=MAX_INT)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class ContactBody(BaseModel):
-    name: str | None = None
-    company: str | None = None
-    email: str | None = None
-    phones: list[str] = Field(default_factory=list)
-    external_ids: dict[str, str] = Field(default_factory=dict)
+# the lengths of the columns they are stored in
+Phone = Annotated[str, Field(max_length=64)]
+System = Annotated[str, Field(min_length=1, max_length=32)]
+ExternalId = Annotated[str, Field(max_length=128)]
 
 
-class EmbedLinkBody(BaseModel):
-    phone: str
-    ttl_seconds: int | None = Field(default=None, gt=0)
+class ContactBody(Body):
+    name: str | None = Field(None, max_length=255)
+    company: str | None = Field(None, max_length=255)
+    email: str | None = Field(None, max_length=255)
+    phones: list[Phone] = Field(default_factory=list, max_length=20)
+    external_ids: dict[System, ExternalId] = Field(default_factory=dict, max_length=20)
+
+
+class EmbedLinkBody(Body):
+    phone: str = Field(max_length=64)
+    ttl_seconds: int | None = Field(
+        default=None, gt=0, le=MAX_TTL_SECONDS, description="default: [crm.embed] ttl_seconds"
+    )
 
 
 def _contact_json(contact: dict[str, Any]) -> dict[str, Any]:
     return {k: iso_utc_or_value(v) for k, v in contact.items()}
 
 
-@router.post("/contacts", status_code=201)
+@router.post(
+    "/contacts",
+    status_code=201,
+    responses={200: {"description": "an existing contact (same phone or id) was updated"}},
+)
 def create_contact(body: ContactBody, request: Request, response: Response) -> dict[str, Any]:
     """Create a contact, or update the one that shares a phone number or an external id."""
     data = repo.ContactInput(
@@ -76,7 +94,7 @@ def create_contact(body: ContactBody, request: Request, response: Response) -> d
 def list_contacts(
     request: Request,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_INT),
     phone: str | None = None,
 ) -> dict[str, Any]:
     with engine(request).connect() as conn:
@@ -90,8 +108,8 @@ def list_contacts(
     return {"contacts": [_contact_json(c) for c in found]}
 
 
-@router.get("/contacts/{contact_id:int}")
-def get_contact(contact_id: int, request: Request) -> dict[str, Any]:
+@router.get("/contacts/{contact_id:int}", responses=responses(404))
+def get_contact(request: Request, contact_id: int = CONTACT_ID) -> dict[str, Any]:
     with engine(request).connect() as conn:
         contact = repo.get_contact(conn, contact_id)
     if contact is None:
@@ -99,8 +117,8 @@ def get_contact(contact_id: int, request: Request) -> dict[str, Any]:
     return _contact_json(contact)
 
 
-@router.delete("/contacts/{contact_id:int}", status_code=204)
-def delete_contact(contact_id: int, request: Request) -> Response:
+@router.delete("/contacts/{contact_id:int}", status_code=204, responses=responses(404))
+def delete_contact(request: Request, contact_id: int = CONTACT_ID) -> Response:
     with write_transaction(engine(request)) as conn:
         if not repo.delete_contact(conn, contact_id):
             raise HTTPException(404, "no such contact")
@@ -118,8 +136,10 @@ def timeline(
     e164 = phone_or_none(request, phone)
     if e164 is None:
         raise HTTPException(422, f"not a phone number: {phone!r}")
-    if before is not None and before.tzinfo is not None:
-        before = before.astimezone(UTC).replace(tzinfo=None)
+    if before is not None:
+        check_moment(before, "before")
+        if before.tzinfo is not None:
+            before = before.astimezone(UTC).replace(tzinfo=None)
 
     policy = crm_settings(request).recordings.url_policy
 
@@ -152,7 +172,17 @@ def mint_embed_link(body: EmbedLinkBody, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/recordings/{ivruniqueid}")
+@router.get(
+    "/recordings/{ivruniqueid}",
+    response_class=Response,
+    responses={
+        200: {"description": "the archived recording", "content": {"audio/*": {}}},
+        206: {"description": "the requested range of it", "content": {"audio/*": {}}},
+        307: {"description": "not archived: Voicenter's URL"},
+        416: {"description": "the range is outside the recording"},
+        **responses(404),
+    },
+)
 def get_recording(ivruniqueid: str, request: Request) -> Response:
     """The archived recording (Range supported); a redirect to Voicenter's when not archived."""
     return recording_response(request, ivruniqueid)

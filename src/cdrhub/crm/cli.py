@@ -60,19 +60,27 @@ def register(app: typer.Typer) -> None:
     @app.command("embed-link")
     def embed_link(
         phone: str = typer.Argument(..., help="The number, in any spelling."),
-        ttl_days: float | None = typer.Option(None, help="Lifetime (default: [crm.embed])."),
+        ttl_days: float | None = typer.Option(
+            None, help="Lifetime, at most 366 days (default: [crm.embed] ttl_seconds)."
+        ),
     ) -> None:
         """Print a signed, expiring link to the number's widget (for a CRM iframe)."""
         from cdrhub.calls.phones import to_e164
+        from cdrhub.cli import input_or_exit
         from cdrhub.crm.embed import embed_path, embed_secret
         from cdrhub.crm.settings import load_crm_settings
+        from cdrhub.inputs import bounded_float
 
         settings, engine = _engine()
         crm = load_crm_settings(settings)
         e164 = to_e164(phone, crm.region)
         if e164 is None:
             raise typer.BadParameter(f"not a phone number: {phone!r}", param_hint="PHONE")
-        ttl = int(ttl_days * 86400) if ttl_days else crm.embed.ttl_seconds
+        ttl = crm.embed.ttl_seconds
+        if ttl_days is not None:
+            text = str(ttl_days)
+            days = input_or_exit(lambda: bounded_float(text, "--ttl-days", low=0, high=366))
+            ttl = max(1, int(days * 86400))
         path = embed_path(embed_secret(engine, crm), e164, int(time.time()) + ttl)
         base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
         typer.echo(base + path)
@@ -80,7 +88,7 @@ def register(app: typer.Typer) -> None:
     @recordings_app.command("prune")
     def recordings_prune(
         older_than_days: int | None = typer.Option(
-            None, help="Default: [crm.recordings] retain_days."
+            None, min=0, max=36600, help="Default: [crm.recordings] retain_days."
         ),
     ) -> None:
         """Delete archived recordings of calls older than the given age."""

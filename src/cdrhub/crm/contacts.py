@@ -56,10 +56,28 @@ def _contact_ids_matching(
     return sorted(found)
 
 
+def _check_fits(data: ContactInput) -> None:
+    """Refuse what the columns (crm/tables.py) cannot hold, before anything is written:
+    PostgreSQL fails a too-long value or a NUL character, and with it the whole import."""
+    texts = [data.name, data.company, data.email, *data.phones]
+    texts += [str(t) for pair in data.external_ids.items() for t in pair]
+    if any(t and "\x00" in t for t in texts):
+        raise ContactError("NUL characters are not accepted")
+    for field_, value in (("name", data.name), ("company", data.company), ("email", data.email)):
+        if value and len(value) > 255:
+            raise ContactError(f"{field_} is longer than 255 characters")
+    if any(len((p or "").strip()) > 64 for p in data.phones):
+        raise ContactError("a phone number is longer than 64 characters")
+    for system, value in data.external_ids.items():
+        if len(str(system).strip()) > 32 or len(str(value).strip()) > 128:
+            raise ContactError("an external id is longer than 128 characters (its CRM's name, 32)")
+
+
 def save_contact(
     conn: Connection, data: ContactInput, *, region: str, now: datetime
 ) -> tuple[int, bool]:
     """Create or update a contact; returns (id, created)."""
+    _check_fits(data)
     pairs = phone_pairs(data.phones, region)
     if data.phones and not pairs:
         raise ContactError(f"no valid phone number in {list(data.phones)}")

@@ -3,7 +3,7 @@
 ```toml
 [crm.embed]
 secret = "..."              # default: generated once and kept in the database
-ttl_seconds = 2592000       # lifetime of a minted link (30 days)
+ttl_seconds = 2592000       # lifetime of a minted link (30 days; at most 366 days)
 frame_ancestors = "*"       # CSP frame-ancestors of the widget page
 
 [crm.recordings]
@@ -60,6 +60,11 @@ from cdrhub.config import ConfigError, Settings, check_secret_length
 from cdrhub.crm.recordings.urlpolicy import VOICENTER_HOSTS, UrlPolicy, normal_pattern
 
 RECORDING_STORAGES = ("local", "s3")
+
+
+# The longest lifetime of a minted widget link (API, command and [crm.embed] ttl_seconds): a
+# link handed to a CRM cannot be revoked short of changing the secret, which ends them all.
+MAX_TTL_SECONDS = 366 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,9 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
         EmbedSettings, _section(crm, "embed"), "[crm.embed]", secret=env.get("CDRHUB_EMBED_SECRET")
     )
     check_secret_length(embed.secret, "[crm.embed] secret (CDRHUB_EMBED_SECRET)")
+    ttl = embed.ttl_seconds
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL_SECONDS:
+        raise ConfigError(f"[crm.embed] ttl_seconds must be 1 to {MAX_TTL_SECONDS} (366 days)")
     rec_data = _section(crm, "recordings")
     s3 = _pick(
         S3Settings,

@@ -73,6 +73,9 @@ def make_engine(url: str, *, timeout: float | None = None, **kwargs: Any) -> Eng
     """An engine for `url`. With `timeout` (seconds), no statement, lock wait or connection
     attempt takes longer (the ingest writer's engine: see the module's docstring)."""
     url = normalize_url(url)
+    # A statement's parameters are CDR fields, numbers and secrets: never in a log line or in
+    # the text of an error.
+    kwargs.setdefault("hide_parameters", True)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, timeout, **kwargs)
     kwargs.setdefault("pool_size", 10)

@@ -6,19 +6,24 @@ import base64
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy import Connection, RowMapping, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cdrhub.calls.phones import to_e164
 from cdrhub.config import Settings
+from cdrhub.inputs import MAX_INT, InputError, bounded_int, check_day, check_moment
 from cdrhub.store import quarantine as quarantine_repo
 from cdrhub.store.schema import legs
 from cdrhub.timefmt import iso_utc
 from cdrhub.voicenter import vocab
+from cdrhub.web import shapes
 from cdrhub.web.auth import require_api_key
+from cdrhub.web.errors import API_ERRORS, responses
 
-router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
+)
 
 
 def _number(value: float | None) -> int | float | None:
@@ -93,7 +98,11 @@ def _read(request: Request) -> Connection:
     return request.app.state.engine.connect()
 
 
-@router.get("/calls/{ivruniqueid}")
+@router.get(
+    "/calls/{ivruniqueid}",
+    response_model=None,
+    responses={200: {"model": shapes.Leg}, **responses(404)},
+)
 def get_call(ivruniqueid: str, request: Request) -> dict[str, Any]:
     """One leg by its Voicenter id, with its raw payload and delivery count."""
     with _read(request) as conn:
@@ -106,12 +115,15 @@ def get_call(ivruniqueid: str, request: Request) -> dict[str, Any]:
 def parse_bound(value: str, settings: Settings, *, end: bool) -> datetime:
     """A local date (inclusive, whole day) or an ISO datetime (local unless it has an offset),
     as naive UTC."""
+    name = "`to`" if end else "`from`"
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value)
+            day = check_day(date.fromisoformat(value), name)
             local = datetime.combine(day + timedelta(days=1) if end else day, time())
         else:
-            local = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            local = check_moment(datetime.fromisoformat(value.replace("Z", "+00:00")), name)
+    except InputError:
+        raise
     except ValueError as exc:
         raise HTTPException(422, f"not a date or ISO datetime: {value!r}") from exc
     if local.tzinfo is None:
@@ -126,10 +138,14 @@ def _encode_cursor(row: RowMapping) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """What `_encode_cursor` wrote: a naive UTC instant in bounds and a row id."""
     try:
         stamp, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), int(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
+        at = check_moment(datetime.fromisoformat(stamp), "cursor")
+        if at.tzinfo is not None:
+            raise ValueError(stamp)
+        return at, bounded_int(ident, "cursor")
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError and InputError are ones
         raise HTTPException(422, "invalid cursor") from exc
 
 
@@ -173,15 +189,18 @@ def call_filters(
     if status:
         where.append(legs.c.status == status.upper())
     if queue:
+        numeric = queue.isascii() and queue.isdigit()
         where.append(
-            legs.c.queue_id == int(queue) if queue.isdigit() else legs.c.queue_name == queue
+            legs.c.queue_id == bounded_int(queue, "queue")
+            if numeric
+            else legs.c.queue_name == queue
         )
     if direction:
         where.append(legs.c.direction == direction.lower())
     return where
 
 
-@router.get("/calls")
+@router.get("/calls", response_model=None, responses={200: {"model": shapes.CallsPage}})
 def list_calls(
     request: Request,
     from_: str | None = Query(None, alias="from", description="local date or ISO datetime"),
@@ -193,7 +212,7 @@ def list_calls(
     queue: str | None = Query(None, description="queue id or name"),
     direction: str | None = Query(None, description="in, out, leg1, transfer, conference"),
     limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = None,
+    cursor: str | None = Query(None, max_length=200, description="`next_cursor` of a page"),
 ) -> dict[str, Any]:
     """Legs newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
     settings: Settings = request.app.state.settings
@@ -230,7 +249,9 @@ def list_quarantine(
     request: Request,
     include_replayed: bool = False,
     limit: int = Query(quarantine_repo.LIST_DEFAULT, ge=1, le=quarantine_repo.LIST_MAX),
-    cursor: int | None = Query(None, ge=0, description="the `next_cursor` of the page before"),
+    cursor: int | None = Query(
+        None, ge=0, le=MAX_INT, description="the `next_cursor` of the page before"
+    ),
 ) -> dict[str, Any]:
     """Deliveries that could not be read as CDRs, oldest first, without their bodies (one at a
     time: `/api/quarantine/{id}`)."""
@@ -241,8 +262,10 @@ def list_quarantine(
     return {"items": [quarantine_repo.as_json(r) for r in rows], "next_cursor": next_cursor}
 
 
-@router.get("/quarantine/{quarantine_id}")
-def get_quarantined(quarantine_id: int, request: Request) -> dict[str, Any]:
+@router.get("/quarantine/{quarantine_id}", responses=responses(404))
+def get_quarantined(
+    request: Request, quarantine_id: int = Path(ge=1, le=MAX_INT)
+) -> dict[str, Any]:
     """One quarantined delivery with its headers and body (`body` when it is UTF-8, else
     `body_base64`)."""
     with _read(request) as conn:

@@ -8,8 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from cdrhub.store.unknowns import unknown_names
 from cdrhub.web.auth import require_api_key
+from cdrhub.web.errors import API_ERRORS
 
-router = APIRouter(prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)])
+router = APIRouter(
+    prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
+)
 
 
 @router.get("/unknowns")

@@ -17,7 +17,7 @@ from cdrhub.crm import widget as crm_widget
 from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
-from cdrhub.web import api_calls, api_unknowns, health, ingest
+from cdrhub.web import api_calls, api_unknowns, errors, health, ingest
 from cdrhub.web.auth import secret_check
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.ingest_writer import ProcessWriter, make_writer
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.hooks = build_hooks(settings)
     app.state.ingest_writer = make_writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
+    errors.install(app)
 
     # Every route that reads a body reads at most this much (web/bodylimit.py).
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

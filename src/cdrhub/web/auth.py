@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from cdrhub.store.state import (
@@ -20,6 +21,9 @@ from cdrhub.store.state import (
     refreshed_value,
     secret_hash,
 )
+
+# Declares the bearer scheme in OpenAPI; the header is read and compared below.
+BEARER = HTTPBearer(auto_error=False, description="The API key (CDRHUB_API_KEY)")
 
 
 def same_secret(given: str | None, expected: str) -> bool:
@@ -68,7 +72,9 @@ def secret_check(
     return SecretCheck.stored(engine, name)
 
 
-def require_api_key(request: Request) -> None:
+def require_api_key(
+    request: Request, _declared: HTTPAuthorizationCredentials | None = Depends(BEARER)
+) -> None:
     """FastAPI dependency: `Authorization: Bearer <API key>`. Never from the URL."""
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")

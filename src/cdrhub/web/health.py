@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from cdrhub.store.heartbeat import disk_problem
 from cdrhub.web.auth import same_secret
@@ -17,13 +18,25 @@ log = logging.getLogger("cdrhub.health")
 router = APIRouter(tags=["health"])
 
 
+class Status(BaseModel):
+    status: str
+    reason: str | None = None
+
+
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_class=JSONResponse,
+    responses={
+        200: {"model": Status},
+        503: {"model": Status, "description": "CDRs cannot be stored now"},
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     """CDRs can be stored now: within `ready_timeout_seconds` the ingest writer (the process
     itself, when it is one) has committed a heartbeat row, and a SQLite database's disk has room.
@@ -36,6 +49,7 @@ async def readyz(request: Request) -> JSONResponse:
     except TimeoutError:
         reason = f"the ingest writer did not commit a heartbeat within {seconds:g} s"
     except StorageUnavailable as exc:
+        # the error's text (host names, statements) goes to the log, not to whoever asks
         log.error("readiness: the heartbeat failed: %s", exc)
         reason = "the database did not take a write"
     if reason is not None:
@@ -53,7 +67,17 @@ def _may_read_metrics(request: Request) -> bool:
     return scheme.lower() == "bearer" and same_secret(given.strip(), token)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"description": "Prometheus text format", "content": {"text/plain": {}}},
+        401: {
+            "description": "metrics_token is set and was not given",
+            "content": {"text/plain": {}},
+        },
+    },
+)
 def metrics(request: Request) -> Response:
     if not _may_read_metrics(request):
         return PlainTextResponse(

@@ -13,9 +13,11 @@ import ipaddress
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from cdrhub.config import Settings
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
@@ -154,26 +156,88 @@ _TOKEN_PARAMETER = {
     ]
 }
 
+# What Voicenter posts: a CDR as JSON, as an XML-RPC call or form-encoded (the fields in
+# docs/ingest.md; anything else is quarantined and answered Err 1).
+_CDR_FIELDS = {
+    "ivruniqueid": {"type": "string"},
+    "time": {"type": "integer"},
+    "type": {"type": "string"},
+    "status": {"type": "string"},
+    "caller": {"type": "string"},
+    "target": {"type": "string"},
+    "duration": {"type": "integer"},
+}
+_CDR_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": _CDR_FIELDS}},
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": _CDR_FIELDS}
+            },
+            "text/xml": {"schema": {"type": "string"}},
+        }
+    }
+}
+
+
+class Ack(BaseModel):
+    """Voicenter's acknowledgement; as XML-RPC or a form when the CDR came that way."""
+
+    Err: int
+    Errdesc: str
+
+
+def _acks(description: str, *, any_encoding: bool) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": Ack.model_json_schema()}}
+    if any_encoding:
+        content |= {"text/xml": {}, "application/x-www-form-urlencoded": {}}
+    return {"description": description, "content": content}
+
+
+# What the webhook answers, in the encoding of the request where it has read one.
+_ACKS: dict[int | str, dict[str, Any]] = {
+    200: _acks("Err 0: stored; Err 1: not a CDR, quarantined", any_encoding=True),
+    401: _acks("missing or wrong token", any_encoding=False),
+    403: _acks("source address not allowed", any_encoding=False),
+    413: _acks("body larger than max_body_bytes", any_encoding=False),
+    503: _acks("Err 2: storage unavailable, Voicenter retries", any_encoding=True),
+}
+
 
 @router.post(
     "/voicenter/cdr/{token}",
     operation_id="post_cdr",
     summary="Receive a CDR",
-    openapi_extra=_TOKEN_PARAMETER,
+    openapi_extra=_TOKEN_PARAMETER | _CDR_BODY,
+    response_class=Response,
+    responses=_ACKS,
 )
 @router.get(
     "/voicenter/cdr/{token}",
     operation_id="get_cdr",
     summary="Receive a CDR (query)",
     openapi_extra=_TOKEN_PARAMETER,
+    response_class=Response,
+    responses=_ACKS,
 )
 async def receive_with_path_token(request: Request) -> Response:
     """Voicenter's webhook URL. Accepts JSON, XML-RPC, form-urlencoded, or a query string."""
     return await _handle(request, request.path_params["token"])
 
 
-@router.post("/voicenter/cdr", operation_id="post_cdr_token_elsewhere")
-@router.get("/voicenter/cdr", operation_id="get_cdr_token_elsewhere")
+@router.post(
+    "/voicenter/cdr",
+    operation_id="post_cdr_token_elsewhere",
+    openapi_extra=_CDR_BODY,
+    response_class=Response,
+    responses=_ACKS,
+)
+@router.get(
+    "/voicenter/cdr",
+    operation_id="get_cdr_token_elsewhere",
+    response_class=Response,
+    responses=_ACKS,
+)
 async def receive_with_query_token(request: Request) -> Response:
     """The same, with the token as `?token=` or as HTTP Basic credentials."""
     return await _handle(request, None)
