@@ -38,6 +38,8 @@ class Settings:
     time_mismatch_seconds: int = 300
     default_region: str = "IL"
     max_body_bytes: int = 1024 * 1024
+    # CDRs one body may hold (a JSON or XML-RPC array); more is answered 413, nothing stored.
+    max_cdrs_per_body: int = 100
     run_worker: bool = True
     # Where webhook CDRs are read and stored: "process" (a writer process beside the server, so
     # HTTP and storage use two cores) or "thread" (all in the server process).
@@ -83,7 +85,7 @@ def _parse_allow(value: Any) -> tuple[IpNetwork, ...]:
 def _coerce(name: str, value: Any) -> Any:
     if name == "ingest_allow":
         return _parse_allow(value)
-    if name in {"time_mismatch_seconds", "max_body_bytes"}:
+    if name in {"time_mismatch_seconds", "max_body_bytes", "max_cdrs_per_body"}:
         try:
             return int(value)
         except (TypeError, ValueError) as exc:
@@ -120,6 +122,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
 
 
 def _validate(settings: Settings) -> None:
+    if settings.max_cdrs_per_body < 1:
+        raise ConfigError(f"max_cdrs_per_body must be at least 1, not {settings.max_cdrs_per_body}")
     if settings.time_mode not in TIME_MODES:
         raise ConfigError(f"time_mode must be one of {TIME_MODES}, not {settings.time_mode!r}")
     if settings.ingest_writer not in INGEST_WRITERS:

@@ -42,7 +42,7 @@ def wire(name: str, ivruniqueid: str, **changes: Any) -> bytes:
 
 def kinds(reply: tuple[int, Any, str | None]) -> list[str]:
     _number, outcome, _failure = reply
-    _encoding, notes, _errors = outcome
+    _encoding, notes, _errors, _refused = outcome
     return [note[0] for note in notes]
 
 

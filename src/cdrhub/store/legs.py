@@ -58,7 +58,11 @@ _INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c}
 
 def _storable(row: dict[str, Any]) -> dict[str, Any]:
     """Fit each value to its column, so that no CDR, however odd, makes storage fail and turn
-    into endless retries: long text is cut, out-of-range numbers become NULL."""
+    into endless retries: long text is cut, out-of-range numbers become NULL (normalization
+    already fits a CDR's values; this is for legs built otherwise). Never the key: a cut
+    `ivruniqueid` would be another leg's, so a leg whose key does not fit is refused."""
+    if len(row["ivruniqueid"]) > _LENGTHS["ivruniqueid"]:
+        raise ValueError(f"ivruniqueid longer than {_LENGTHS['ivruniqueid']} characters")
     for name, value in row.items():
         if value is None:
             continue
