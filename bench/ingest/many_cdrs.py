@@ -6,8 +6,9 @@ issue: storing such a body was superlinear).
 
 Each size posts one JSON array of that many distinct CDRs (a realistic mix of types, agents,
 queues and two-leg calls) to a fresh app with the in-process writer, on a fresh database, with
-`max_cdrs_per_body` raised to the size, and prints the seconds for the request and per CDR.
-`--profile N` prints cProfile's top functions for the size N instead.
+`max_cdrs_per_body` raised to the size, in a process of its own, and prints the seconds for the
+request, per CDR, and the process's peak memory. `--profile N` prints cProfile's top functions
+for the size N instead (of the request's thread only: the storing happens on the writer's).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import argparse
 import cProfile
 import json
 import pstats
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -103,7 +106,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="250,1000,4000")
     parser.add_argument("--database-url", help="PostgreSQL admin URL; SQLite when omitted")
     parser.add_argument("--profile", type=int)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.one and not args.profile:
+        for size in args.sizes.split(","):
+            command = [sys.executable, "-W", "ignore", __file__, "--one", "--sizes", size]
+            if args.database_url:
+                command += ["--database-url", args.database_url]
+            subprocess.run(command, check=True)
+        return
     sizes = [args.profile] if args.profile else [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
@@ -133,9 +144,10 @@ def main() -> None:
                     seconds, answer = run(settings, payload)
             finally:
                 drop(args.database_url, db)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
                 f"{size:6d} CDRs  {len(payload) / 1024:8.0f} KiB  {seconds:7.2f} s  "
-                f"{seconds / size * 1000:7.3f} ms/CDR  {answer}",
+                f"{seconds / size * 1000:7.3f} ms/CDR  peak {peak:5.0f} MB  {answer}",
                 flush=True,
             )
 
