@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import BigInteger, Connection, RowMapping, select, update
 
 from cdrhub.calls.model import CallLeg, IvrStep
-from cdrhub.calls.values import clean_text, json_safe
+from cdrhub.calls.values import clean_text
 from cdrhub.store.fastexec import insert_ignoring_returning
 from cdrhub.store.schema import leg_versions, legs
 
@@ -59,8 +59,9 @@ _INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c}
 def _storable(row: dict[str, Any]) -> dict[str, Any]:
     """Fit each value to its column, so that no CDR, however odd, makes storage fail and turn
     into endless retries: long text is cut, out-of-range numbers become NULL (normalization
-    already fits a CDR's values; this is for legs built otherwise). Never the key: a cut
-    `ivruniqueid` would be another leg's, so a leg whose key does not fit is refused."""
+    already fits a CDR's values, and makes its JSON values storable: `json_safe`, which is not
+    run again here). Never the key: a cut `ivruniqueid` would be another leg's, so a leg whose
+    key does not fit is refused."""
     if len(row["ivruniqueid"]) > _LENGTHS["ivruniqueid"]:
         raise ValueError(f"ivruniqueid longer than {_LENGTHS['ivruniqueid']} characters")
     for name, value in row.items():
@@ -77,8 +78,6 @@ def _storable(row: dict[str, Any]) -> dict[str, Any]:
             row[name] = value if -limit <= value <= limit else None
         elif isinstance(value, float) and not math.isfinite(value):
             row[name] = None
-        elif isinstance(value, (dict, list)):
-            row[name] = json_safe(value)
     return row
 
 

@@ -355,7 +355,7 @@ def normalize(
         ext, ext_name = target_ext or caller_ext, target_ext_name or caller_ext_name
     ivr, ivr_raw = parse_ivr(f.get("ivr"))
     leg1_status = (f.fitted("leg1dialstatusname", "leg1_status") or "").upper() or None
-    raw = json_safe(dict(wire))
+    raw = json_safe(wire if type(wire) is dict else dict(wire))
 
     return CallLeg(
         ivruniqueid=ivruniqueid,

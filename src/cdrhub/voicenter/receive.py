@@ -68,7 +68,7 @@ def receive(
             continue
         except Exception as exc:
             log.warning("normalizing CDR %d failed unexpectedly (%s)", index, type(exc).__name__)
-            errors.append(f"CDR {index}: could not be read" if many else "could not be read")
+            errors.append(f"CDR {index} could not be read" if many else "the CDR could not be read")
             continue
         items.append(Incoming(leg, decoded.encoding, _own_bytes(decoded, index, body), received_at))
     return Received(decoded.encoding, items, errors)

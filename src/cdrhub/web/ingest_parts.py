@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from sqlalchemy import Connection
@@ -115,8 +115,3 @@ def fault_reason(error: BaseException) -> str:
     """One line for the quarantine row and the ack: which kind of value was refused, not the
     exception's text (which may quote the value)."""
     return f"could not be stored: a value was refused ({type(_cause(error)).__name__})"
-
-
-def describe(error: BaseException) -> Any:
-    """For the log: the exception's kind only."""
-    return type(_cause(error)).__name__
