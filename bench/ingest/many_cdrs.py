@@ -8,7 +8,8 @@ Each size posts one JSON array of that many distinct CDRs (a realistic mix of ty
 queues and two-leg calls) to a fresh app with the in-process writer, on a fresh database, with
 `max_cdrs_per_body` raised to the size, in a process of its own, and prints the seconds for the
 request, per CDR, and the process's peak memory. `--profile N` prints cProfile's top functions
-for the size N instead (of the request's thread only: the storing happens on the writer's).
+of storing N CDRs instead: read, then each part through `commit_batch` in this thread, as the
+thread writer stores them (this tree only).
 """
 
 from __future__ import annotations
@@ -101,6 +102,36 @@ def run(settings: Settings, payload: bytes) -> tuple[float, dict[str, Any]]:
         app.state.engine.dispose()
 
 
+def profile(settings: Settings, payload: bytes) -> tuple[float, dict[str, Any]]:
+    """Read and store the body as the thread writer does, in this thread, under cProfile."""
+    from datetime import datetime
+    from functools import partial
+
+    from cdrhub.pipeline import build_hooks
+    from cdrhub.store.engine import make_engine
+    from cdrhub.store.groupcommit import commit_batch
+    from cdrhub.store.migrate import upgrade
+    from cdrhub.web.ingest_parts import parts_of, store_parts
+    from cdrhub.web.ingest_writer import MAX_BATCH, Delivery, batch_hooks, read
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    finish = batch_hooks(build_hooks(settings))
+    delivery = Delivery(payload, "application/json", "", "POST", {}, None, datetime(2026, 1, 1))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    received = read(delivery, settings)
+    for part in parts_of(delivery, received, MAX_BATCH):
+        [(_stored, error)] = commit_batch(engine, [partial(store_parts, parts=[part])], finish)
+        assert error is None, error
+    profiler.disable()
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(30)
+    return seconds, {"errors": received.errors}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="250,1000,4000")
@@ -132,16 +163,7 @@ def main() -> None:
             settings = load_settings(env={}, **overrides)
             payload = body(size)
             try:
-                if args.profile:
-                    profiler = cProfile.Profile()
-                    profiler.enable()
-                    seconds, answer = run(settings, payload)
-                    profiler.disable()
-                    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(
-                        40
-                    )
-                else:
-                    seconds, answer = run(settings, payload)
+                seconds, answer = (profile if args.profile else run)(settings, payload)
             finally:
                 drop(args.database_url, db)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
