@@ -259,7 +259,7 @@ def test_text_longer_than_its_column_is_left_out_and_kept_in_raw(
 hostile_text = st.one_of(
     st.text(max_size=3),
     st.text(min_size=60, max_size=300),
-    st.sampled_from(["²", "٣", "\x00", "\ud800", "1e999", "-0", "9" * 40]),
+    st.sampled_from(["²", "٣", "\x00", "\ud800", "1e999", "-0", "9" * 40, "ß" * 20, "ﬃ" * 12]),
 )
 hostile_number = st.one_of(
     st.integers(-(2**80), 2**80), st.floats(), st.just(10**400), hostile_text

@@ -354,7 +354,9 @@ def normalize(
     else:
         ext, ext_name = target_ext or caller_ext, target_ext_name or caller_ext_name
     ivr, ivr_raw = parse_ivr(f.get("ivr"))
-    leg1_status = (f.fitted("leg1dialstatusname", "leg1_status") or "").upper() or None
+    leg1_status = (f.text("leg1dialstatusname") or "").upper() or None  # "ß".upper() is "SS"
+    if leg1_status is not None and len(leg1_status) > LENGTHS["leg1_status"]:
+        leg1_status = None
     raw = json_safe(wire if type(wire) is dict else dict(wire))
 
     return CallLeg(
