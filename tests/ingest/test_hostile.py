@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import BigInteger, RowMapping, select
+from sqlalchemy import BigInteger, Integer, RowMapping, select
 from starlette.testclient import TestClient
 
 from cdrhub.calls.values import clean_text
@@ -295,7 +295,7 @@ def test_every_value_normalize_sets_fits_its_column(
             assert "\x00" not in value and not re.search("[\ud800-\udfff]", value)
         elif isinstance(value, bool) or value is None:
             continue
-        elif isinstance(value, int):
+        elif isinstance(value, int) and isinstance(column.type, Integer):  # not JSON
             limit = 2**63 - 1 if isinstance(column.type, BigInteger) else 2**31 - 1
             assert -limit <= value <= limit, column.name
         elif isinstance(value, float):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Connection, RowMapping, select, update
+from sqlalchemy import BigInteger, Connection, Integer, RowMapping, select, update
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.values import clean_text
@@ -53,7 +53,8 @@ def _int_limit(column_type: Any) -> int:
 
 
 _LENGTHS = {c.name: getattr(c.type, "length", None) for c in legs.c}
-_INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c}
+# integer columns only: a JSON column holds any number
+_INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c if isinstance(c.type, Integer)}
 
 
 def _storable(row: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def _storable(row: dict[str, Any]) -> dict[str, Any]:
             row[name] = value[:length] if length else value
         elif isinstance(value, bool):
             continue
-        elif isinstance(value, int):
+        elif isinstance(value, int) and name in _INT_LIMITS:
             limit = _INT_LIMITS[name]
             row[name] = value if -limit <= value <= limit else None
         elif isinstance(value, float) and not math.isfinite(value):
