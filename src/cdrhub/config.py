@@ -41,6 +41,8 @@ class Settings:
     time_mismatch_seconds: int = 300
     default_region: str = "IL"
     max_body_bytes: int = 1024 * 1024
+    # CDRs one body may hold (a JSON or XML-RPC array); more is answered 413, nothing stored.
+    max_cdrs_per_body: int = 100
     run_worker: bool = True
     # Where webhook CDRs are read and stored: "process" (a writer process beside the server, so
     # HTTP and storage use two cores) or "thread" (all in the server process).
@@ -103,7 +105,7 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from exc
-    if name in {"time_mismatch_seconds", "max_body_bytes"}:
+    if name in {"time_mismatch_seconds", "max_body_bytes", "max_cdrs_per_body"}:
         try:
             return int(value)
         except (TypeError, ValueError) as exc:
@@ -149,6 +151,8 @@ def _validate(settings: Settings) -> None:
     check_secret_length(settings.ingest_token, "ingest_token (CDRHUB_INGEST_TOKEN)")
     check_secret_length(settings.api_key, "api_key (CDRHUB_API_KEY)")
     check_secret_length(settings.metrics_token, "metrics_token (CDRHUB_METRICS_TOKEN)")
+    if settings.max_cdrs_per_body < 1:
+        raise ConfigError(f"max_cdrs_per_body must be at least 1, not {settings.max_cdrs_per_body}")
     if settings.time_mode not in TIME_MODES:
         raise ConfigError(f"time_mode must be one of {TIME_MODES}, not {settings.time_mode!r}")
     if settings.ingest_writer not in INGEST_WRITERS:

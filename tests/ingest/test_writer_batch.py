@@ -4,6 +4,7 @@ batch fails, each delivery stored again alone so that only the bad one fails."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from cdrhub.config import Settings
 from cdrhub.pipeline import StoredLeg, build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.schema import legs, quarantine
-from cdrhub.web.ingest_writer import Delivery, _store_batch, batch_hooks
+from cdrhub.web.ingest_writer import Delivery, ThreadWriter, _store_batch, batch_hooks
 from tests.conftest import PG_ADMIN_URL, sample
 
 T0 = datetime(2026, 11, 28, 10, 0, 0)
@@ -42,7 +43,7 @@ def wire(name: str, ivruniqueid: str, **changes: Any) -> bytes:
 
 def kinds(reply: tuple[int, Any, str | None]) -> list[str]:
     _number, outcome, _failure = reply
-    _encoding, notes, _errors = outcome
+    _encoding, notes, _errors, _refused = outcome
     return [note[0] for note in notes]
 
 
@@ -131,3 +132,78 @@ def test_a_batch_on_a_lost_connection_is_stored_again(db_url: str, settings: Set
         assert ids == ["c-1", "c-2"]
     finally:
         engine.dispose()
+
+
+def refuse_a_value_of(ivruniqueid: str) -> Any:
+    """A hook that makes the database refuse a value while storing this leg, as a value out
+    of range does (PostgreSQL: DataError; sqlite3: OverflowError while binding)."""
+
+    def hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
+        if any(s.leg.ivruniqueid == ivruniqueid for s in stored):
+            conn.execute(text("SELECT CAST(:v AS BIGINT)"), {"v": 2**70})
+
+    return hook
+
+
+def test_a_delivery_whose_value_the_database_refuses_is_quarantined_alone(
+    engine: Engine, settings: Settings
+) -> None:
+    """Retrying cannot fix it: it was answered Err 2 on every delivery. Its batch's other
+    deliveries are stored."""
+    finish = batch_hooks([*build_hooks(settings), refuse_a_value_of("b-2")])
+    batch = [
+        (1, delivery(wire(OUT, "b-1"), 1)),
+        (2, delivery(wire("queue-abandoned.json", "b-2"), 2)),
+        (3, delivery(wire(OUT, "b-3"), 3)),
+    ]
+    replies = _store_batch(engine, settings, finish, batch)
+
+    refused = "NumericValueOutOfRange" if engine.dialect.name == "postgresql" else "OverflowError"
+    reason = f"could not be stored: a value was refused ({refused})"
+    assert [(r[0], r[2]) for r in replies] == [(1, None), (2, None), (3, None)]
+    assert replies[1][1] == ("json", [], (reason,), None)
+    assert [kinds(r) for r in replies] == [["new"], [], ["new"]]
+    with engine.connect() as conn:
+        stored = conn.execute(select(legs.c.ivruniqueid).order_by(legs.c.id)).scalars().all()
+        kept = conn.execute(select(quarantine.c.body, quarantine.c.reason)).all()
+    assert stored == ["b-1", "b-3"]
+    assert [tuple(k) for k in kept] == [(batch[1][1].body, reason)]
+
+
+def test_a_storage_failure_stays_a_failure(engine: Engine, settings: Settings) -> None:
+    """A missing table is storage's fault, not the data's: Err 2, nothing quarantined."""
+    finish = batch_hooks(build_hooks(settings))
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE legs RENAME TO legs_away"))
+    try:
+        replies = _store_batch(engine, settings, finish, [(1, delivery(wire(OUT, "s-1"), 1))])
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE legs_away RENAME TO legs"))
+    [(number, result, failure)] = replies
+    assert (number, result) == (1, None)
+    assert failure is not None and failure.split(":")[0] in {"OperationalError", "UndefinedTable"}
+    with engine.connect() as conn:
+        assert conn.execute(select(quarantine.c.id)).all() == []
+
+
+def test_the_thread_writer_quarantines_a_refused_value_too(
+    engine: Engine, settings: Settings
+) -> None:
+    writer = ThreadWriter(settings, engine, [*build_hooks(settings), refuse_a_value_of("t-2")])
+    deliveries = [delivery(wire(OUT, "t-1"), 1), delivery(wire(OUT, "t-2"), 2)]
+
+    async def submit_both() -> list[Any]:
+        return await asyncio.gather(*(writer.submit(d) for d in deliveries))
+
+    first, second = asyncio.run(submit_both())
+    refused = "NumericValueOutOfRange" if engine.dialect.name == "postgresql" else "OverflowError"
+    assert ([n.kind for n in first.legs], first.errors) == (["new"], ())
+    assert (second.legs, second.errors) == (
+        (),
+        (f"could not be stored: a value was refused ({refused})",),
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(select(legs.c.ivruniqueid)).scalars().all()
+        kept = conn.execute(select(quarantine.c.body)).scalars().all()
+    assert (stored, kept) == (["t-1"], [deliveries[1].body])

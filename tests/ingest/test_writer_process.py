@@ -207,3 +207,38 @@ def test_several_servers_need_postgresql(tmp_path: Any) -> None:
     result = CliRunner().invoke(cli, ["serve", "--workers", "2"], env=env)
     assert result.exit_code == 2
     assert "--workers > 1 needs PostgreSQL" in result.output
+
+
+def test_hostile_cdrs_are_stored_or_quarantined_through_the_writer_process(
+    process_app: FastAPI,
+) -> None:
+    """The writer process reads the bodies: a key too long is quarantined, a field nested 500
+    deep and a type "²" are stored (each was Err 2 or Err 1 before)."""
+    wire = sample("outgoing-answered.json")
+    long_id = {**wire, "ivruniqueid": "l" * 129}
+    deep: Any = "x"
+    for _ in range(500):
+        deep = [deep]
+    bodies = [
+        long_id,
+        {**wire, "ivruniqueid": "20231115092000deep", "aiData": deep},
+        {**wire, "ivruniqueid": "20231115092000sup2", "type": "²"},
+    ]
+    with TestClient(process_app) as client:
+        answers = [post(client, json.dumps(b).encode(), "application/json") for b in bodies]
+        assert [(a.status_code, a.json()["Err"]) for a in answers] == [(200, 1), (200, 0), (200, 0)]
+        assert answers[0].json()["Errdesc"] == (
+            "ivruniqueid longer than 128 characters: the CDR cannot be stored under its own key"
+        )
+        assert (
+            stored(client, "20231115092000sup2")["type"],
+            stored(client, "20231115092000sup2")["type_id"],
+        ) == ("²", None)
+        [quarantined] = client.get("/api/quarantine", headers=AUTH).json()["items"]
+        one = client.get(f"/api/quarantine/{quarantined['id']}", headers=AUTH).json()
+        assert one["body"] == json.dumps(long_id)
+    engine = make_engine(process_app.state.settings.database_url)
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT ivruniqueid FROM legs ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert ids == ["20231115092000deep", "20231115092000sup2"]

@@ -111,3 +111,38 @@ def test_writer_thread_stops_when_idle_and_restarts(engine: Engine, probe: str) 
 
     asyncio.run(go())
     assert committed(engine, probe) == {f"{probe}a": 1, f"{probe}b": 2}
+
+
+def test_a_batch_holds_works_weighing_at_most_max_batch(engine: Engine, probe: str) -> None:
+    """A heavy work (a part of a big body: its legs) waits for the next batch rather than make
+    this one heavier than `max_batch`; order is kept."""
+    import threading
+
+    batches: list[list[int]] = []
+    started, release = threading.Event(), threading.Event()
+
+    def finish(conn: Connection, results: list[int]) -> None:
+        batches.append(list(results))
+
+    def blocking(conn: Connection) -> int:
+        started.set()
+        release.wait(10)  # until every other work is queued
+        return 0
+
+    committer = GroupCommitter(engine, finish=finish, max_batch=4)
+    weights = [3, 2, 1, 4, 1, 5]
+
+    async def go() -> list[int]:
+        first = asyncio.ensure_future(committer.run(blocking))
+        while not started.is_set():  # the writer holds the first work alone
+            await asyncio.sleep(0.01)
+        rest = [
+            asyncio.ensure_future(committer.run(insert(f"{probe}{i}", w), weight=w))
+            for i, w in enumerate(weights)
+        ]
+        await asyncio.sleep(0)  # each task queues its work, in order
+        release.set()
+        return [await first, *[await r for r in rest]]
+
+    assert asyncio.run(go()) == [0, *weights]
+    assert batches == [[0], [3], [2, 1], [4], [1], [5]]

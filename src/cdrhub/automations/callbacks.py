@@ -102,6 +102,13 @@ class OpenItems:
 
     def __init__(self) -> None:
         self._items: dict[str, dict[str, Any] | None] = {}
+        # numbers known by item id, so that `forget` does not scan every number of the batch
+        self._numbers: dict[int, set[str]] = {}
+
+    def _know(self, number: str, item: dict[str, Any] | None) -> None:
+        self._items[number] = item
+        if item is not None:
+            self._numbers.setdefault(item["id"], set()).add(number)
 
     def read(self, conn: Connection, numbers: Iterable[str | None]) -> None:
         """Read the open items of these numbers (one query; PostgreSQL: locks them, in id
@@ -119,11 +126,11 @@ class OpenItems:
             for r in conn.execute(query, {"b_numbers": todo}).mappings()
         }
         for number in todo:
-            self._items[number] = found.get(number)
+            self._know(number, found.get(number))
 
     def get(self, conn: Connection, number: str) -> dict[str, Any] | None:
         if number not in self._items:
-            self._items[number] = _open_item(conn, number)
+            self._know(number, _open_item(conn, number))
         return self._items[number]
 
     def closed(self, number: str) -> None:
@@ -134,7 +141,8 @@ class OpenItems:
         if number:
             self._items.pop(number, None)
         if item_id is not None:
-            for other, item in list(self._items.items()):
+            for other in self._numbers.pop(item_id, ()):
+                item = self._items.get(other)
                 if item is not None and item["id"] == item_id:
                     del self._items[other]
 

@@ -4,7 +4,8 @@ Ingest used to run one write transaction per request on a thread pool. With ever
 the same hourly rollup rows, concurrent transactions mostly waited on each other's row locks
 (PostgreSQL) or on the database lock (SQLite), and each paid its own BEGIN, COMMIT and fsync.
 
-Here one writer thread per engine takes whatever work is waiting (up to `max_batch` items), runs
+Here one writer thread per engine takes whatever work is waiting (up to `max_batch` items, or
+items weighing that much: a work that stores many legs weighs as many), runs
 it in a single `write_transaction`, commits, and only then resolves each caller's future: the
 "answer only after the commit" rule holds for every item. Under light load a batch is one item,
 so latency is that of a plain transaction; under load the batch grows and the per-transaction
@@ -44,6 +45,7 @@ class _Job(Generic[T]):
     work: Callable[[Connection], T]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
+    weight: int = 1
 
 
 def _resolve(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -109,10 +111,11 @@ class GroupCommitter:
         self.batches = 0
         self.items = 0
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in a write transaction; returns its result once that is committed."""
+    async def run(self, work: Callable[[Connection], T], weight: int = 1) -> T:
+        """Run `work` in a write transaction; returns its result once that is committed. A
+        batch holds works weighing at most `max_batch` together (or one heavier work alone)."""
         loop = asyncio.get_running_loop()
-        job: _Job[T] = _Job(work, loop, loop.create_future())
+        job: _Job[T] = _Job(work, loop, loop.create_future(), weight)
         with self._lock:
             self._queue.put(job)
             if not self._running:
@@ -123,21 +126,30 @@ class GroupCommitter:
         return await job.future
 
     def _serve(self) -> None:
+        held: _Job[Any] | None = None  # taken, but too heavy for the last batch: first in the next
         while True:
-            try:
-                first = self._queue.get(timeout=self.idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._running = False
-                        return
-                continue
-            jobs = [first]
-            while len(jobs) < self.max_batch:
+            if held is not None:
+                first, held = held, None
+            else:
                 try:
-                    jobs.append(self._queue.get_nowait())
+                    first = self._queue.get(timeout=self.idle_seconds)
+                except queue.Empty:
+                    with self._lock:
+                        if self._queue.empty():
+                            self._running = False
+                            return
+                    continue
+            jobs, weight = [first], first.weight
+            while weight < self.max_batch:
+                try:
+                    job = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if weight + job.weight > self.max_batch:
+                    held = job
+                    break
+                jobs.append(job)
+                weight += job.weight
             try:
                 self._commit(jobs)
             except BaseException as exc:  # never leave a caller waiting

@@ -10,10 +10,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Connection, RowMapping, select, update
+from sqlalchemy import BigInteger, Connection, Integer, RowMapping, select, update
 
 from cdrhub.calls.model import CallLeg, IvrStep
-from cdrhub.calls.values import clean_text, json_safe
+from cdrhub.calls.values import clean_text
 from cdrhub.store.fastexec import insert_ignoring_returning
 from cdrhub.store.schema import leg_versions, legs
 
@@ -53,12 +53,18 @@ def _int_limit(column_type: Any) -> int:
 
 
 _LENGTHS = {c.name: getattr(c.type, "length", None) for c in legs.c}
-_INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c}
+# integer columns only: a JSON column holds any number
+_INT_LIMITS = {c.name: _int_limit(c.type) for c in legs.c if isinstance(c.type, Integer)}
 
 
 def _storable(row: dict[str, Any]) -> dict[str, Any]:
     """Fit each value to its column, so that no CDR, however odd, makes storage fail and turn
-    into endless retries: long text is cut, out-of-range numbers become NULL."""
+    into endless retries: long text is cut, out-of-range numbers become NULL (normalization
+    already fits a CDR's values, and makes its JSON values storable: `json_safe`, which is not
+    run again here). Never the key: a cut `ivruniqueid` would be another leg's, so a leg whose
+    key does not fit is refused."""
+    if len(row["ivruniqueid"]) > _LENGTHS["ivruniqueid"]:
+        raise ValueError(f"ivruniqueid longer than {_LENGTHS['ivruniqueid']} characters")
     for name, value in row.items():
         if value is None:
             continue
@@ -68,13 +74,11 @@ def _storable(row: dict[str, Any]) -> dict[str, Any]:
             row[name] = value[:length] if length else value
         elif isinstance(value, bool):
             continue
-        elif isinstance(value, int):
+        elif isinstance(value, int) and name in _INT_LIMITS:
             limit = _INT_LIMITS[name]
             row[name] = value if -limit <= value <= limit else None
         elif isinstance(value, float) and not math.isfinite(value):
             row[name] = None
-        elif isinstance(value, (dict, list)):
-            row[name] = json_safe(value)
     return row
 
 

@@ -34,6 +34,9 @@ class DecodeError(ValueError):
 class Decoded:
     encoding: str
     records: list[dict[str, Any]]
+    # Each record's own exact bytes, where the body holds several and they can be told apart
+    # (a JSON array); None: the records share the body.
+    parts: list[bytes] | None = None
 
 
 def encoding_for(content_type: str | None, body: bytes) -> str:
@@ -57,11 +60,11 @@ def decode(body: bytes, content_type: str | None, query: str = "") -> Decoded:
     """Read the CDRs a request carries: a body in any encoding, or fields in the query string."""
     encoding = encoding_for(content_type, body)
     if encoding == "json":
-        return Decoded("json", _decode_json(body))
+        return _decode_json(body)
     if encoding == "xmlrpc":
         return Decoded("xmlrpc", _decode_xmlrpc(body))
     if encoding == "query":
-        fields = decode_form(query, drop={"token"})
+        fields = decode_form(query, drop={"token"}, encoding="query")
         if not fields:
             raise DecodeError("empty request: no body and no fields in the query string", "json")
         return Decoded("query", [fields])
@@ -69,18 +72,36 @@ def decode(body: bytes, content_type: str | None, query: str = "") -> Decoded:
         text = body.decode("utf-8").strip()  # a raw newline is never part of a value
     except UnicodeDecodeError as exc:
         raise DecodeError(f"form body is not UTF-8: {exc}", "form") from exc
-    fields = decode_form(text)
+    fields = decode_form(text, encoding="form")
     if not fields:
         raise DecodeError("form body has no fields", "form")
     return Decoded("form", [fields])
 
 
-def _decode_json(body: bytes) -> list[dict[str, Any]]:
+def _decode_json(body: bytes) -> Decoded:
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise DecodeError(f"invalid JSON: {exc}", "json") from exc
-    records = data if isinstance(data, list) else [data]
+    split = _array_items(text)
+    if split is not None:
+        records, parts = split
+        return Decoded("json", _objects(records), [p.encode() for p in parts])
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DecodeError(f"invalid JSON: {exc}", "json") from exc
+    except RecursionError:
+        # Nested deeper than the parser's stack allows: each array or object below
+        # `DEEP_AS_TEXT` levels is read as a string holding its text.
+        try:
+            data = json.loads(_deep_as_text(text, DEEP_AS_TEXT))
+        except (ValueError, RecursionError) as exc:
+            raise DecodeError("invalid JSON: nested too deeply to read", "json") from exc
+    return Decoded("json", _objects(data if isinstance(data, list) else [data]))
+
+
+def _objects(records: list[Any]) -> list[dict[str, Any]]:
     if not records:
         raise DecodeError("JSON array holds no CDR", "json")
     for index, record in enumerate(records):
@@ -90,10 +111,78 @@ def _decode_json(body: bytes) -> list[dict[str, Any]]:
     return records
 
 
-def decode_form(text: str, drop: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _array_items(text: str) -> tuple[list[Any], list[str]] | None:
+    """The items of a JSON array of two or more items, each with its own exact text; None when
+    the text is anything else or not valid JSON (then `json.loads` reads it, or says why not)."""
+    at = _SPACE.match(text).end()  # type: ignore[union-attr]
+    if not text.startswith("[", at):
+        return None
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    items: list[Any] = []
+    parts: list[str] = []
+    try:
+        while True:
+            item, end = _DECODER.raw_decode(text, at)
+            items.append(item)
+            parts.append(text[at:end])
+            at = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+            if text.startswith(",", at):
+                at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+            elif text.startswith("]", at):
+                break
+            else:
+                return None
+    except (ValueError, RecursionError):
+        return None
+    if len(items) < 2 or _SPACE.match(text, at + 1).end() != len(text):  # type: ignore[union-attr]
+        return None
+    return items, parts
+
+
+# Levels of JSON read as such when a body nests deeper than the parser can go; the rest is text.
+DEEP_AS_TEXT = 64
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _deep_as_text(text: str, limit: int) -> str:
+    """`text` with every array or object nested deeper than `limit` replaced by a JSON string
+    of its text. One pass over the brackets outside strings, no recursion; text that is not
+    JSON stays as it is, for the parser to refuse."""
+    out: list[str] = []
+    done = depth = 0
+    start: int | None = None
+    for token in _JSON_TOKEN.finditer(text):
+        mark = token.group()
+        if mark[0] == '"':
+            continue
+        if mark in "[{":
+            depth += 1
+            if depth == limit + 1:
+                start = token.start()
+            continue
+        if depth == limit + 1 and start is not None:
+            out.append(text[done:start])
+            out.append(json.dumps(text[start : token.end()], ensure_ascii=False))
+            done, start = token.end(), None
+        depth -= 1
+    out.append(text[done:])
+    return "".join(out)
+
+
+def decode_form(
+    text: str, drop: frozenset[str] | set[str] = frozenset(), encoding: str = "form"
+) -> dict[str, Any]:
     """Form fields, with PHP/qs bracketed keys (`IVR[0][layer_id]`) nested into dicts."""
     result: dict[str, Any] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True, errors="strict"):
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"a {encoding} field is not UTF-8 once unquoted", encoding) from exc
+    for key, value in pairs:
         if key in drop:
             continue
         head, _, rest = key.partition("[")
@@ -134,16 +223,44 @@ def _decode_xmlrpc(body: bytes) -> list[dict[str, Any]]:
 
 
 def xmlrpc_value(value: Element) -> Any:
-    """One XML-RPC <value>, in the types the spec names; bare text is a string."""
-    children = list(value)
-    if not children:
-        return value.text or ""
-    node = children[0]
-    tag, text = node.tag, node.text or ""
-    if tag in ("int", "i4", "i8"):
-        return int(text.strip())
-    if tag == "double":
-        return float(text.strip())
+    """One XML-RPC <value>, in the types the spec names; bare text is a string. Read with a
+    loop, not recursion, so that arrays and structs nested however deep are read."""
+    holder: list[Any] = [None]
+    todo: list[tuple[Element, Any, Any]] = [(value, holder, 0)]  # (<value>, into, key)
+    while todo:
+        element, into, key = todo.pop()
+        children = list(element)
+        if not children:
+            into[key] = element.text or ""
+            continue
+        node = children[0]
+        tag = node.tag
+        out: Any
+        if tag == "array":
+            items = node.findall("data/value")
+            out = [None] * len(items)
+            todo.extend((items[i], out, i) for i in range(len(items) - 1, -1, -1))
+        elif tag == "struct":
+            out = {}
+            members = []
+            for member in node.findall("member"):
+                name, val = member.find("name"), member.find("value")
+                if name is not None and val is not None:
+                    out[name.text or ""] = None  # the members' order; a repeated name: the last
+                    members.append((val, out, name.text or ""))
+            todo.extend(reversed(members))
+        else:
+            out = _xmlrpc_scalar(tag, node.text or "")
+        into[key] = out
+    return holder[0]
+
+
+def _xmlrpc_scalar(tag: str, text: str) -> Any:
+    if tag in ("int", "i4", "i8", "double"):
+        number = text.strip()
+        if not number.isascii():  # int() and float() read other scripts' digits too
+            raise ValueError(f"<{tag}> holds more than ASCII digits")
+        return int(number) if tag != "double" else float(number)
     if tag == "boolean":
         return text.strip() in ("1", "true")
     if tag in ("string", "dateTime.iso8601"):
@@ -152,13 +269,4 @@ def xmlrpc_value(value: Element) -> Any:
         return None
     if tag == "base64":
         return base64.b64decode(text).decode("utf-8", "replace")
-    if tag == "array":
-        return [xmlrpc_value(v) for v in node.findall("data/value")]
-    if tag == "struct":
-        out: dict[str, Any] = {}
-        for member in node.findall("member"):
-            name, val = member.find("name"), member.find("value")
-            if name is not None and val is not None:
-                out[name.text or ""] = xmlrpc_value(val)
-        return out
     raise ValueError(f"unknown XML-RPC type <{tag}>")

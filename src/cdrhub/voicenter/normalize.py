@@ -3,6 +3,11 @@
 Liberal by design: key case and spacing variants, numbers as strings, empty strings as
 "none", `0` as a real value, and an IVR that is not valid JSON are all accepted; every field is
 kept in `raw` and fields we do not know are listed in `unknown_fields`.
+
+Bounded by design too: every value that reaches a column fits it (see `docs/ingest.md`,
+Hostile values). An `ivruniqueid` longer than its column cannot be stored under its own key, so
+that CDR is refused (quarantined); any other value that does not fit its column is left out of
+it (text NULL, a number NULL) or, where the column cannot be NULL, cut, and stays in `raw`.
 """
 
 from __future__ import annotations
@@ -18,12 +23,21 @@ from zoneinfo import ZoneInfo
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.phones import to_e164
-from cdrhub.calls.values import clean_text, json_safe
+from cdrhub.calls.values import clean_text, json_safe, json_text
+from cdrhub.store.schema import legs as _legs
 from cdrhub.voicenter import vocab
 
 EPOCH = datetime(1970, 1, 1)
 _SQUASH = re.compile(r"[\s_\-]+")
-_ID_PREFIX = re.compile(r"^(\d{14})")
+_ID_PREFIX = re.compile(r"^([0-9]{14})")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+INT32 = 2**31 - 1  # an Integer column
+INT64 = 2**63 - 1  # a BigInteger column, and any integer kept in JSON
+# Characters each text column of a leg holds (the database refuses more, or would cut it).
+LENGTHS = {c.name: c.type.length for c in _legs.c if getattr(c.type, "length", None)}
+# Wall-clock readings outside these are no call's start (and the rollups' periods, a year
+# later, must still be a date).
+EARLIEST, LATEST = datetime(1970, 1, 1), datetime(3000, 1, 1)
 
 KNOWN_FIELDS = frozenset(
     {
@@ -113,20 +127,39 @@ class _Fields:
 
     def _number(self, key: str) -> float | None:
         value = self.get(key)
-        if isinstance(value, bool):
-            return float(value)
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
+        if isinstance(value, (int, float)):  # bool too
+            try:
+                return float(value)
+            except OverflowError:  # an integer beyond any float
+                return None
+        # ASCII only: float() also reads other scripts' digits ("٣"), which Voicenter never
+        # sends; such a value is no number and stays in `raw`.
+        if isinstance(value, str) and value.isascii():
             try:
                 return float(value.replace(",", "."))
             except ValueError:
                 return None
         return None
 
-    def integer(self, key: str) -> int | None:
-        value = self.number(key)
-        return None if value is None else round(value)
+    def integer(self, key: str, limit: int = INT64) -> int | None:
+        """An integer, exact when it arrives as one; None when it is none or beyond `limit`
+        (its column's range)."""
+        value = self.get(key)
+        if type(value) is int:
+            exact = value
+        elif isinstance(value, str) and _INTEGER.fullmatch(value):
+            exact = int(value)
+        else:
+            number = self.number(key)
+            if number is None:
+                return None
+            exact = round(number)
+        return exact if -limit <= exact <= limit else None
+
+    def fitted(self, key: str, column: str) -> str | None:
+        """Text for a nullable column: None when it is longer than the column holds."""
+        value = self.text(key)
+        return value if value is None or len(value) <= LENGTHS[column] else None
 
 
 # A price beyond this (ten billion shekels) is garbage, not a call's cost: it is kept in `raw`
@@ -148,7 +181,7 @@ def parse_json_text(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to read
             return value
     return value
 
@@ -185,7 +218,7 @@ def parse_ivr(value: Any) -> tuple[tuple[IvrStep, ...], str | None]:
         else:  # a single step sent as an object
             parsed = [parsed]
     if not isinstance(parsed, list):
-        return (), raw_text if raw_text is not None else json.dumps(value, default=str)
+        return (), raw_text if raw_text is not None else json_text(value)
     steps = []
     for index, item in enumerate(parsed):
         if not isinstance(item, Mapping):
@@ -214,11 +247,12 @@ def id_prefix_time(ivruniqueid: str) -> datetime | None:
         return None
     d = match.group(1)
     try:  # slicing, not strptime: this runs for every CDR
-        return datetime(
+        found = datetime(
             int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:])
         )
     except ValueError:
         return None
+    return found if EARLIEST <= found < LATEST else None
 
 
 def _to_utc(local: datetime, tz: ZoneInfo, received_at: datetime | None) -> datetime:
@@ -254,14 +288,16 @@ def _start_times(
     try:
         reading = EPOCH + timedelta(seconds=time_raw)
     except OverflowError:
-        return None, None, None
+        reading = EPOCH - timedelta(days=1)  # out of range: read as no time below
+    if not EARLIEST <= reading < LATEST:
+        return _start_times(None, ivruniqueid, tz, time_mode, received_at)
     if time_mode == "utc":
         utc = reading
         local = utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
     else:
         local = reading
         utc = _to_utc(local, tz, received_at)
-    mismatch = abs(int((local - prefix).total_seconds())) if prefix else None
+    mismatch = min(abs(int((local - prefix).total_seconds())), INT32) if prefix else None
     return utc, local, mismatch
 
 
@@ -294,37 +330,55 @@ def normalize(
     ivruniqueid = f.text("ivruniqueid")
     if not ivruniqueid:
         raise NormalizeError("no ivruniqueid: the CDR cannot be stored idempotently")
+    if len(ivruniqueid) > LENGTHS["ivruniqueid"]:
+        raise NormalizeError(
+            f"ivruniqueid longer than {LENGTHS['ivruniqueid']} characters: the CDR cannot be"
+            " stored under its own key"
+        )
 
     type_raw = f.text("type") or ""
     known_type = vocab.call_type(type_raw)
     direction = known_type.direction if known_type else _guess_direction(f)
     status = (f.text("status") or "").upper()
 
+    time_raw = f.integer("time")
     started_at, started_local, mismatch = _start_times(
-        f.integer("time"), ivruniqueid, tz, time_mode, received_at
+        time_raw, ivruniqueid, tz, time_mode, received_at
     )
-    caller, target, did = f.text("caller"), f.text("target"), f.text("did")
-    caller_ext, target_ext = f.text("callerextension"), f.text("targetextension")
-    caller_ext_name, target_ext_name = f.text("callerextensionname"), f.text("targetextensionname")
-    rep_code, rep_name = f.text("representativecode"), f.text("representativename")
+    caller, target, did = (
+        f.fitted("caller", "caller"),
+        f.fitted("target", "target"),
+        f.fitted("did", "did"),
+    )
+    caller_ext = f.fitted("callerextension", "caller_extension")
+    target_ext = f.fitted("targetextension", "target_extension")
+    caller_ext_name = f.fitted("callerextensionname", "caller_extension_name")
+    target_ext_name = f.fitted("targetextensionname", "target_extension_name")
+    rep_code = f.fitted("representativecode", "representative_code")
+    rep_name = f.fitted("representativename", "representative_name")
     if direction == "out":
         ext, ext_name = caller_ext, caller_ext_name
     else:
         ext, ext_name = target_ext or caller_ext, target_ext_name or caller_ext_name
     ivr, ivr_raw = parse_ivr(f.get("ivr"))
+    leg1_status = (f.text("leg1dialstatusname") or "").upper() or None  # "ß".upper() is "SS"
+    if leg1_status is not None and len(leg1_status) > LENGTHS["leg1_status"]:
+        leg1_status = None
+    raw = json_safe(wire if type(wire) is dict else dict(wire))
 
     return CallLeg(
         ivruniqueid=ivruniqueid,
-        type=type_raw,
+        # never NULL: an over-long type or status is cut (it is no known one either way)
+        type=type_raw[: LENGTHS["type"]],
         type_key=known_type.name if known_type else None,
         type_id=known_type.id if known_type else None,
         direction=direction,
-        status=status,
+        status=status[: LENGTHS["status"]],
         status_known=status in vocab.KNOWN_STATUSES,
-        leg1_status=(f.text("leg1dialstatusname") or "").upper() or None,
+        leg1_status=leg1_status,
         started_at=started_at,
         started_at_local=started_local,
-        time_raw=f.integer("time"),
+        time_raw=time_raw,
         time_mismatch_seconds=mismatch,
         caller=caller,
         caller_e164=to_e164(caller, region),
@@ -336,35 +390,36 @@ def normalize(
         caller_extension_name=caller_ext_name,
         target_extension=target_ext,
         target_extension_name=target_ext_name,
-        duration=f.integer("duration"),
-        dialtime=f.integer("dialtime"),
-        wait_seconds=f.integer("secondswaitinginqueue"),
+        duration=f.integer("duration", INT32),
+        dialtime=f.integer("dialtime", INT32),
+        wait_seconds=f.integer("secondswaitinginqueue", INT32),
         queue_id=_id_or_none(f.integer("queueid")),
-        queue_name=f.text("queuename"),
+        queue_name=f.fitted("queuename", "queue_name"),
         agent_code=rep_code or ext,
         agent_name=rep_name or ext_name,
         representative_code=rep_code,
         representative_name=rep_name,
         department_id=_id_or_none(f.integer("departmentid")),
-        department_name=f.text("departmentname"),
+        department_name=f.fitted("departmentname", "department_name"),
         top_department_id=_id_or_none(f.integer("topdepartmentid")),
-        top_department_name=f.text("topdepartmentname"),
+        top_department_name=f.fitted("topdepartmentname", "top_department_name"),
         price_agorot=_plausible(f.number("price"), MAX_PRICE_AGOROT),
         record_url=f.text("record"),
-        caller_country=f.text("callercountry"),
-        target_country=f.text("targetcountry"),
-        original_ivruniqueid=f.text("originalivruniqueid"),
+        caller_country=f.fitted("callercountry", "caller_country"),
+        target_country=f.fitted("targetcountry", "target_country"),
+        # a link is no link when cut: an over-long one is left out
+        original_ivruniqueid=f.fitted("originalivruniqueid", "original_ivruniqueid"),
         ivr=ivr,
         ivr_raw=ivr_raw,
         ai_data=json_safe(parse_json_text(f.get("aidata"))),
         custom_data=json_safe(_custom_data(f)),
-        unknown_fields=tuple(
-            k
-            for k in wire
-            if squash_key(str(k)) not in KNOWN_FIELDS and not squash_key(str(k)).startswith("var")
-        ),
-        raw=dict(wire),
+        unknown_fields=tuple(k for k in raw if _unknown(squash_key(k))),
+        raw=raw,
     )
+
+
+def _unknown(key: str) -> bool:
+    return key not in KNOWN_FIELDS and not key.startswith("var")
 
 
 def _guess_direction(f: _Fields) -> str:

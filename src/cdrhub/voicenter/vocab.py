@@ -68,8 +68,8 @@ def call_type(raw: str) -> CallType | None:
     key = _squash(raw)
     if not key:
         return None
-    if key.isdigit():
-        return _BY_ID.get(int(key))
+    if key.isascii() and key.isdigit():  # a Call Log id; "²" or "٣" is no id, only a name
+        return _BY_ID.get(int(key)) if len(key) <= 4 else None
     found = _BY_KEY.get(key)
     if found is None and key in _ALIASES:
         found = _BY_KEY[_squash(_ALIASES[key])]

@@ -132,6 +132,9 @@ async def _handle(request: Request, path_token: str | None) -> Response:
         metrics.cdrs.labels(encoding, "error").inc()
         return _ack(encoding, APP_ERROR, "storage unavailable, retry later", 503)
 
+    if result.refused is not None:  # more CDRs than a body may hold: nothing stored
+        metrics.cdrs.labels(result.encoding, "too_large").inc()
+        return _ack(result.encoding, PARSE_ERROR, result.refused, 413)
     _count(metrics, result, settings.time_mismatch_seconds)
     metrics.ack_seconds.labels(result.encoding).observe(time.perf_counter() - started)
     if result.errors:

@@ -10,6 +10,10 @@ are waiting, reads them, stores them in one transaction (`commit_batch`, the sam
 as the in-process writer), and answers each only after the commit. `"thread"` keeps everything
 in the server process (group commit on a thread), for one-core machines and tests.
 
+Either way a body of many CDRs is stored in parts of at most a batch's legs, with other
+deliveries between them (`ingest_parts`), and a delivery whose data the database refuses is
+quarantined rather than answered Err 2 forever.
+
 Either way the promise holds: an outcome exists only for a committed delivery. If the writer
 process dies, every delivery it had not answered fails as `StorageUnavailable` (Err 2, HTTP
 503, Voicenter sends it again; a delivery that did commit is then counted as a redelivery), and
@@ -29,23 +33,29 @@ import itertools
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from cdrhub import longlived
 from cdrhub.config import Settings
-from cdrhub.pipeline import LegHook, StoredLeg, build_hooks, run_hooks, save_legs
-from cdrhub.store import heartbeat, quarantine
+from cdrhub.pipeline import LegHook, StoredLeg, build_hooks, run_hooks
+from cdrhub.store import heartbeat
 from cdrhub.store.engine import make_engine
 from cdrhub.store.groupcommit import GroupCommitter, commit_batch
 from cdrhub.voicenter.receive import Received, receive
+from cdrhub.web.ingest_parts import (
+    Part,
+    data_fault,
+    fault_reason,
+    keep_body,
+    parts_of,
+    store_parts,
+)
 
 log = logging.getLogger("cdrhub.ingest")
 
@@ -89,43 +99,24 @@ class LegNote:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A committed delivery: its encoding, the legs stored, and why any part was quarantined."""
+    """A committed delivery: its encoding, the legs stored, and why any part was quarantined;
+    or a delivery refused whole (`refused`: more CDRs than a body may hold), nothing stored."""
 
     encoding: str
     legs: tuple[LegNote, ...]
     errors: tuple[str, ...]
+    refused: str | None = None
 
 
 def read(delivery: Delivery, settings: Settings) -> Received:
     return receive(
-        delivery.body, delivery.content_type, delivery.query, settings, delivery.received_at
+        delivery.body,
+        delivery.content_type,
+        delivery.query,
+        settings,
+        delivery.received_at,
+        max_records=settings.max_cdrs_per_body,
     )
-
-
-def store(
-    conn: Connection, deliveries: Sequence[tuple[Delivery, Received]]
-) -> list[list[StoredLeg]]:
-    """In the caller's transaction: each delivery's legs that could be read (all of them in one
-    save, so a batch's legs go in with one statement), and the body of each delivery that had a
-    part that could not. The legs' hooks run once per batch (`batch_hooks`)."""
-    items = [item for _delivery, received in deliveries for item in received.items]
-    stored = iter(save_legs(conn, items, deliveries[0][0].received_at))
-    out = [[next(stored) for _item in received.items] for _delivery, received in deliveries]
-    for delivery, received in deliveries:
-        if received.errors:
-            quarantine.keep(
-                conn,
-                body=delivery.body,
-                reason="; ".join(received.errors),
-                method=delivery.method,
-                content_type=delivery.content_type,
-                query=delivery.query,
-                headers=delivery.headers,
-                source=delivery.source,
-                received_at=delivery.received_at,
-                secrets=delivery.credentials,
-            )
-    return out
 
 
 def batch_hooks(hooks: list[LegHook]) -> Any:
@@ -135,7 +126,9 @@ def batch_hooks(hooks: list[LegHook]) -> Any:
     return finish
 
 
-def outcome(received: Received, stored: list[StoredLeg]) -> Outcome:
+def outcome(received: Received, stored: list[StoredLeg], failure: str | None = None) -> Outcome:
+    """What the server answers from: `failure`, when the delivery's data could not be stored
+    and its body was quarantined for it."""
     notes = tuple(
         LegNote(
             kind=s.kind,
@@ -146,7 +139,8 @@ def outcome(received: Received, stored: list[StoredLeg]) -> Outcome:
         )
         for s in stored
     )
-    return Outcome(received.encoding, notes, tuple(received.errors))
+    errors = (*received.errors, failure) if failure else tuple(received.errors)
+    return Outcome(received.encoding, notes, errors, received.refused)
 
 
 class IngestWriter(Protocol):
@@ -163,21 +157,48 @@ class IngestWriter(Protocol):
 class ThreadWriter:
     """Read in the event loop, store on the group-commit thread of this process."""
 
-    def __init__(self, settings: Settings, engine: Any, hooks: list[LegHook]) -> None:
+    def __init__(
+        self, settings: Settings, engine: Any, hooks: list[LegHook], max_batch: int = MAX_BATCH
+    ) -> None:
         self.settings = settings
-        self.committer = GroupCommitter(engine, finish=batch_hooks(hooks), max_batch=MAX_BATCH)
+        self.max_batch = max_batch  # legs in a batch, and in a part of a delivery
+        self.committer = GroupCommitter(engine, finish=batch_hooks(hooks), max_batch=max_batch)
 
     async def submit(self, delivery: Delivery) -> Outcome:
         received = read(delivery, self.settings)
-        work = self.committer.run(partial(store, deliveries=[(delivery, received)]))
+        if received.refused is not None:
+            return outcome(received, [])
         deadline = self.settings.ack_deadline_seconds
         try:
-            [stored] = await asyncio.wait_for(work, deadline)
+            return await asyncio.wait_for(self._store(delivery, received), deadline)
         except TimeoutError:
             raise StorageUnavailable(f"not committed within {deadline:g} s") from None
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageUnavailable(str(exc)) from exc
+
+    async def _store(self, delivery: Delivery, received: Received) -> Outcome:
+        stored: list[StoredLeg] = []
+        # Part after part: each is queued once the one before has committed, behind whatever
+        # other deliveries were queued meanwhile.
+        for part in parts_of(delivery, received, self.max_batch):
+            try:
+                [legs] = await self.committer.run(
+                    partial(store_parts, parts=[part]), weight=part.weight
+                )
+            except Exception as exc:
+                return await self._failed(part, stored, exc)
+            stored.extend(legs)
         return outcome(received, stored)
+
+    async def _failed(self, part: Part, stored: list[StoredLeg], error: Exception) -> Outcome:
+        """Quarantine a delivery whose data the database refused; anything else is storage's."""
+        if not data_fault(error):
+            raise StorageUnavailable(str(error)) from error
+        reason = fault_reason(error)
+        log.warning("a delivery could not be stored, quarantined: %s", reason)
+        try:
+            await self.committer.run(partial(keep_body, delivery=part.delivery, reason=reason))
+        except Exception as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return outcome(part.received, stored, reason)
 
     async def check(self) -> int | None:
         # An executor future, unlike anyio's threads, lets a deadline stop the wait.
@@ -212,21 +233,21 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     finish = batch_hooks(build_hooks(settings))
     most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
     longlived.settle()
-    waiting: list[tuple[int, Delivery]] = []  # received, not stored yet
+    turns = Turns(settings, most)  # received, not stored yet
     while True:
         try:  # each message is a list of deliveries (`ProcessWriter._send`)
-            if not waiting:
-                waiting.extend(_unpack(pipe.recv(), engine, pipe))
-            while len(waiting) < most and pipe.poll():
-                waiting.extend(_unpack(pipe.recv(), engine, pipe))
+            if not turns:
+                turns.add(_unpack(pipe.recv(), engine, pipe))
+            while len(turns) < most and pipe.poll():
+                turns.add(_unpack(pipe.recv(), engine, pipe))
         except (EOFError, OSError):  # the server is gone
             break
-        if not waiting:  # only pings
+        if not turns:  # only pings
             continue
-        batch, waiting = waiting[:most], waiting[most:]
-        replies = _store_batch(engine, settings, finish, batch)
+        replies = turns.store_next(engine, finish)
         try:
-            pipe.send(replies)
+            if replies:
+                pipe.send(replies)
         except (BrokenPipeError, OSError):
             break
     engine.dispose()
@@ -247,34 +268,126 @@ def _unpack(
     return deliveries
 
 
+Reply = tuple[int, tuple[Any, ...] | None, str | None]  # (number, outcome, failure)
+
+
+@dataclass(slots=True)
+class _Job:
+    number: int
+    delivery: Delivery
+    received: Received | None = None  # read when first taken
+    parts: deque[Part] = field(default_factory=deque)
+    stored: list[StoredLeg] = field(default_factory=list)  # of its committed parts
+
+
+class Turns:
+    """The writer process's queue: deliveries in arrival order, each batch at most `most` legs,
+    and the next part of a delivery of many CDRs queued behind every delivery that arrived
+    while its part before was stored (so that it delays another's ack by one batch at most)."""
+
+    def __init__(self, settings: Settings, most: int) -> None:
+        self.settings = settings
+        self.most = most
+        self._waiting: deque[_Job] = deque()
+        self._again: list[_Job] = []  # with parts left, queued once new arrivals are
+
+    def add(self, deliveries: Any) -> None:
+        self._waiting.extend(_Job(number, delivery) for number, delivery in deliveries)
+
+    def __len__(self) -> int:
+        return len(self._waiting) + len(self._again)
+
+    def store_next(self, engine: Any, finish: Any) -> list[Reply]:
+        """Read and store the next batch; the replies of the deliveries it completed."""
+        batch, replies = self._take()
+        if batch:
+            results = _store_parts_once(engine, finish, [part for _job, part in batch])
+            for (job, part), (legs, error) in zip(batch, results, strict=True):
+                if error is not None:
+                    replies.append(_failed(engine, finish, job, error))
+                    continue
+                job.stored.extend(legs)
+                if part.last:
+                    assert job.received is not None
+                    done = outcome(job.received, job.stored)
+                    replies.append((job.number, _outcome_tuple(done), None))
+                else:
+                    self._again.append(job)
+        return replies
+
+    def _take(self) -> tuple[list[tuple[_Job, Part]], list[Reply]]:
+        self._waiting.extend(self._again)
+        self._again.clear()
+        batch: list[tuple[_Job, Part]] = []
+        refused: list[Reply] = []
+        weight = 0
+        while self._waiting:
+            job = self._waiting[0]
+            if job.received is None:
+                job.received = read(job.delivery, self.settings)
+                if job.received.refused is not None:
+                    self._waiting.popleft()
+                    refused.append((job.number, _outcome_tuple(outcome(job.received, [])), None))
+                    continue
+                job.parts.extend(parts_of(job.delivery, job.received, self.most))
+            part = job.parts[0]
+            if batch and weight + part.weight > self.most:
+                break
+            self._waiting.popleft()
+            job.parts.popleft()
+            batch.append((job, part))
+            weight += part.weight
+        return batch, refused
+
+
+def _store_parts_once(
+    engine: Any, finish: Any, parts: list[Part]
+) -> list[tuple[list[StoredLeg] | None, Exception | None]]:
+    """Store the parts as one work, so that their legs go in with one statement; if that
+    fails, each part again alone, so that one bad delivery fails alone (`commit_batch` also
+    stores a work again once when its connection was lost)."""
+    [(together, error)] = commit_batch(engine, [partial(store_parts, parts=parts)], finish)
+    if error is None:
+        return [(legs, None) for legs in together]
+    if len(parts) == 1:
+        return [(None, error)]
+    log.warning("batch of %d rolled back (%s); retrying one by one", len(parts), error)
+    results: list[tuple[list[StoredLeg] | None, Exception | None]] = []
+    for part in parts:
+        [(alone, error)] = commit_batch(engine, [partial(store_parts, parts=[part])], finish)
+        results.append((alone[0] if error is None else None, error))
+    return results
+
+
+def _failed(engine: Any, finish: Any, job: _Job, error: Exception) -> Reply:
+    """A delivery that failed alone: quarantined when its data was refused, else a failure
+    (Err 2). Its parts not stored yet are dropped either way."""
+    job.parts.clear()
+    assert job.received is not None
+    if data_fault(error):
+        reason = fault_reason(error)
+        log.warning("a delivery could not be stored, quarantined: %s", reason)
+        work = partial(keep_body, delivery=job.delivery, reason=reason)
+        [(_kept, kept_error)] = commit_batch(engine, [work], finish)
+        if kept_error is None:
+            return (job.number, _outcome_tuple(outcome(job.received, job.stored, reason)), None)
+        error = kept_error
+    log.error("storage failed: %s", error)
+    return (job.number, None, f"{type(error).__name__}: {error}")
+
+
 def _store_batch(
     engine: Any, settings: Settings, finish: Any, batch: list[tuple[int, Delivery]]
-) -> list[tuple[int, tuple[Any, ...] | None, str | None]]:
-    """Read and store a batch of numbered deliveries; (number, outcome, failure) for each.
-
-    The batch is stored as one work, so its legs go in with one statement; if that fails, each
-    delivery is stored again alone, so that one bad delivery fails alone (`commit_batch` also
-    stores a work again once when its connection was lost)."""
-    pairs = [(delivery, read(delivery, settings)) for _number, delivery in batch]
-    [(together, error)] = commit_batch(engine, [partial(store, deliveries=pairs)], finish)
-    if error is None:
-        results: list[tuple[Any, Exception | None]] = [(each, None) for each in together]
-    elif len(pairs) == 1:
-        results = [(None, error)]
-    else:
-        log.warning("batch of %d rolled back (%s); retrying one by one", len(pairs), error)
-        results = []
-        for pair in pairs:
-            [(alone, error)] = commit_batch(engine, [partial(store, deliveries=[pair])], finish)
-            results.append((alone[0] if error is None else None, error))
-    replies: list[tuple[int, tuple[Any, ...] | None, str | None]] = []
-    for (number, _delivery), (_d, got), (stored, error) in zip(batch, pairs, results, strict=True):
-        if error is None:
-            replies.append((number, _outcome_tuple(outcome(got, stored)), None))
-        else:
-            log.error("storage failed: %s", error)
-            replies.append((number, None, f"{type(error).__name__}: {error}"))
-    return replies
+) -> list[Reply]:
+    """Read and store numbered deliveries, in batches of at most `MAX_BATCH` legs, until all
+    are answered; (number, outcome, failure) of each, in the order given."""
+    turns = Turns(settings, MAX_BATCH)
+    turns.add(batch)
+    replies: list[Reply] = []
+    while turns:
+        replies.extend(turns.store_next(engine, finish))
+    order = {number: index for index, (number, _delivery) in enumerate(batch)}
+    return sorted(replies, key=lambda reply: order[reply[0]])
 
 
 class ProcessWriter:
@@ -445,7 +558,7 @@ def _delivery_tuple(d: Delivery) -> tuple[Any, ...]:
 
 
 def _outcome_tuple(o: Outcome) -> tuple[Any, ...]:
-    return (o.encoding, [_note_tuple(n) for n in o.legs], o.errors)
+    return (o.encoding, [_note_tuple(n) for n in o.legs], o.errors, o.refused)
 
 
 def _note_tuple(n: LegNote) -> tuple[Any, ...]:
@@ -453,8 +566,8 @@ def _note_tuple(n: LegNote) -> tuple[Any, ...]:
 
 
 def _outcome_from_tuple(t: tuple[Any, ...]) -> Outcome:
-    encoding, notes, errors = t
-    return Outcome(encoding, tuple(LegNote(*n) for n in notes), errors)
+    encoding, notes, errors, refused = t
+    return Outcome(encoding, tuple(LegNote(*n) for n in notes), errors, refused)
 
 
 def make_writer(settings: Settings, engine: Any, hooks: list[LegHook]) -> IngestWriter:

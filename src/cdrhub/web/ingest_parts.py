@@ -1,0 +1,118 @@
+"""A delivery's legs stored in parts, and what a delivery that could not be stored means.
+
+Parts: a body may hold many CDRs (up to `max_cdrs_per_body`). Stored in one go, it would hold
+the one writer for as long as that takes while every other sender waits for its ack. So each
+writer stores a delivery's legs in parts of at most a batch's legs, each part in a batch of its
+own, with other deliveries' parts between them; the delivery is answered only after its last
+part has committed. A crash between parts is safe: nothing was acknowledged, Voicenter sends
+the body again, and the legs already stored count as redeliveries.
+
+Failures: a delivery that fails alone (its batch was stored again one delivery at a time) failed
+either because of its data (a value the database refuses: retrying cannot fix it) or because of
+storage (a lost connection, a full disk: retrying can). The first is quarantined and answered
+Err 1; only the second is answered Err 2, so that Voicenter sends it again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import psycopg
+from sqlalchemy import Connection
+from sqlalchemy.exc import StatementError
+
+from cdrhub.pipeline import Incoming, StoredLeg, save_legs
+from cdrhub.store import quarantine
+
+if TYPE_CHECKING:
+    from cdrhub.voicenter.receive import Received
+    from cdrhub.web.ingest_writer import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Some of a delivery's legs; its last part also keeps the body when part of it could not
+    be read (an empty part, when no leg could)."""
+
+    delivery: Delivery
+    received: Received
+    items: Sequence[Incoming]
+    last: bool
+
+    @property
+    def weight(self) -> int:
+        """What the part counts for in a batch of at most so many legs."""
+        return max(1, len(self.items))
+
+
+def parts_of(delivery: Delivery, received: Received, size: int) -> list[Part]:
+    """The delivery's legs in parts of at most `size`, in order; at least one part."""
+    items = received.items
+    chunks = [items[start : start + size] for start in range(0, len(items), size)] or [[]]
+    last = len(chunks) - 1
+    return [Part(delivery, received, chunk, i == last) for i, chunk in enumerate(chunks)]
+
+
+def store_parts(conn: Connection, parts: Sequence[Part]) -> list[list[StoredLeg]]:
+    """In the caller's transaction: the parts' legs in one save (each leg keeps its own
+    delivery's time), and the body of each delivery that had a part that could not be read,
+    with its last part. The legs of each part, in order."""
+    items = [item for part in parts for item in part.items]
+    stored = iter(save_legs(conn, items, parts[0].delivery.received_at))
+    out = [[next(stored) for _item in part.items] for part in parts]
+    for part in parts:
+        if part.last and part.received.errors:
+            keep_body(conn, part.delivery, "; ".join(part.received.errors))
+    return out
+
+
+def keep_body(conn: Connection, delivery: Delivery, reason: str) -> list[list[StoredLeg]]:
+    """Quarantine the delivery's body (a work for the group commit: it stores no leg)."""
+    quarantine.keep(
+        conn,
+        body=delivery.body,
+        reason=reason,
+        method=delivery.method,
+        content_type=delivery.content_type,
+        query=delivery.query,
+        headers=delivery.headers,
+        source=delivery.source,
+        received_at=delivery.received_at,
+        secrets=delivery.credentials,
+    )
+    return []
+
+
+# Raised for a value, never for the storage holding it: a number or text the database (or its
+# driver) refuses, a value that cannot be encoded (a lone surrogate), one nested too deeply.
+_DATA_ERRORS = (
+    psycopg.DataError,
+    sqlite3.DataError,
+    ValueError,  # UnicodeEncodeError among them
+    TypeError,
+    OverflowError,  # sqlite3: an integer beyond 64 bits
+    RecursionError,
+)
+
+
+def _cause(error: BaseException) -> BaseException:
+    """The driver's (or Python's) exception under SQLAlchemy's wrapper."""
+    if isinstance(error, StatementError) and isinstance(error.orig, BaseException):
+        return error.orig
+    return error
+
+
+def data_fault(error: BaseException) -> bool:
+    """Whether a delivery failed to store because of its data rather than because of storage.
+    Connection loss, a full disk, a missing table or a lock timeout are storage's (SQLAlchemy's
+    OperationalError, ProgrammingError, IntegrityError, InterfaceError, OSError) and stay so."""
+    return isinstance(_cause(error), _DATA_ERRORS)
+
+
+def fault_reason(error: BaseException) -> str:
+    """One line for the quarantine row and the ack: which kind of value was refused, not the
+    exception's text (which may quote the value)."""
+    return f"could not be stored: a value was refused ({type(_cause(error)).__name__})"
