@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -55,3 +56,29 @@ def deliver(engine: Engine, settings: Settings, wire: dict[str, Any]) -> list[St
 def worker(engine: Engine, settings: Settings, **config: Any) -> Worker:
     defaults = {"lease_seconds": 30.0, "backoff_base_seconds": 0.0, "backoff_cap_seconds": 0.0}
     return Worker(engine, settings, config=WorkerConfig(**{**defaults, **config}))
+
+
+def abandon_at(
+    started: datetime,
+    *,
+    caller: str = "0501234567",
+    tag: str = "ab",
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """The sample queue abandon (20 s in the queue), started at `started` (naive UTC): its
+    `time` and the id's time prefix as Voicenter writes them for the account's time zone."""
+    tz = ZoneInfo(settings.timezone if settings else "Asia/Jerusalem")
+    local = started.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    utc_mode = settings is not None and settings.time_mode == "utc"
+    reading = started if utc_mode else local
+    wire = sample("queue-abandoned.json")
+    wire["time"] = int((reading - datetime(1970, 1, 1)).total_seconds())
+    wire["ivruniqueid"] = f"{local:%Y%m%d%H%M%S}{tag}"
+    wire["caller"] = caller
+    return wire
+
+
+def recent_abandon(minutes_ago: float = 5, **kwargs: Any) -> dict[str, Any]:
+    """A queue abandon that started `minutes_ago` minutes ago (see `abandon_at`)."""
+    started = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=minutes_ago)
+    return abandon_at(started, **kwargs)

@@ -69,6 +69,7 @@ def apply(
                     run_at=step.run_at,
                     max_attempts=step.payload.get("max_attempts", config.max_attempts),
                     leg_id=stored.id,
+                    host=step.host,
                 )
             )
     if own:

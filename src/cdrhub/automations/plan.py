@@ -14,7 +14,7 @@ from typing import Any
 
 from cdrhub.automations import guards, templates
 from cdrhub.automations.config import AutomationConfig
-from cdrhub.automations.outbox import idempotency_key
+from cdrhub.automations.outbox import host_of, idempotency_key
 from cdrhub.automations.rules import CUSTOMER_ACTIONS, CUSTOMER_ALIASES, Action, Rule, matches
 from cdrhub.automations.sms import count_segments
 from cdrhub.calls.model import CallLeg
@@ -31,6 +31,7 @@ class Step:
     payload: dict[str, Any] = field(default_factory=dict)
     run_at: datetime | None = None  # held by quiet hours until then
     skipped: str | None = None
+    host: str | None = None  # the outside host of a bulk job (per-host backoff)
 
     @property
     def job_kind(self) -> str:
@@ -113,9 +114,12 @@ def _step(
         to = opts["to"]
         payload["to"] = to if isinstance(to, list) else [to]
         payload["subject"] = _render(opts.get("subject"), values) or f"cdrhub: {rule.name}"
+    host = None
     if action.do == "webhook":
         payload["event"] = opts.get("event", "rule.matched")
         payload["data"] = {"rule": rule.name, "leg": leg_data(leg)}
+        channel = config.channels.get(opts.get("via", ""))
+        host = host_of(channel.options.get("url")) if channel else None
     if action.do == "click2call":
         agent = opts["agent"]
         if agent == "agent":
@@ -136,7 +140,7 @@ def _step(
     quiet = opts.get("quiet_hours", customer)
     payload["quiet_hours"] = bool(quiet)
     run_at = guards.next_open(now, config.quiet_hours, config.tz) if quiet else None
-    return Step(rule.name, action.index, action.do, key, payload, run_at=run_at)
+    return Step(rule.name, action.index, action.do, key, payload, run_at=run_at, host=host)
 
 
 def _default_title(rule: Rule, leg: CallLeg) -> str:
