@@ -45,7 +45,7 @@ from bench.ingest.loadgen import cdr_body  # noqa: E402
 from bench.ingest.run import database, loadavg, run_loadgen  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 from tests.automations.fakes import FakeServer, Reply, twilio_responder, twilio_sent  # noqa: E402
-from tests.automations.helpers import recent_abandon  # noqa: E402
+from tests.automations.helpers import recent  # noqa: E402
 from tests.serverproc import start_server  # noqa: E402
 
 from cdrhub.automations.tables import outbox_jobs  # noqa: E402
@@ -111,7 +111,8 @@ def sms_delays(base_url: str, twilio: FakeServer, count: int, settings_env: dict
     with httpx.Client(timeout=30) as client:
         for i in range(count):
             before = len(twilio_sent(twilio))
-            wire = recent_abandon(1, caller=f"05098765{i:02d}", tag=f"bn{i}", settings=settings)
+            caller, uid = f"05098765{i:02d}", f"20231115120640bench{i}"
+            wire = recent(minutes_ago=1, settings=settings, caller=caller, ivruniqueid=uid)
             answer = client.post(f"{base_url}/voicenter/cdr/{TOKEN}", json=wire)
             acked = time.monotonic()
             if answer.json().get("Err") != 0:

@@ -58,27 +58,29 @@ def worker(engine: Engine, settings: Settings, **config: Any) -> Worker:
     return Worker(engine, settings, config=WorkerConfig(**{**defaults, **config}))
 
 
-def abandon_at(
-    started: datetime,
-    *,
-    caller: str = "0501234567",
-    tag: str = "ab",
-    settings: Settings | None = None,
+def retime(
+    wire: dict[str, Any], started: datetime, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """The sample queue abandon (20 s in the queue), started at `started` (naive UTC): its
-    `time` and the id's time prefix as Voicenter writes them for the account's time zone."""
+    """A copy of a CDR that started at `started` (naive UTC): its `time` and the time prefix of
+    its ivruniqueid as Voicenter writes them for the account's time zone; the rest unchanged."""
     tz = ZoneInfo(settings.timezone if settings else "Asia/Jerusalem")
     local = started.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
-    utc_mode = settings is not None and settings.time_mode == "utc"
-    reading = started if utc_mode else local
-    wire = sample("queue-abandoned.json")
-    wire["time"] = int((reading - datetime(1970, 1, 1)).total_seconds())
-    wire["ivruniqueid"] = f"{local:%Y%m%d%H%M%S}{tag}"
-    wire["caller"] = caller
-    return wire
+    reading = started if settings is not None and settings.time_mode == "utc" else local
+    uid = str(wire.get("ivruniqueid", ""))
+    return {
+        **wire,
+        "time": int((reading - datetime(1970, 1, 1)).total_seconds()),
+        "ivruniqueid": f"{local:%Y%m%d%H%M%S}{uid[14:]}",
+    }
 
 
-def recent_abandon(minutes_ago: float = 5, **kwargs: Any) -> dict[str, Any]:
-    """A queue abandon that started `minutes_ago` minutes ago (see `abandon_at`)."""
+def recent(
+    name: str = "queue-abandoned.json",
+    minutes_ago: float = 5,
+    settings: Settings | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A sample CDR (with `changes`) as a live call: it started `minutes_ago` minutes ago, so
+    rules act on it (the samples themselves are from 2023, older than any rule's max age)."""
     started = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=minutes_ago)
-    return abandon_at(started, **kwargs)
+    return retime({**sample(name), **changes}, started, settings)

@@ -80,6 +80,7 @@ URGENT_KINDS = frozenset(
         "automations.click2call",
         "automations.slack",
         "automations.email",
+        "automations.notify",
     }
 )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -158,16 +158,29 @@ def _default_text(leg: CallLeg) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def max_age_seconds(rule: Rule, config: AutomationConfig) -> float:
+    return config.max_age_seconds if rule.max_age is None else rule.max_age
+
+
 def plan(leg: CallLeg, config: AutomationConfig, now: datetime) -> list[Step]:
-    """Every step of every rule that matches the leg, in rule and action order."""
+    """Every step of every rule that matches the leg, in rule and action order.
+
+    A call older than the rule's max age skips every action but `callback`: a text or an alert
+    about an old call helps nobody, while the callback item keeps the missed call in the
+    callbacks report (and is still open if nobody called the customer back)."""
     steps = []
     for rule in config.rules:
         if not matches(rule, leg, config.missed):
             continue
+        old = guards.too_old(leg, now, max_age_seconds(rule, config))
         for action in rule.actions:
             try:
-                steps.append(_step(rule, action, leg, config, now))
+                step = _step(rule, action, leg, config, now)
             except templates.TemplateError as exc:
                 key = job_key(rule.name, leg.ivruniqueid, action.index)
-                steps.append(Step(rule.name, action.index, action.do, key, skipped=str(exc)))
+                step = Step(rule.name, action.index, action.do, key, skipped=str(exc))
+            if old and action.do != "callback" and not step.skipped:
+                # with its payload: `cdrhub jobs retry` can still send it on purpose
+                step = replace(step, skipped=old, run_at=None)
+            steps.append(step)
     return steps

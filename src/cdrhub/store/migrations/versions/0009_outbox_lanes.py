@@ -19,6 +19,7 @@ URGENT_KINDS = (
     "automations.click2call",
     "automations.slack",
     "automations.email",
+    "automations.notify",
 )
 
 
