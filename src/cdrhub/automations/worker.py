@@ -164,11 +164,16 @@ class Worker:
     # -- one job ------------------------------------------------------------------------------
 
     def run_once(self, limit: int = 1, lanes: Sequence[str] = LANES) -> int:
-        """Claim and run up to `limit` due jobs of `lanes` (in that order); returns how many ran."""
+        """Claim and run up to `limit` due jobs of `lanes` (in that order); returns how many
+        were claimed (a job of a paused host is put back with the others, not run)."""
+        return self._claim_and_run(limit, lanes)[0]
+
+    def _claim_and_run(self, limit: int, lanes: Sequence[str]) -> tuple[int, int]:
+        """(jobs claimed, jobs whose handler ran)."""
         kinds = self.registry.kinds()
         with self.engine.connect() as conn:
             if not outbox.has_due(conn, lanes, kinds):
-                return 0
+                return 0, 0
         with write_transaction(self.engine) as conn:
             jobs = outbox.claim(
                 conn,
@@ -178,9 +183,8 @@ class Worker:
                 kinds=kinds,
                 lanes=lanes,
             )
-        for job in jobs:
-            self._run(job)
-        return len(jobs)
+        ran = sum(self._run(job) for job in jobs)
+        return len(jobs), ran
 
     def run_until_idle(self, max_jobs: int = 10_000) -> int:
         """Run due jobs until none is left (tests and `cdrhub worker --once`)."""
@@ -189,11 +193,13 @@ class Worker:
             done += 1
         return done
 
-    def _run(self, job: ClaimedJob) -> None:
+    def _run(self, job: ClaimedJob) -> bool:
+        """Run the job's handler and record its outcome; False when its host is paused (the
+        job joins the host's postponed ones without running)."""
         paused = self.hosts.paused_until(job.host, outbox.utcnow()) if job.host else None
         if paused is not None:  # enqueued after its host's jobs were postponed: join them
             self._record(job, ("host_paused", paused))
-            return
+            return False
         handler = self.registry.get(job.kind)
         ctx = JobContext(
             id=job.id,
@@ -228,6 +234,7 @@ class Worker:
             stop_beat.set()
             beat.join()
         self._record(job, outcome)
+        return True
 
     def _heartbeat(self, job: ClaimedJob, stop: threading.Event) -> None:
         """Renew the lease every third of it while the handler runs, so that no other worker
@@ -299,10 +306,13 @@ class Worker:
     def _loop(self, lanes: Sequence[str], poll_seconds: float) -> None:
         while not self.stop_event.is_set():
             try:
-                ran = self.run_once(lanes=lanes)
+                ran = self._claim_and_run(1, lanes)[1]
             except Exception:
                 log.exception("worker loop error")
                 ran = 0
+            # Nothing ran (nothing due, or only jobs of a paused host, which are all postponed
+            # at once): wait, so that a stream of new jobs for a paused host costs a write per
+            # poll, not one per job.
             if not ran:
                 self.stop_event.wait(poll_seconds)
 
