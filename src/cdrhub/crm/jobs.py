@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from cdrhub.automations.channels.base import tls_context
 from cdrhub.automations.outbox import JobContext, PermanentFailure, Skip, job_handler
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm.connectors import webhook
@@ -52,7 +53,7 @@ def _our_contact(ctx: JobContext, leg: CallLeg) -> dict[str, Any] | None:
 @job_handler(KIND_RECORDING)
 def archive_job(ctx: JobContext) -> dict[str, Any]:
     cfg = load_crm_settings(ctx.settings).recordings
-    with httpx.Client(timeout=cfg.timeout_seconds) as client:
+    with httpx.Client(timeout=cfg.timeout_seconds, verify=tls_context()) as client:
         storage = make_storage(cfg, client)
         return archive_recording(
             ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, client, now=ctx.now
@@ -70,7 +71,7 @@ def hubspot_job(ctx: JobContext) -> dict[str, Any]:
     known_contact = (link.remote_contact_id if link else None) or (
         contact["external_ids"].get("hubspot") if contact else None
     )
-    with httpx.Client() as client:
+    with httpx.Client(verify=tls_context()) as client:
         result = push_to_hubspot(
             HubSpotApi(crm.hubspot, client),
             leg,
@@ -145,7 +146,7 @@ def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
     leg = _leg(ctx)
     digest = content_hash(leg)
     link = get_link(ctx.engine, "pipedrive", leg.ivruniqueid)
-    with httpx.Client() as client:
+    with httpx.Client(verify=tls_context()) as client:
         api = PipedriveApi(cfg, client)
         if link and link.content_hash == digest:
             call_log_id, action, person_id = link.remote_id, "kept", link.remote_contact_id
@@ -187,5 +188,5 @@ def webhook_job(ctx: JobContext) -> dict[str, Any]:
     if target is None:
         raise Skip(f"webhook {ctx.payload['target']!r} is no longer configured")
     event = call_event(_leg(ctx))
-    with httpx.Client() as client:
+    with httpx.Client(verify=tls_context()) as client:
         return webhook.deliver(client, target, event, "msg_" + ctx.idempotency_key, time.time())
