@@ -14,9 +14,10 @@ from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from cdrhub.automations import outbox
+from cdrhub.automations.hosts import HostHealth
 from cdrhub.automations.outbox import BULK, URGENT, HandlerRegistry, JobContext, RetryLater
 from cdrhub.automations.tables import outbox_jobs
-from cdrhub.automations.worker import HostHealth, Worker, WorkerConfig
+from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings
 from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.store.engine import write_transaction

@@ -15,9 +15,9 @@ Per-host backoff: after `host_failures` transient failures in a row of jobs for 
 errors, 429, 5xx), this worker postpones every pending job of that host together for
 `host_backoff_seconds`, doubling while the host keeps failing up to `host_backoff_cap_seconds`,
 instead of trying and failing each in turn; the first job run after the pause probes the host.
-Postponing does not use up attempts. The failure counts live in the worker's memory (`HostHealth`,
-at most 1,024 hosts, least recently failed forgotten first); the postponement itself is written to
-the jobs, so every worker sees it.
+Postponing does not use up attempts. The failure counts live in the worker's memory
+(`hosts.HostHealth`, bounded); the postponement itself is written to the jobs, so every worker
+sees it.
 
 Each job is claimed in one short transaction and finished in another; the handler runs between
 them with no transaction open, so a slow provider holds no database lock. An idle worker looks
@@ -31,15 +31,15 @@ import os
 import socket
 import threading
 import traceback
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from cdrhub.automations import outbox
+from cdrhub.automations.hosts import HostHealth
 from cdrhub.automations.outbox import (
     BULK,
     LANES,
@@ -81,61 +81,6 @@ class WorkerConfig:
             if name in section:
                 values[name] = int(section[name]) if name in _INTEGERS else float(section[name])
         return cls(**values)
-
-
-@dataclass(slots=True)
-class _Host:
-    failures: int = 0  # in a row, since the last pause
-    pauses: int = 0
-    until: datetime | None = None
-
-
-class HostHealth:
-    """Transient failures per outside host, in this worker's memory, for per-host backoff.
-
-    `failed` counts a failure and answers until when the host's jobs should wait (None: not
-    yet); `succeeded` forgets the host. A host that failed `threshold` times in a row waits
-    `base` seconds, then twice that each time its probe (the first job after the pause) fails
-    too, up to `cap`. Failures of jobs that were already running when the pause began extend
-    nothing. At most `max_hosts` hosts are remembered (the least recently failed go first), so
-    a stream of distinct hostile hosts cannot grow it."""
-
-    def __init__(
-        self, threshold: int = 3, base: float = 30.0, cap: float = 900.0, max_hosts: int = 1024
-    ) -> None:
-        self.threshold, self.base, self.cap = max(1, threshold), base, cap
-        self.max_hosts = max_hosts
-        self._hosts: OrderedDict[str, _Host] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def paused_until(self, host: str, now: datetime) -> datetime | None:
-        with self._lock:
-            state = self._hosts.get(host)
-            return state.until if state and state.until and state.until > now else None
-
-    def failed(self, host: str, now: datetime) -> datetime | None:
-        with self._lock:
-            state = self._hosts.pop(host, None) or _Host()
-            self._hosts[host] = state  # most recent last
-            while len(self._hosts) > self.max_hosts:
-                self._hosts.popitem(last=False)
-            if state.until and state.until > now:  # already paused (a job that was in flight)
-                return state.until
-            state.failures += 1
-            if state.pauses == 0 and state.failures < self.threshold:
-                return None
-            state.pauses += 1  # the first pause, or a failed probe after one
-            state.failures = 0
-            seconds = min(self.cap, self.base * 2 ** min(state.pauses - 1, 32))
-            state.until = now + timedelta(seconds=seconds)
-            return state.until
-
-    def succeeded(self, host: str) -> None:
-        with self._lock:
-            self._hosts.pop(host, None)
-
-    def __len__(self) -> int:
-        return len(self._hosts)
 
 
 def default_worker_id() -> str:
@@ -258,11 +203,11 @@ class Worker:
         now = outbox.utcnow()
         paused = self._host_outcome(job, state, value, now)
         with write_transaction(self.engine) as conn:
-            if paused is not None:
-                reason = f"host {job.host} failing: its jobs wait until {paused:%H:%M:%S} UTC"
-                outbox.postpone_host(conn, job.host or "", paused, reason, now)
+            if paused is not None and job.host:
+                waiting = f"host {job.host} failing: its jobs wait until {paused:%H:%M:%S} UTC"
+                outbox.postpone_host(conn, job.host, paused, waiting, now)
             if state == "host_paused":
-                kept = outbox.mark_rescheduled(conn, job, reason, now, paused)
+                kept = outbox.mark_rescheduled(conn, job, waiting, now, value)
             elif state == "done":
                 kept = outbox.mark_done(conn, job, _jsonable(value), now)
             elif state == "skipped":
