@@ -304,7 +304,12 @@ class ClaimedJob:
 
 
 def _due_ids(
-    conn: Connection, lane: str, now: datetime, limit: int, kinds: list[str] | None
+    conn: Connection,
+    lane: str,
+    now: datetime,
+    limit: int,
+    kinds: list[str] | None,
+    lock: bool = True,
 ) -> list[int]:
     """Up to `limit` due jobs of one lane, oldest first: pending ones whose time has come, then
     running ones whose worker died (its lease ran out). Each is one range of ix_outbox_lane_due,
@@ -316,7 +321,7 @@ def _due_ids(
         if kinds is not None:
             query = query.where(c.kind.in_(kinds))
         query = query.order_by(c.run_at, c.id).limit(limit - len(found))
-        if conn.dialect.name == "postgresql":
+        if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         found.extend(conn.execute(query).scalars())
         if len(found) >= limit:
@@ -335,7 +340,7 @@ def has_due(
     if kinds is not None and not kinds:
         return False
     now = now or utcnow()
-    return any(_due_ids(conn, lane, now, 1, kinds) for lane in lanes)
+    return any(_due_ids(conn, lane, now, 1, kinds, lock=False) for lane in lanes)
 
 
 def claim(
