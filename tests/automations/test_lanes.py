@@ -276,3 +276,39 @@ def test_an_sms_does_not_wait_behind_slow_bulk_jobs(
         app.state.engine.dispose()
     assert delay < 2.0, f"the SMS took {delay:.2f} s after the ack"
     assert pending > 20  # the bulk backlog was still there when the SMS went out
+
+
+def test_concurrent_claims_across_lanes_never_share_a_job(engine: Engine) -> None:
+    import threading
+
+    with write_transaction(engine) as conn:
+        outbox.enqueue_many(
+            conn,
+            [
+                outbox.NewJob("automations.sms" if n % 3 == 0 else "crm.webhook", f"j{n}", {})
+                for n in range(60)
+            ],
+        )
+    claimed: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def grab(name: str, lanes: tuple[str, ...]) -> None:
+        while True:
+            with write_transaction(engine) as conn:
+                jobs = outbox.claim(conn, worker_id=name, lease_seconds=60, limit=2, lanes=lanes)
+            if not jobs:
+                return
+            with lock:
+                claimed.extend((j.id, j.lane) for j in jobs)
+
+    threads = [
+        threading.Thread(target=grab, args=(f"w{i}", (URGENT,) if i % 2 else (URGENT, BULK)))
+        for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [job_id for job_id, _ in claimed]
+    assert len(ids) == 60 and len(set(ids)) == 60
+    assert sum(lane == URGENT for _, lane in claimed) == 20
