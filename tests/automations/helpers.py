@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -55,3 +56,31 @@ def deliver(engine: Engine, settings: Settings, wire: dict[str, Any]) -> list[St
 def worker(engine: Engine, settings: Settings, **config: Any) -> Worker:
     defaults = {"lease_seconds": 30.0, "backoff_base_seconds": 0.0, "backoff_cap_seconds": 0.0}
     return Worker(engine, settings, config=WorkerConfig(**{**defaults, **config}))
+
+
+def retime(
+    wire: dict[str, Any], started: datetime, settings: Settings | None = None
+) -> dict[str, Any]:
+    """A copy of a CDR that started at `started` (naive UTC): its `time` and the time prefix of
+    its ivruniqueid as Voicenter writes them for the account's time zone; the rest unchanged."""
+    tz = ZoneInfo(settings.timezone if settings else "Asia/Jerusalem")
+    local = started.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    reading = started if settings is not None and settings.time_mode == "utc" else local
+    uid = str(wire.get("ivruniqueid", ""))
+    return {
+        **wire,
+        "time": int((reading - datetime(1970, 1, 1)).total_seconds()),
+        "ivruniqueid": f"{local:%Y%m%d%H%M%S}{uid[14:]}",
+    }
+
+
+def recent(
+    name: str = "queue-abandoned.json",
+    minutes_ago: float = 5,
+    settings: Settings | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A sample CDR (with `changes`) as a live call: it started `minutes_ago` minutes ago, so
+    rules act on it (the samples themselves are from 2023, older than any rule's max age)."""
+    started = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=minutes_ago)
+    return retime({**sample(name), **changes}, started, settings)

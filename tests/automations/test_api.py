@@ -20,7 +20,7 @@ from cdrhub.config import Settings
 from cdrhub.store.engine import write_transaction
 from cdrhub.web.app import create_app
 
-from .helpers import EXAMPLE_TOML, deliver, sample, settings_for
+from .helpers import EXAMPLE_TOML, deliver, recent, sample, settings_for
 
 AUTH = {"Authorization": "Bearer test-api-key-0123456789"}
 
@@ -54,7 +54,7 @@ def test_requires_the_api_key(client: TestClient) -> None:
 def test_jobs_list_and_retry(
     client: TestClient, engine: Engine, example_settings: Settings
 ) -> None:
-    deliver(engine, example_settings, sample("queue-abandoned.json"))
+    deliver(engine, example_settings, recent())
     body = client.get("/api/jobs", headers=AUTH).json()
     (job,) = body["jobs"]
     assert job["kind"] == "automations.sms" and body["counts"] == {"pending": 1}
@@ -151,7 +151,7 @@ def test_notification_stream(live_server: str, engine: Engine, example_settings:
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     time.sleep(0.5)  # connected: only notifications after this moment are sent
-    deliver(engine, example_settings, sample("queue-abandoned.json"))
+    deliver(engine, example_settings, recent())
     listener.join(10)
     assert events, "no notification arrived"
     note = events[0]["data"]
@@ -180,7 +180,7 @@ def test_call_back_through_click2call(engine: Engine, db_url: str, tmp_path: Pat
         settings = settings_for(db_url, toml, tmp_path)
         app = create_app(settings)
         client = TestClient(app)
-        deliver(engine, settings, sample("queue-abandoned.json"))
+        deliver(engine, settings, recent())
         (item,) = client.get("/api/callbacks", headers=AUTH).json()["items"]
         url = f"/api/callbacks/{item['id']}/call"
         first = client.post(url, json={"agent": "SIPAGENT7"}, headers=AUTH)

@@ -24,6 +24,9 @@ RECORD = "https://cpanel.voicenter.co.il/CallsHistory/PlayRecord/{}-aws.mp3"
 TOML = (
     EXAMPLE_TOML
     + """
+[automations]
+max_age = "off"  # the legs are from 2023: this file is about batching, not about their age
+
 [[crm.webhooks]]
 name = "zapier"
 url = "https://hooks.zapier.example/x"

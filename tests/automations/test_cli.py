@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cdrhub.cli import app
 
-from .helpers import EXAMPLE_TOML, SAMPLES, deliver, sample, settings_for
+from .helpers import EXAMPLE_TOML, SAMPLES, deliver, recent, settings_for
 
 runner = CliRunner()
 
@@ -36,7 +36,11 @@ def test_rules_test_shows_what_would_be_sent(
     config = tmp_path / "c.toml"
     config.write_text(EXAMPLE_TOML, encoding="utf-8")
     monkeypatch.setenv("CDRHUB_CONFIG", str(config))
-    result = runner.invoke(app, ["rules", "test", str(SAMPLES / "queue-abandoned.json")])
+    # the sample abandon ended at 10:07 UTC on 2023-11-15; --now puts us just after it
+    just_after = ["--now", "2023-11-15T10:10:00"]
+    result = runner.invoke(
+        app, ["rules", "test", str(SAMPLES / "queue-abandoned.json"), *just_after]
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "rules that fire: abandoned-queue" in out
@@ -44,10 +48,31 @@ def test_rules_test_shows_what_would_be_sent(
     assert "text: Sorry we missed you (Sales Queue). We will call you back soon." in out
     assert "SMS: 1 segment(s), GSM-7, 62 units" in out
     # the same CDR form-encoded gives the same answer
-    form = runner.invoke(app, ["rules", "test", str(SAMPLES / "queue-abandoned.form.txt")])
+    form = runner.invoke(
+        app, ["rules", "test", str(SAMPLES / "queue-abandoned.form.txt"), *just_after]
+    )
     assert "to +972501234567" in form.output
     nothing = runner.invoke(app, ["rules", "test", str(SAMPLES / "outgoing-answered.json")])
     assert "rules that fire: none" in nothing.output
+
+
+def test_rules_test_shows_an_old_call_skipped_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(EXAMPLE_TOML, encoding="utf-8")
+    monkeypatch.setenv("CDRHUB_CONFIG", str(config))
+    result = runner.invoke(app, ["rules", "test", str(SAMPLES / "queue-abandoned.json")])
+    assert result.exit_code == 0, result.output
+    why = "too old: the call ended 2023-11-15 10:07 UTC, more than max_age (1 h) ago"
+    lines = result.output.splitlines()
+    assert lines[2:] == [
+        "  rules that fire: abandoned-queue",
+        f"  - abandoned-queue #0 sms: SKIPPED ({why})",
+        "  - abandoned-queue #1 callback",
+        "      opens or joins the callback item of +972501234567",
+        f"  - abandoned-queue #2 notify: SKIPPED ({why})",
+    ]
 
 
 def test_jobs_callbacks_and_optout_commands(
@@ -56,7 +81,7 @@ def test_jobs_callbacks_and_optout_commands(
     settings = settings_for(db_url, EXAMPLE_TOML, tmp_path)
     monkeypatch.setenv("CDRHUB_CONFIG", str(tmp_path / "cdrhub.toml"))
     monkeypatch.setenv("CDRHUB_DATABASE_URL", db_url)
-    deliver(engine, settings, sample("queue-abandoned.json"))
+    deliver(engine, settings, recent())
     out = runner.invoke(app, ["jobs", "list"]).output
     assert "automations.sms" in out and "pending: 1" in out
     assert runner.invoke(app, ["jobs", "retry", "1"]).exit_code == 1  # not dead

@@ -10,10 +10,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from cdrhub.web.app import create_app
-from tests.conftest import sample_bytes
 
 from .fakes import FakeServer, twilio_responder, twilio_sent
-from .helpers import EXAMPLE_TOML, settings_for
+from .helpers import EXAMPLE_TOML, recent, settings_for
 
 
 def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path: Path) -> None:
@@ -22,7 +21,7 @@ def test_serve_runs_the_worker_and_redeliveries_send_once(db_url: str, tmp_path:
         toml += "\n[worker]\npoll_seconds = 0.05\n"
         settings = settings_for(db_url, toml, tmp_path, run_worker=True)
         app = create_app(settings)
-        body = sample_bytes("queue-abandoned.json")
+        body = json.dumps(recent()).encode()
         with TestClient(app, client=("127.0.0.1", 40000)) as client:  # runs the lifespan
             for _ in range(3):
                 r = client.post(

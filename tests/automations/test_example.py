@@ -10,7 +10,7 @@ from cdrhub.automations import callbacks, notifications, outbox
 from cdrhub.automations.outbox import utcnow
 
 from .fakes import FakeServer, twilio_429, twilio_responder, twilio_sent
-from .helpers import EXAMPLE_TOML, deliver, sample, settings_for, worker
+from .helpers import EXAMPLE_TOML, deliver, recent, settings_for, worker
 
 
 def _example(url: str) -> str:
@@ -22,7 +22,7 @@ def test_one_abandoned_cdr_delivered_three_times_sends_one_sms(
 ) -> None:
     with FakeServer(twilio_responder("AC0123456789", "secret")) as twilio:
         settings = settings_for(db_url, _example(twilio.url), tmp_path)
-        wire = sample("queue-abandoned.json")
+        wire = recent()
         kinds = [deliver(engine, settings, wire)[0].kind for _ in range(3)]
         assert kinds == ["new", "duplicate", "duplicate"]
         twilio.script(twilio_429(retry_after=0))  # the first attempt is rate limited

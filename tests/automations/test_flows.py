@@ -27,7 +27,7 @@ from .fakes import (
     twilio_responder,
     twilio_sent,
 )
-from .helpers import deliver, sample, settings_for, worker
+from .helpers import deliver, recent, settings_for, worker
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789").decode()
 
@@ -113,7 +113,8 @@ actions = [
 ]
 """
         settings = settings_for(db_url, toml, tmp_path)
-        deliver(engine, settings, sample("queue-abandoned.json"))
+        wire = recent()
+        deliver(engine, settings, wire)
         worker(engine, settings).run_until_idle()
         jobs = _jobs(engine)
         assert [(j["kind"], j["status"]) for j in jobs] == [
@@ -134,7 +135,7 @@ actions = [
         seen = hook.requests[0]
         assert webhook.verify(SECRET, seen.headers, seen.body)
         assert seen.json()["type"] == "call.missed"
-        assert seen.json()["data"]["leg"]["ivruniqueid"] == "20231115120640qwer5678"
+        assert seen.json()["data"]["leg"]["ivruniqueid"] == wire["ivruniqueid"]
         assert vc.requests[0].query["target"] == ["0501234567"]
         # every outbound request carried the job's idempotency key
         keys = {j["kind"]: outbox.idempotency_key(j["key"]) for j in jobs}
@@ -160,7 +161,7 @@ actions = [{{ do = "sms", via = "twilio", text = "sorry" }}]
 
 
 def _abandoned(uid: str, **extra: Any) -> dict[str, Any]:
-    return {**sample("queue-abandoned.json"), "ivruniqueid": uid, **extra}
+    return {**recent(), "ivruniqueid": uid, **extra}
 
 
 def test_one_text_per_number_per_period(engine: Engine, db_url: str, tmp_path: Path) -> None:

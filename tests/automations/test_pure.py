@@ -16,7 +16,7 @@ from cdrhub.automations.rules import matches, parse_rules
 from cdrhub.automations.sms import count_segments
 from cdrhub.voicenter.normalize import normalize
 
-from .helpers import EXAMPLE_TOML, sample
+from .helpers import EXAMPLE_TOML, retime, sample
 
 TZ = ZoneInfo("Asia/Jerusalem")
 
@@ -244,7 +244,8 @@ def test_missed_contact(changes: dict, missed: bool) -> None:
 def test_plan_skips_extensions_and_holds_for_quiet_hours() -> None:
     toml = EXAMPLE_TOML + '\n[automations]\nquiet_hours = ["21:00-08:00"]\n'
     config = load_config(__import__("tomllib").loads(toml))
-    steps = plan(_leg(), config, _utc("2026-03-03 23:00"))
+    leg = normalize(retime(sample("queue-abandoned.json"), _utc("2026-03-03 22:55")), tz=TZ)
+    steps = plan(leg, config, _utc("2026-03-03 23:00"))
     assert steps[0].do == "sms" and steps[0].run_at == _utc("2026-03-04 08:00")
     assert steps[2].do == "notify" and steps[2].run_at is None  # managers are not held
     steps = plan(

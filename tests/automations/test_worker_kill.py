@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from cdrhub.automations import outbox
 
 from .fakes import FakeServer, Reply, Responder, Seen, twilio_responder, twilio_sent
-from .helpers import EXAMPLE_TOML, deliver, sample, settings_for
+from .helpers import EXAMPLE_TOML, deliver, recent, settings_for
 
 WORKER_SETTINGS = """
 [worker]
@@ -75,7 +75,7 @@ def test_killed_worker_leaves_the_job_to_be_retried(
     with FakeServer(stall_first(twilio_responder("AC0123456789", "secret"), 60)) as twilio:
         toml = EXAMPLE_TOML.replace("https://api.twilio.com", twilio.url) + WORKER_SETTINGS
         settings = settings_for(db_url, toml, tmp_path)
-        deliver(engine, settings, sample("queue-abandoned.json"))
+        deliver(engine, settings, recent())
         config = tmp_path / "cdrhub.toml"
 
         first = _start_worker(db_url, config)
@@ -124,7 +124,7 @@ def test_several_worker_processes_send_each_job_once(
         settings = settings_for(db_url, toml, tmp_path)
         for n in range(30):
             wire = {
-                **sample("queue-abandoned.json"),
+                **recent(),
                 "ivruniqueid": f"20231115120640m{n:03d}",
                 "caller": f"05012345{n:02d}",
             }

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from cdrhub.automations.channels.base import tls_context
 from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.config import ConfigError, Settings
 from cdrhub.crm.embed import recording_path
@@ -462,11 +463,13 @@ def _tls_server(tmp_path: Path) -> FakeServer:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_tls_verifies_the_name_while_connecting_to_the_checked_address(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """The socket goes to the address that was checked, yet the certificate is still checked
     against the URL's host name: `localhost` matches, the bare address does not."""
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    tls_context.cache_clear()  # the process's shared context, read again with this bundle
+    request.addfinalizer(tls_context.cache_clear)
     local = {
         "allowed_hosts": ("localhost", "127.0.0.1"),
         "code_hosts": ("localhost", "127.0.0.1"),

@@ -142,7 +142,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"ran {w.run_until_idle()} job(s)")
             return
         typer.echo(
-            f"cdrhub worker {w.worker_id}: {config.threads} thread(s), kinds "
+            f"cdrhub worker {w.worker_id}: {config.urgent_threads} urgent-only and "
+            f"{config.threads} other thread(s), kinds "
             f"{', '.join(w.registry.kinds())}"
         )
         import signal

@@ -5,6 +5,7 @@
     text_once_per_hours = 24        # at most one text per customer number per period (0: off)
     internal_numbers = ["0722776772"]  # never texted, never callback items
     max_attempts = 8
+    max_age = "1h"                  # act only on calls that ended this recently (0 or "off")
 
     [channels.NAME]                 # type defaults to NAME: twilio | meta | smtp | slack |
     type = "twilio"                 # webhook | voicenter
@@ -75,6 +76,7 @@ class AutomationConfig:
     quiet_hours: tuple[guards.Window, ...] = ()
     text_once_per_seconds: int = 24 * 3600
     max_attempts: int = 8
+    max_age_seconds: float = guards.DEFAULT_MAX_AGE_SECONDS  # 0: off; a rule may override
     region: str = "IL"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jerusalem"))
     missed: MissedSettings = field(default_factory=MissedSettings)
@@ -239,12 +241,19 @@ def load_config(
     except (TypeError, ValueError) as exc:
         problems.append(Problem(None, "automations", str(exc), section="automations"))
         period, max_attempts = 24 * 3600, 8
+    max_age = guards.DEFAULT_MAX_AGE_SECONDS
+    if "max_age" in section:
+        try:
+            max_age = guards.parse_max_age(section["max_age"])
+        except ValueError as exc:
+            problems.append(Problem(None, "automations.max_age", str(exc), section="automations"))
     return AutomationConfig(
         rules=tuple(rules),
         channels=channels,
         quiet_hours=tuple(windows),
         text_once_per_seconds=period,
         max_attempts=max_attempts,
+        max_age_seconds=max_age,
         region=region,
         tz=ZoneInfo(timezone),
         missed=missed,

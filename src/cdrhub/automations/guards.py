@@ -1,17 +1,23 @@
-"""Guards on customer-facing actions (pure): quiet windows and who may be texted at all.
+"""Guards on actions (pure): quiet windows, who may be texted at all, and how old a call may be.
 
 Quiet windows are local wall-clock spans, daily (`"21:00-08:00"`) or weekly
 (`"fri 14:00-sat 20:00"`, e.g. Shabbat). A message due inside a window is held until it ends.
+
+Max age: rules act only on calls that ended within `max_age` of now (a replay, an outage's
+backlog or an import brings old calls: nobody should be texted about a call from last year).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from cdrhub.calls.model import CallLeg
 from cdrhub.calls.phones import looks_like_phone, to_e164
 
 WEEK_MINUTES = 7 * 24 * 60
@@ -125,3 +131,58 @@ def recipient_problem(
     if e164 in internal_e164:
         return None, f"{e164} is an internal number"
     return e164, None
+
+
+DEFAULT_MAX_AGE_SECONDS = 3600.0
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+TOO_OLD = "too old"  # how every max-age reason starts
+AGE_HELP = 'a duration like "1h", "30m", "2d" or a number of seconds; 0 or "off" turns it off'
+
+
+def parse_max_age(value: Any) -> float:
+    """`max_age` in seconds (0.0: off): seconds as a number, or text such as "90s", "30m",
+    "1h", "2d", "off". ValueError otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value >= 0 and math.isfinite(value):
+            return float(value)
+    elif isinstance(value, str):
+        if value.strip().lower() == "off":
+            return 0.0
+        m = _AGE.match(value)
+        if m and math.isfinite(seconds := float(m.group(1)) * _AGE_UNITS[m.group(2).lower()]):
+            return seconds
+    raise ValueError(AGE_HELP)
+
+
+def describe_age(seconds: float) -> str:
+    """3600 -> "1 h", 90 -> "90 s": for reasons and messages."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g} s"
+
+
+def call_end(leg: CallLeg) -> datetime | None:
+    """When the leg ended (naive UTC): start + ringing + queue wait + talk; None without a start."""
+    if leg.started_at is None:
+        return None
+    span = (leg.dialtime or 0) + (leg.wait_seconds or 0) + (leg.duration or 0)
+    try:
+        return leg.started_at + timedelta(seconds=min(max(0, span), 86_400))
+    except OverflowError:  # a start at the end of time
+        return leg.started_at
+
+
+def too_old(leg: CallLeg, now: datetime, max_age_seconds: float) -> str | None:
+    """Why a rule must not act on the leg (its call ended more than `max_age_seconds` before
+    `now`, or it has no start time to tell), or None; a `max_age_seconds` of 0 is off."""
+    if max_age_seconds <= 0:
+        return None
+    end = call_end(leg)
+    limit = describe_age(max_age_seconds)
+    if end is None:
+        return f"{TOO_OLD}: no start time to tell the call's age (max_age {limit})"
+    if (now - end).total_seconds() <= max_age_seconds:
+        return None
+    return f"{TOO_OLD}: the call ended {end:%Y-%m-%d %H:%M} UTC, more than max_age ({limit}) ago"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cdrhub.automations import guards, suppression
+from cdrhub.automations import guards, notifications, suppression
 from cdrhub.automations.channels import (
     base,
     click2call,
@@ -143,3 +143,21 @@ _guarded("email", _email)
 _guarded("slack", _slack)
 _guarded("webhook", _webhook)
 _guarded("click2call", _click2call)
+
+
+@job_handler(JOB_PREFIX + "notify")
+def notify(ctx: JobContext) -> Any:
+    """A `notify` step is written with its leg, not queued; it becomes a job only when a guard
+    skipped it (max age) and someone retries it on purpose (`cdrhub jobs retry`)."""
+    p = ctx.payload
+    with write_transaction(ctx.engine) as conn:
+        created = notifications.add(
+            conn,
+            ctx.key,
+            title=p["title"],
+            text=p["text"],
+            level=p.get("level", "info"),
+            data=p.get("data"),
+            now=ctx.now,
+        )
+    return {"notification": created}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from cdrhub.automations import callbacks, notifications
+from cdrhub.automations import callbacks, guards, notifications
 from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.automations.config import AutomationConfig, describe, load_config
 from cdrhub.automations.missed import is_missed_contact
@@ -46,6 +46,16 @@ def apply(
         callbacks.record_missed(conn, leg, now, items=items)
     for step in plan(leg, config, now):
         if step.skipped:
+            if step.skipped.startswith(guards.TOO_OLD):  # counted with the skipped jobs
+                batch.jobs.append(
+                    NewJob(
+                        step.job_kind,
+                        step.key,
+                        step.payload,
+                        leg_id=stored.id,
+                        skipped=step.skipped,
+                    )
+                )
             continue
         if step.do == "callback":
             callbacks.record_missed(
@@ -69,6 +79,7 @@ def apply(
                     run_at=step.run_at,
                     max_attempts=step.payload.get("max_attempts", config.max_attempts),
                     leg_id=stored.id,
+                    host=step.host,
                 )
             )
     if own:

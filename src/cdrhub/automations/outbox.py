@@ -8,11 +8,17 @@ Enqueue, inside the caller's open write transaction (never commits)::
     job_id = enqueue(conn, "crm.push", f"crm.push:{leg.ivruniqueid}", {"leg_id": 42})
     # -> the new job's id, or None when a job with that key already exists (idempotent)
 
-    enqueue(conn, kind, key, payload, run_at=None, max_attempts=None, leg_id=None)
+    enqueue(conn, kind, key, payload, run_at=None, max_attempts=None, leg_id=None, host=None)
 
 `key` is the job's identity (unique across all kinds; prefix it with the kind). A second
 `enqueue` with the same key changes nothing, so a hook that runs again for a redelivered or
 revised CDR creates no second job. `payload` is JSON. `run_at` (naive UTC) delays the first run.
+`host` names the outside host the job will talk to (`host_of(url)`): when a host keeps failing,
+the worker postpones all its pending jobs together instead of trying each in turn.
+
+Lanes: a job is `urgent` (texts to customers, alerts to staff: `URGENT_KINDS`) or `bulk`
+(recordings, CRM pushes, webhooks: every other kind). Workers claim urgent jobs first and keep
+threads that take nothing else, so a backlog of slow or failing bulk jobs never delays an SMS.
 
 Handle, by registering a callable for the job kind (at import time of your module)::
 
@@ -50,8 +56,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from cdrhub.automations.tables import outbox_jobs
 from cdrhub.config import Settings
@@ -61,6 +68,40 @@ from cdrhub.store.fastexec import executemany
 DEFAULT_MAX_ATTEMPTS = 8
 FINISHED = ("done", "dead", "skipped")
 STATUSES = ("pending", "running", *FINISHED)
+
+URGENT, BULK = "urgent", "bulk"
+LANES = (URGENT, BULK)  # the order a worker that serves both claims in
+# What a person is waiting for: a text or call to the customer, an alert to staff. Migration
+# 0009_outbox_lanes sets the lane of the jobs it finds from this list.
+URGENT_KINDS = frozenset(
+    {
+        "automations.sms",
+        "automations.whatsapp",
+        "automations.click2call",
+        "automations.slack",
+        "automations.email",
+        "automations.notify",
+    }
+)
+
+
+def lane_of(kind: str) -> str:
+    return URGENT if kind in URGENT_KINDS else BULK
+
+
+def host_of(url: str | None) -> str | None:
+    """The host (and port) of a URL, lower-cased, for per-host backoff; None without one."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return (f"{host}:{port}" if port else host)[:255]
+
 
 # Modules that register job handlers; every worker imports them. Domains add theirs here.
 HANDLER_MODULES: tuple[str, ...] = ("cdrhub.automations.handlers", "cdrhub.crm.jobs")
@@ -178,6 +219,10 @@ class NewJob:
     run_at: datetime | None = None
     max_attempts: int | None = None
     leg_id: int | None = None
+    host: str | None = None
+    # Written as a `skipped` job with this reason (a guard stopped it before it was queued):
+    # it shows where skipped jobs show, and `retry_job` can still send it on purpose.
+    skipped: str | None = None
 
 
 def _insert(conn: Connection, returning: bool) -> Any:
@@ -187,8 +232,9 @@ def _insert(conn: Connection, returning: bool) -> Any:
 # The keys of `_job_row`, in order.
 _JOB_COLUMNS = (
     "kind", "key", "payload", "status", "attempts", "max_attempts", "run_at", "leg_id",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "lane", "host",
 )  # fmt: skip
+_SKIPPED_COLUMNS = (*_JOB_COLUMNS, "result", "finished_at")
 
 
 def _job_row(job: NewJob, now: datetime) -> dict[str, Any]:
@@ -198,13 +244,16 @@ def _job_row(job: NewJob, now: datetime) -> dict[str, Any]:
         "kind": job.kind,
         "key": job.key,
         "payload": dict(job.payload),
-        "status": "pending",
+        "status": "skipped" if job.skipped else "pending",
         "attempts": 0,
         "max_attempts": job.max_attempts or DEFAULT_MAX_ATTEMPTS,
         "run_at": job.run_at or now,
         "leg_id": job.leg_id,
         "created_at": now,
         "updated_at": now,
+        "lane": lane_of(job.kind),
+        "host": job.host[:255] if job.host else None,
+        **({"result": {"skipped": job.skipped}, "finished_at": now} if job.skipped else {}),
     }
 
 
@@ -217,9 +266,10 @@ def enqueue(
     run_at: datetime | None = None,
     max_attempts: int | None = None,
     leg_id: int | None = None,
+    host: str | None = None,
 ) -> int | None:
     """Add a job in the caller's transaction; None when a job with `key` already exists."""
-    row = _job_row(NewJob(kind, key, payload, run_at, max_attempts, leg_id), utcnow())
+    row = _job_row(NewJob(kind, key, payload, run_at, max_attempts, leg_id, host), utcnow())
     return conn.execute(_insert(conn, True), row).scalar()
 
 
@@ -231,9 +281,10 @@ def enqueue_many(conn: Connection, jobs: Iterable[NewJob]) -> None:
     for job in jobs:
         row = _job_row(job, now)
         rows.setdefault(job.key, row)
-    if rows:
-        values = [tuple(row.values()) for row in rows.values()]
-        executemany(conn, _insert(conn, False), _JOB_COLUMNS, values)
+    for columns in (_JOB_COLUMNS, _SKIPPED_COLUMNS):
+        values = [tuple(r.values()) for r in rows.values() if len(r) == len(columns)]
+        if values:
+            executemany(conn, _insert(conn, False), columns, values)
 
 
 # --- claiming and finishing (the worker's side) ----------------------------------------------
@@ -248,14 +299,48 @@ class ClaimedJob:
     attempt: int
     max_attempts: int
     lease: str
+    lane: str = BULK
+    host: str | None = None
 
 
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(outbox_jobs.c.status == "pending", outbox_jobs.c.run_at <= now),
-        # a worker died holding it: its lease ran out
-        and_(outbox_jobs.c.status == "running", outbox_jobs.c.locked_until < now),
-    )
+def _due_ids(
+    conn: Connection,
+    lane: str,
+    now: datetime,
+    limit: int,
+    kinds: list[str] | None,
+    lock: bool = True,
+) -> list[int]:
+    """Up to `limit` due jobs of one lane, oldest first: pending ones whose time has come, then
+    running ones whose worker died (its lease ran out). Each is one range of ix_outbox_lane_due,
+    so a claim reads `limit` index entries however many jobs wait."""
+    c = outbox_jobs.c
+    found: list[int] = []
+    for status, due in (("pending", c.run_at <= now), ("running", c.locked_until < now)):
+        query = select(c.id).where(c.lane == lane, c.status == status, due)
+        if kinds is not None:
+            query = query.where(c.kind.in_(kinds))
+        query = query.order_by(c.run_at, c.id).limit(limit - len(found))
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        found.extend(conn.execute(query).scalars())
+        if len(found) >= limit:
+            break
+    return found
+
+
+def has_due(
+    conn: Connection,
+    lanes: Iterable[str] = LANES,
+    kinds: list[str] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Whether any job of `lanes` is due: a read, for a worker to look before it takes the
+    write lock (on SQLite an idle poll would otherwise queue with ingest for it)."""
+    if kinds is not None and not kinds:
+        return False
+    now = now or utcnow()
+    return any(_due_ids(conn, lane, now, 1, kinds, lock=False) for lane in lanes)
 
 
 def claim(
@@ -265,19 +350,19 @@ def claim(
     lease_seconds: float,
     limit: int = 1,
     kinds: list[str] | None = None,
+    lanes: Iterable[str] = LANES,
     now: datetime | None = None,
 ) -> list[ClaimedJob]:
-    """Take up to `limit` due jobs for this worker (in the caller's write transaction)."""
+    """Take up to `limit` due jobs for this worker (in the caller's write transaction), from
+    `lanes` in order: a lane's jobs first, the next lane's only to fill up `limit`."""
     now = now or utcnow()
-    query = select(outbox_jobs.c.id).where(_due(now))
-    if kinds is not None:
-        if not kinds:
-            return []
-        query = query.where(outbox_jobs.c.kind.in_(kinds))
-    query = query.order_by(outbox_jobs.c.run_at, outbox_jobs.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(conn.execute(query).scalars())
+    if kinds is not None and not kinds:
+        return []
+    ids: list[int] = []
+    for lane in lanes:
+        if len(ids) >= limit:
+            break
+        ids.extend(_due_ids(conn, lane, now, limit - len(ids), kinds))
     claimed = []
     for job_id in ids:
         lease = uuid.uuid4().hex
@@ -299,6 +384,8 @@ def claim(
                     outbox_jobs.c.payload,
                     outbox_jobs.c.attempts,
                     outbox_jobs.c.max_attempts,
+                    outbox_jobs.c.lane,
+                    outbox_jobs.c.host,
                 )
             )
             .mappings()
@@ -313,9 +400,25 @@ def claim(
                 attempt=row["attempts"],
                 max_attempts=row["max_attempts"],
                 lease=lease,
+                lane=row["lane"],
+                host=row["host"],
             )
         )
     return claimed
+
+
+def postpone_host(
+    conn: Connection, host: str, until: datetime, reason: str, now: datetime | None = None
+) -> int:
+    """Move every pending job of `host` that is due before `until` to `until`, without using up
+    an attempt (per-host backoff: one statement instead of each job failing in turn)."""
+    c = outbox_jobs.c
+    result = conn.execute(
+        update(outbox_jobs)
+        .where(c.host == host, c.status == "pending", c.run_at < until)
+        .values(run_at=until, last_error=reason[:2000], updated_at=now or utcnow())
+    )
+    return result.rowcount
 
 
 def backoff_seconds(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from cdrhub.automations import guards, templates
 from cdrhub.automations.config import AutomationConfig
-from cdrhub.automations.outbox import idempotency_key
+from cdrhub.automations.outbox import host_of, idempotency_key
 from cdrhub.automations.rules import CUSTOMER_ACTIONS, CUSTOMER_ALIASES, Action, Rule, matches
 from cdrhub.automations.sms import count_segments
 from cdrhub.calls.model import CallLeg
@@ -31,6 +31,7 @@ class Step:
     payload: dict[str, Any] = field(default_factory=dict)
     run_at: datetime | None = None  # held by quiet hours until then
     skipped: str | None = None
+    host: str | None = None  # the outside host of a bulk job (per-host backoff)
 
     @property
     def job_kind(self) -> str:
@@ -113,9 +114,12 @@ def _step(
         to = opts["to"]
         payload["to"] = to if isinstance(to, list) else [to]
         payload["subject"] = _render(opts.get("subject"), values) or f"cdrhub: {rule.name}"
+    host = None
     if action.do == "webhook":
         payload["event"] = opts.get("event", "rule.matched")
         payload["data"] = {"rule": rule.name, "leg": leg_data(leg)}
+        channel = config.channels.get(opts.get("via", ""))
+        host = host_of(channel.options.get("url")) if channel else None
     if action.do == "click2call":
         agent = opts["agent"]
         if agent == "agent":
@@ -136,7 +140,7 @@ def _step(
     quiet = opts.get("quiet_hours", customer)
     payload["quiet_hours"] = bool(quiet)
     run_at = guards.next_open(now, config.quiet_hours, config.tz) if quiet else None
-    return Step(rule.name, action.index, action.do, key, payload, run_at=run_at)
+    return Step(rule.name, action.index, action.do, key, payload, run_at=run_at, host=host)
 
 
 def _default_title(rule: Rule, leg: CallLeg) -> str:
@@ -154,16 +158,29 @@ def _default_text(leg: CallLeg) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def max_age_seconds(rule: Rule, config: AutomationConfig) -> float:
+    return config.max_age_seconds if rule.max_age is None else rule.max_age
+
+
 def plan(leg: CallLeg, config: AutomationConfig, now: datetime) -> list[Step]:
-    """Every step of every rule that matches the leg, in rule and action order."""
+    """Every step of every rule that matches the leg, in rule and action order.
+
+    A call older than the rule's max age skips every action but `callback`: a text or an alert
+    about an old call helps nobody, while the callback item keeps the missed call in the
+    callbacks report (and is still open if nobody called the customer back)."""
     steps = []
     for rule in config.rules:
         if not matches(rule, leg, config.missed):
             continue
+        old = guards.too_old(leg, now, max_age_seconds(rule, config))
         for action in rule.actions:
             try:
-                steps.append(_step(rule, action, leg, config, now))
+                step = _step(rule, action, leg, config, now)
             except templates.TemplateError as exc:
                 key = job_key(rule.name, leg.ivruniqueid, action.index)
-                steps.append(Step(rule.name, action.index, action.do, key, skipped=str(exc)))
+                step = Step(rule.name, action.index, action.do, key, skipped=str(exc))
+            if old and action.do != "callback" and not step.skipped:
+                # with its payload: `cdrhub jobs retry` can still send it on purpose
+                step = replace(step, skipped=old, run_at=None)
+            steps.append(step)
     return steps

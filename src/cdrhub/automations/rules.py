@@ -51,6 +51,7 @@ class Rule:
     when: Mapping[str, Any]
     actions: tuple[Action, ...]
     enabled: bool = True
+    max_age: float | None = None  # seconds (0: off); None: [automations] max_age
 
 
 # --- actions ---------------------------------------------------------------------------------
@@ -302,6 +303,9 @@ CONDITIONS: dict[str, Condition] = {
 CONDITIONS["weekdays"] = CONDITIONS["weekday"]
 
 
+RULE_KEYS = ("name", "when", "actions", "enabled", "max_age")
+
+
 def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
     """The `[[rules]]` array, validated. Rules come back even when they have problems (with
     their valid actions only); use a rule only when no problem names its index."""
@@ -318,10 +322,9 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
             problems.append(Problem(index, "", "a rule is a table"))
             continue
         for key in raw:
-            if key not in {"name", "when", "actions", "enabled"}:
-                found.append(
-                    Problem(index, key, "unknown key; allowed: name, when, actions, enabled")
-                )
+            if key not in RULE_KEYS:
+                allowed = ", ".join(RULE_KEYS)
+                found.append(Problem(index, key, f"unknown key; allowed: {allowed}"))
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             found.append(Problem(index, "name", "every rule needs a name (it keys its jobs)"))
@@ -357,9 +360,17 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
         enabled = raw.get("enabled", True)
         if not isinstance(enabled, bool):
             found.append(Problem(index, "enabled", "must be true or false"))
+        max_age = None
+        if "max_age" in raw:
+            try:
+                max_age = guards.parse_max_age(raw["max_age"])
+            except ValueError as exc:
+                found.append(Problem(index, "max_age", str(exc)))
         problems.extend(found)
         if isinstance(name, str):
-            rules.append(Rule(index, name, dict(when), tuple(actions), enabled is not False))  # type: ignore[arg-type]
+            rules.append(
+                Rule(index, name, dict(when), tuple(actions), enabled is not False, max_age)  # type: ignore[arg-type]
+            )
     return rules, problems
 
 

@@ -1,5 +1,6 @@
 """Automation tables on the shared `metadata`: the outbox, callback items, notifications,
-the opt-out list and the per-number text log. Migration: 0003_automations."""
+the opt-out list and the per-number text log. Migrations: 0003_automations, 0005_automations_calls,
+0009_outbox_lanes."""
 
 from __future__ import annotations
 
@@ -29,8 +30,15 @@ outbox_jobs = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
+    # urgent | bulk: workers claim urgent jobs first, on threads of their own (outbox.LANES)
+    Column("lane", String(16), nullable=False, server_default="bulk"),
+    # the outside host a job talks to, when known: a failing host's jobs wait together
+    Column("host", String(255)),
     Index("ix_outbox_due", "status", "run_at"),
     Index("ix_outbox_kind", "kind", "status"),
+    # the claim: a lane's due jobs in run_at order, read off the index (no sort, no scan)
+    Index("ix_outbox_lane_due", "lane", "status", "run_at", "id"),
+    Index("ix_outbox_host", "host", "status"),
 )
 
 # One open item per customer number; closed ones keep the history for the report.

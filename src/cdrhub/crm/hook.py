@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from cdrhub.automations.outbox import NewJob, enqueue_many
+from cdrhub.automations.outbox import NewJob, enqueue_many, host_of
 from cdrhub.config import Settings
 from cdrhub.crm.jobs import KIND_HUBSPOT, KIND_PIPEDRIVE, KIND_RECORDING, KIND_WEBHOOK
 from cdrhub.crm.recordings.archive import note_recordings
@@ -37,6 +37,9 @@ def make_crm_hook(settings: Settings) -> LegHook:
         if on
     ]
     webhooks = tuple(crm.webhooks)
+    # The host each job talks to: a failing one has its jobs postponed together.
+    push_hosts = {KIND_HUBSPOT: host_of(crm.hubspot.base_url)}
+    push_hosts[KIND_PIPEDRIVE] = host_of(crm.pipedrive.base_url)
 
     def crm_hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
         if not (archive or pushes or webhooks):
@@ -52,7 +55,8 @@ def make_crm_hook(settings: Settings) -> LegHook:
         payload = {"ivruniqueid": leg.ivruniqueid}
         if recording_due:
             key = f"{KIND_RECORDING}:{leg.ivruniqueid}:{_short(leg.record_url or '')}"
-            jobs.append(NewJob(KIND_RECORDING, key, payload, leg_id=stored.id))
+            host = host_of(leg.record_url)
+            jobs.append(NewJob(KIND_RECORDING, key, payload, leg_id=stored.id, host=host))
         customer_leg = leg.direction in ("in", "out")
         push = customer_leg and bool(leg.customer_number) and bool(pushes)
         if not push and not webhooks:
@@ -61,12 +65,12 @@ def make_crm_hook(settings: Settings) -> LegHook:
         if push:
             for kind in pushes:
                 key = f"{kind}:{leg.ivruniqueid}:{digest}"
-                jobs.append(NewJob(kind, key, payload, leg_id=stored.id))
+                jobs.append(NewJob(kind, key, payload, leg_id=stored.id, host=push_hosts[kind]))
         for target in webhooks:
             if customer_leg or target.all_legs:
                 key = f"{KIND_WEBHOOK}:{target.name}:{leg.ivruniqueid}:{digest}"
-                jobs.append(
-                    NewJob(KIND_WEBHOOK, key, {**payload, "target": target.name}, leg_id=stored.id)
-                )
+                body = {**payload, "target": target.name}
+                host = host_of(target.url)
+                jobs.append(NewJob(KIND_WEBHOOK, key, body, leg_id=stored.id, host=host))
 
     return crm_hook

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
+from cdrhub.automations.channels.base import tls_context
 from cdrhub.automations.outbox import JobContext, PermanentFailure, Skip, job_handler
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm.connectors import webhook
@@ -71,7 +72,7 @@ def hubspot_job(ctx: JobContext) -> dict[str, Any]:
     known_contact = (link.remote_contact_id if link else None) or (
         contact["external_ids"].get("hubspot") if contact else None
     )
-    with httpx.Client() as client:
+    with httpx.Client(verify=tls_context()) as client:
         result = push_to_hubspot(
             HubSpotApi(crm.hubspot, client),
             leg,
@@ -155,7 +156,7 @@ def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
     leg = _leg(ctx)
     digest = content_hash(leg)
     link = get_link(ctx.engine, "pipedrive", leg.ivruniqueid)
-    with httpx.Client() as client:
+    with httpx.Client(verify=tls_context()) as client:
         api = PipedriveApi(cfg, client)
         if link and link.content_hash == digest:
             call_log_id, action, person_id = link.remote_id, "kept", link.remote_contact_id
@@ -197,5 +198,5 @@ def webhook_job(ctx: JobContext) -> dict[str, Any]:
     if target is None:
         raise Skip(f"webhook {ctx.payload['target']!r} is no longer configured")
     event = call_event(_leg(ctx))
-    with httpx.Client() as client:
+    with httpx.Client(verify=tls_context()) as client:
         return webhook.deliver(client, target, event, "msg_" + ctx.idempotency_key, time.time())

@@ -16,6 +16,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from cdrhub.automations.channels.base import tls_context
 from cdrhub.crm.recordings.urlpolicy import (
     IPAddress,
     IPNetwork,
@@ -74,7 +75,7 @@ def checked_transport(policy: UrlPolicy) -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx has no public way to give its pool a network backend: swap in a pool with ours
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=tls_context(),  # shared: a new one parses the whole CA bundle
         max_connections=10,
         max_keepalive_connections=5,
         network_backend=CheckedBackend(policy.allowed_networks),
