@@ -4,6 +4,7 @@ expires and completes exactly once (the provider deduplicates on the idempotency
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -117,7 +118,14 @@ def test_several_worker_processes_send_each_job_once(
 ) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("several worker processes is the PostgreSQL set-up")
-    with FakeServer(twilio_responder("AC0123456789", "secret")) as twilio:
+    twilio_answers = twilio_responder("AC0123456789", "secret")
+
+    def slow(seen: Seen) -> Reply:
+        # A second per text: one worker alone would need ~8 s for the 30, so the others,
+        # started at the same time, get a share even on a loaded machine.
+        return dataclasses.replace(twilio_answers(seen), delay=1.0)
+
+    with FakeServer(slow) as twilio:
         toml = EXAMPLE_TOML.replace("https://api.twilio.com", twilio.url)
         toml += WORKER_SETTINGS.replace("threads = 1", "threads = 3")
         toml += "\n[automations]\ntext_once_per_hours = 0\n"
