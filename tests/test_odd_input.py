@@ -98,6 +98,11 @@ def test_timeline_before_out_of_range(client: TestClient) -> None:
         response = _get(client, url, before=before)
         assert response.json() == {"detail": "before must be a date or datetime " + DATES}
     assert _get(client, url, before="2024-01-01T00:00:00Z").status_code == 200
+    response = _get(client, url, before="soon")
+    assert (response.status_code, response.json()) == (
+        422,
+        {"detail": "before is not a date or ISO datetime"},
+    )
 
 
 # --- long lists ---------------------------------------------------------------------------------

@@ -36,10 +36,24 @@ def _fails(args: list[str]) -> str:
         (["--from", "0001-01-01"], "`from` must be a date between 1970-01-01 and 2100-12-31"),
         (["--to", "9999-12-31"], "`to` must be a date between 1970-01-01 and 2100-12-31"),
         (["--queue", ",".join(map(str, range(1001)))], "queue: at most 100 comma-separated values"),
+        (["--from", "2024-01-10", "--to", "2024-01-09"], "`to` is before `from`"),
+        (["--from", "soon"], "`from` is not a date or ISO datetime"),
     ],
 )
 def test_report_bounds(env, args: list[str], line: str) -> None:
     assert _fails(["report", "overview", *args]) == line + "\n"
+
+
+@pytest.mark.parametrize(
+    ("since", "line"),
+    [
+        ("0001-01-01", "--since must be a date between 1970-01-01 and 2100-12-31"),
+        ("2024-01-10T09:00:00+25:00", "--since is not a date or ISO datetime"),
+        ("last week", "--since is not a date or ISO datetime"),
+    ],
+)
+def test_crm_backfill_since(env, since: str, line: str) -> None:
+    assert _fails(["crm", "backfill", "--since", since]) == line + "\n"
 
 
 def _usage_error(args: list[str]) -> str:

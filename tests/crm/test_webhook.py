@@ -162,3 +162,33 @@ def test_backfill_enqueues_once_for_calls_stored_before(
     assert len(jobs(engine, "crm.webhook")) == 2
     run_jobs(engine, config)
     assert len(receiver.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("since", "seen"),
+    [
+        # the calls started at 09:20:00 and 12:06:40 local (07:20:00 and 10:06:40 UTC)
+        ("2023-11-15T08:00", 2),  # local wall clock, as `from` everywhere (was UTC: 1)
+        ("2023-11-15T09:20:00", 2),
+        ("2023-11-15T09:20:01", 1),
+        ("2023-11-15T07:20:00Z", 2),
+        ("2023-11-15T07:20:01+00:00", 1),
+        ("2023-11-15", 2),
+        ("2023-11-16", 0),
+    ],
+)
+def test_backfill_since_reads_like_from(
+    settings: Settings, engine: Engine, monkeypatch, since: str, seen: int
+) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from cdrhub.cli import app
+
+    config = with_crm(settings, recordings={"enabled": False})
+    store(config, engine, *samples("outgoing-answered", "queue-abandoned"))
+    monkeypatch.setattr("cdrhub.cli.load_settings", lambda: config)
+    out = CliRunner().invoke(app, ["crm", "backfill", "--since", since])
+    assert (out.exit_code, out.output) == (
+        0,
+        f"{seen} leg(s) looked at; the worker runs the jobs\n",
+    )

@@ -382,10 +382,19 @@ def test_list_filters(client: TestClient) -> None:
     assert ids(client, "status=abandone") == ["20231115120640qwer5678"]
     assert ids(client, "queue=1234567") == ["20231115120640qwer5678"]
     assert ids(client, "queue=Sales%20Queue") == ["20231115120640qwer5678"]
+    # an ISO datetime `to` is exclusive, as in every report: the leg that starts at 17:40:00
+    # local is after the range, a second later it is in it
     assert ids(client, "from=2023-11-15T12:00:00&to=2023-11-15T17:40:00") == [
+        "20231115145320zxcv9012",
+        "20231115120640qwer5678",
+    ]
+    assert ids(client, "from=2023-11-15T12:00:00&to=2023-11-15T17:40:01") == [
         "20231115174000legA0001",
         "20231115145320zxcv9012",
         "20231115120640qwer5678",
+    ]
+    assert ids(client, "from=2023-11-15T12:06:40&to=2023-11-15T12:06:41") == [
+        "20231115120640qwer5678"
     ]
     assert ids(client, "from=2023-11-15&to=2023-11-15") == newest_first
     assert ids(client, "from=2023-11-16") == []

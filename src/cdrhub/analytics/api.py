@@ -62,8 +62,12 @@ LIST = "one value or several, comma-separated (at most 100)"
 async def get_report(
     name: str,
     request: Request,
-    from_: str | None = Query(None, alias="from", description="local date or ISO datetime"),
-    to: str | None = Query(None, description="local date (inclusive) or ISO datetime"),
+    from_: str | None = Query(
+        None, alias="from", description="local date (its start) or ISO datetime"
+    ),
+    to: str | None = Query(
+        None, description="local date (inclusive: the whole day) or ISO datetime (exclusive)"
+    ),
     department: str | None = Query(None, description=f"department id or name: {LIST}"),
     queue: str | None = Query(None, description=f"queue id or name: {LIST}"),
     agent: str | None = Query(None, description=f"agent code, extension or name: {LIST}"),

@@ -58,8 +58,12 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(
             ..., help="agents, countries, peak-hours, queues, ivr, overview, repeat-callers, cost"
         ),
-        from_: str | None = typer.Option(None, "--from", help="Local date or ISO datetime."),
-        to: str | None = typer.Option(None, "--to", help="Local date (inclusive) or datetime."),
+        from_: str | None = typer.Option(
+            None, "--from", help="Local date (its start) or ISO datetime (local unless offset)."
+        ),
+        to: str | None = typer.Option(
+            None, "--to", help="Local date (inclusive) or ISO datetime (exclusive)."
+        ),
         department: str | None = typer.Option(None, help="Department id or name."),
         queue: str | None = typer.Option(None, help="Queue id or name."),
         agent: str | None = typer.Option(None, help="Agent code, extension or name."),

@@ -25,7 +25,7 @@ def run_report(
 ) -> dict[str, Any]:
     """The answer `{"report", "filters", "settings", "formula", "rows"}`.
 
-    Raises UnknownReport, or FilterError/ReportError (ValueError) for bad parameters.
+    Raises UnknownReport, or InputError/ReportError (ValueError) for bad parameters.
     """
     report = REPORTS.get(name)
     if report is None:
@@ -34,17 +34,17 @@ def run_report(
     cfg = analytics_settings(settings)
     filters = parse_filters(params, tz)
     extra = {k: str(v) for k, v in params.items() if k in report.params and v not in (None, "")}
-    if filters.start and filters.end and filters.start.is_date and filters.end.is_date:
-        days = (filters.end.utc - filters.start.utc).total_seconds() / 86400
-        extra["_days"] = str(round(days))
+    days = filters.range.whole_days
+    if days is not None:
+        extra["_days"] = str(days)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # for this transaction only: parallel workers take longer to start (~10 ms) than
             # the index reads of a few thousand rows that reports make
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         scope = Scope(
-            start=filters.start.utc if filters.start else None,
-            end=filters.end.utc if filters.end else None,
+            start=filters.range.start_utc,
+            end=filters.range.end_utc,
             dims=resolve_dims(conn, filters),
             tz=tz,
             cfg=cfg,

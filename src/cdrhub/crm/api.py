@@ -22,9 +22,10 @@ from cdrhub.crm.serving import (
 )
 from cdrhub.crm.settings import MAX_TTL_SECONDS
 from cdrhub.crm.timeline import build_timeline
-from cdrhub.inputs import MAX_INT, check_moment
+from cdrhub.inputs import MAX_INT
 from cdrhub.store.engine import write_transaction
 from cdrhub.timefmt import iso_utc_or_value
+from cdrhub.timerange import parse_instant
 from cdrhub.web.auth import require_api_key
 from cdrhub.web.errors import API_ERRORS, Body, responses
 
@@ -130,16 +131,18 @@ def timeline(
     phone: str,
     request: Request,
     limit: int = Query(100, ge=1, le=1000),
-    before: datetime | None = Query(None, description="UTC; the previous page's next_before"),
+    before: str | None = Query(
+        None,
+        max_length=64,
+        description="calls started before this instant: the previous page's next_before (UTC), "
+        "or a local date or ISO datetime read like `from`",
+    ),
 ) -> dict[str, Any]:
     """Every call with this number (any spelling), newest first, legs stitched into calls."""
     e164 = phone_or_none(request, phone)
     if e164 is None:
         raise HTTPException(422, f"not a phone number: {phone!r}")
-    if before is not None:
-        check_moment(before, "before")
-        if before.tzinfo is not None:
-            before = before.astimezone(UTC).replace(tzinfo=None)
+    until = parse_instant(before, request.app.state.settings.tz, "before") if before else None
 
     policy = crm_settings(request).recordings.url_policy
 
@@ -149,7 +152,7 @@ def timeline(
         return redirect_target(leg.record_url, policy)  # the route's rule: https, allowed host
 
     with engine(request).connect() as conn:
-        result = build_timeline(conn, e164, recording_link=link, limit=limit, before=before)
+        result = build_timeline(conn, e164, recording_link=link, limit=limit, before=until)
     result["contacts"] = [_contact_json(c) for c in result["contacts"]]
     return result
 

@@ -114,16 +114,19 @@ def register(app: typer.Typer) -> None:
 
     @crm_app.command("backfill")
     def crm_backfill(
-        since: datetime = typer.Option(
-            ..., formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="UTC date or datetime."
+        since: str = typer.Option(
+            ..., help="Local date (its start) or ISO datetime (local unless it has an offset)."
         ),
     ) -> None:
         """Enqueue recording downloads and CRM pushes for calls stored before they were on
         (idempotent: what was already enqueued or archived is left alone)."""
+        from cdrhub.cli import input_or_exit
         from cdrhub.crm.backfill import backfill
+        from cdrhub.timerange import parse_instant
 
         settings, engine = _engine()
-        n = backfill(engine, settings, since=since, now=_now())
+        start = input_or_exit(lambda: parse_instant(since, settings.tz, "--since"))
+        n = backfill(engine, settings, since=start, now=_now())
         typer.echo(f"{n} leg(s) looked at; the worker runs the jobs")
 
     @recordings_app.command("status")

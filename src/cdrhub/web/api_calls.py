@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from sqlalchemy import Connection, RowMapping, and_, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, RowMapping
 
 from cdrhub.calls.phones import to_e164
 from cdrhub.config import Settings
-from cdrhub.inputs import MAX_INT, InputError, bounded_int, check_day, check_moment
+from cdrhub.inputs import MAX_INT, bounded_int, check_moment
 from cdrhub.store import quarantine as quarantine_repo
-from cdrhub.store.schema import legs
+from cdrhub.store.legs import get_leg_row
+from cdrhub.store.legs_query import Key, LegFilter, page_legs
 from cdrhub.timefmt import iso_utc
+from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
 from cdrhub.web.auth import require_api_key
@@ -106,38 +107,18 @@ def _read(request: Request) -> Connection:
 def get_call(ivruniqueid: str, request: Request) -> dict[str, Any]:
     """One leg by its Voicenter id, with its raw payload and delivery count."""
     with _read(request) as conn:
-        row = conn.execute(select(legs).where(legs.c.ivruniqueid == ivruniqueid)).mappings().first()
+        row = get_leg_row(conn, ivruniqueid)
     if row is None:
         raise HTTPException(404, f"no leg {ivruniqueid!r}")
     return leg_json(row)
 
 
-def parse_bound(value: str, settings: Settings, *, end: bool) -> datetime:
-    """A local date (inclusive, whole day) or an ISO datetime (local unless it has an offset),
-    as naive UTC."""
-    name = "`to`" if end else "`from`"
-    try:
-        if len(value) == 10:
-            day = check_day(date.fromisoformat(value), name)
-            local = datetime.combine(day + timedelta(days=1) if end else day, time())
-        else:
-            local = check_moment(datetime.fromisoformat(value.replace("Z", "+00:00")), name)
-    except InputError:
-        raise
-    except ValueError as exc:
-        raise HTTPException(422, f"not a date or ISO datetime: {value!r}") from exc
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=settings.tz)
-    return local.astimezone(UTC).replace(tzinfo=None)
+def _encode_cursor(key: Key) -> str:
+    started_at, ident = key
+    return base64.urlsafe_b64encode(f"{started_at.isoformat()}|{ident}".encode()).decode()
 
 
-def _encode_cursor(row: RowMapping) -> str:
-    return base64.urlsafe_b64encode(
-        f"{row['started_at'].isoformat()}|{row['id']}".encode()
-    ).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _decode_cursor(cursor: str) -> Key:
     """What `_encode_cursor` wrote: a naive UTC instant in bounds and a row id."""
     try:
         stamp, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
@@ -149,7 +130,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise HTTPException(422, "invalid cursor") from exc
 
 
-def call_filters(
+def leg_filter(
     settings: Settings,
     *,
     from_: str | None,
@@ -160,51 +141,36 @@ def call_filters(
     status: str | None,
     queue: str | None,
     direction: str | None,
-) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if from_:
-        where.append(legs.c.started_at >= parse_bound(from_, settings, end=False))
-    if to:
-        end = parse_bound(to, settings, end=True)
-        where.append(legs.c.started_at < end if len(to) == 10 else legs.c.started_at <= end)
-    if phone:
-        e164 = to_e164(phone, settings.default_region)
-        if e164:
-            cols = (legs.c.caller_e164, legs.c.target_e164, legs.c.did_e164)
-            where.append(or_(*(c == e164 for c in cols)))
-        else:
-            where.append(or_(legs.c.caller == phone, legs.c.target == phone, legs.c.did == phone))
-    if agent:
-        where.append(
-            or_(
-                legs.c.agent_code == agent,
-                legs.c.representative_code == agent,
-                legs.c.caller_extension == agent,
-                legs.c.target_extension == agent,
-            )
-        )
-    if type_:
-        known = vocab.call_type(type_)
-        where.append(legs.c.type_key == known.name if known else legs.c.type == type_)
-    if status:
-        where.append(legs.c.status == status.upper())
-    if queue:
-        numeric = queue.isascii() and queue.isdigit()
-        where.append(
-            legs.c.queue_id == bounded_int(queue, "queue")
-            if numeric
-            else legs.c.queue_name == queue
-        )
-    if direction:
-        where.append(legs.c.direction == direction.lower())
-    return where
+) -> LegFilter:
+    """The query parameters of `/api/calls`, read (InputError, a 422, when one cannot be)."""
+    span = parse_range(from_, to, settings.tz)
+    e164 = to_e164(phone, settings.default_region) if phone else None
+    known = vocab.call_type(type_) if type_ else None
+    numeric = queue is not None and queue.isascii() and queue.isdigit()
+    return LegFilter(
+        start=span.start_utc,
+        end=span.end_utc,
+        phone_e164=e164,
+        phone_text=phone if phone and not e164 else None,
+        agent=agent or None,
+        type_key=known.name if known else None,
+        type_text=type_ if type_ and not known else None,
+        status=status.upper() if status else None,
+        queue_id=bounded_int(queue, "queue") if queue and numeric else None,
+        queue_name=queue if queue and not numeric else None,
+        direction=direction.lower() if direction else None,
+    )
 
 
 @router.get("/calls", response_model=None, responses={200: {"model": shapes.CallsPage}})
 def list_calls(
     request: Request,
-    from_: str | None = Query(None, alias="from", description="local date or ISO datetime"),
-    to: str | None = Query(None, description="local date (inclusive) or ISO datetime"),
+    from_: str | None = Query(
+        None, alias="from", description="local date (its start) or ISO datetime"
+    ),
+    to: str | None = Query(
+        None, description="local date (inclusive: the whole day) or ISO datetime (exclusive)"
+    ),
     phone: str | None = Query(None, description="any written form; matched in E.164"),
     agent: str | None = None,
     type: str | None = Query(None, description="call type, loosely spelled"),
@@ -214,10 +180,10 @@ def list_calls(
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of a page"),
 ) -> dict[str, Any]:
-    """Legs newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
-    settings: Settings = request.app.state.settings
-    where = call_filters(
-        settings,
+    """Legs newest first, filtered; pass `next_cursor` back as `cursor` for the next page.
+    `from`/`to` mean what they mean in every report (README, API)."""
+    found = leg_filter(
+        request.app.state.settings,
         from_=from_,
         to=to,
         phone=phone,
@@ -227,21 +193,13 @@ def list_calls(
         queue=queue,
         direction=direction,
     )
-    if cursor:
-        at, ident = _decode_cursor(cursor)
-        where.append(or_(legs.c.started_at < at, and_(legs.c.started_at == at, legs.c.id < ident)))
-    query = (
-        select(legs)
-        .where(*where)
-        .order_by(legs.c.started_at.desc(), legs.c.id.desc())
-        .limit(limit + 1)
-    )
+    after = _decode_cursor(cursor) if cursor else None
     with _read(request) as conn:
-        rows = list(conn.execute(query).mappings())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1]) if more and rows[-1]["started_at"] else None
-    return {"calls": [leg_json(r) for r in rows], "next_cursor": next_cursor}
+        rows, last = page_legs(conn, found, after=after, limit=limit)
+    return {
+        "calls": [leg_json(r) for r in rows],
+        "next_cursor": _encode_cursor(last) if last else None,
+    }
 
 
 @router.get("/quarantine")
