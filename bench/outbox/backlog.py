@@ -53,8 +53,8 @@ from tests.automations.fakes import FakeServer, Reply, twilio_responder, twilio_
 from tests.automations.helpers import recent  # noqa: E402
 from tests.serverproc import start_server  # noqa: E402
 
-from cdrhub.automations.tables import outbox_jobs  # noqa: E402
 from cdrhub.config import load_settings  # noqa: E402
+from cdrhub.jobs.tables import outbox_jobs  # noqa: E402
 from cdrhub.pipeline import Incoming, build_hooks, ingest  # noqa: E402
 from cdrhub.store.engine import make_engine, write_transaction  # noqa: E402
 from cdrhub.store.migrate import upgrade  # noqa: E402

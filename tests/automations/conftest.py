@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
-import cdrhub.automations.tables  # noqa: F401
+import cdrhub.automations.tables
+import cdrhub.jobs.tables  # noqa: F401

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings, load_settings
+from cdrhub.domains import job_handlers
+from cdrhub.jobs.worker import Worker, WorkerConfig
 from cdrhub.pipeline import Incoming, StoredLeg, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
 from tests.conftest import SAMPLES, sample  # noqa: F401 - re-exported for the automation tests
@@ -55,7 +56,9 @@ def deliver(engine: Engine, settings: Settings, wire: dict[str, Any]) -> list[St
 
 def worker(engine: Engine, settings: Settings, **config: Any) -> Worker:
     defaults = {"lease_seconds": 30.0, "backoff_base_seconds": 0.0, "backoff_cap_seconds": 0.0}
-    return Worker(engine, settings, config=WorkerConfig(**{**defaults, **config}))
+    return Worker(
+        engine, settings, handlers=job_handlers(), config=WorkerConfig(**{**defaults, **config})
+    )
 
 
 def retime(

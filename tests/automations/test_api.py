@@ -15,8 +15,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from cdrhub.automations import outbox
 from cdrhub.config import Settings
+from cdrhub.jobs import outbox
 from cdrhub.store.engine import write_transaction
 from cdrhub.web.app import create_app
 
@@ -170,7 +170,8 @@ def test_notification_stream(live_server: str, engine: Engine, example_settings:
 
 
 def test_call_back_through_click2call(engine: Engine, db_url: str, tmp_path: Path) -> None:
-    from cdrhub.automations.worker import Worker, WorkerConfig
+    from cdrhub.domains import job_handlers
+    from cdrhub.jobs.worker import Worker, WorkerConfig
 
     from .fakes import FakeServer, click2call_responder
 
@@ -191,7 +192,7 @@ def test_call_back_through_click2call(engine: Engine, db_url: str, tmp_path: Pat
             "SIPAGENT7"
         )
         config = WorkerConfig(backoff_base_seconds=0)
-        Worker(engine, settings, config=config).run_until_idle()
+        Worker(engine, settings, handlers=job_handlers(), config=config).run_until_idle()
         (call,) = vc.requests
         assert call.query["phone"] == ["SIPAGENT7"] and call.query["target"] == ["0501234567"]
         # the SMS went to a closed port until it was dead; retry it

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from cdrhub.automations.tables import callback_items, notifications, outbox_jobs
+from cdrhub.automations.tables import callback_items, notifications
 from cdrhub.config import Settings
 from cdrhub.crm.tables import recordings
+from cdrhub.jobs.tables import outbox_jobs
 from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
 

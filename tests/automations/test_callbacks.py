@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cdrhub.automations import callbacks
-from cdrhub.automations.outbox import utcnow
 from cdrhub.automations.report import callbacks_report, percentile, summarize
 from cdrhub.config import Settings
+from cdrhub.jobs.outbox import utcnow
 from cdrhub.store.engine import write_transaction
 
 from .helpers import deliver, sample, settings_for

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from cdrhub.automations.channels import base, click2call, meta_whatsapp, slack, twilio, webhook
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 from .fakes import (
     FakeServer,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from cdrhub.automations import callbacks, notifications, outbox
-from cdrhub.automations.outbox import utcnow
+from cdrhub.automations import callbacks, notifications
+from cdrhub.jobs import outbox
+from cdrhub.jobs.outbox import utcnow
 
 from .fakes import FakeServer, twilio_429, twilio_responder, twilio_sent
 from .helpers import EXAMPLE_TOML, deliver, recent, settings_for, worker

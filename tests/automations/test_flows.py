@@ -13,9 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-from cdrhub.automations import outbox, suppression
+from cdrhub.automations import suppression
 from cdrhub.automations.channels import webhook
-from cdrhub.automations.outbox import utcnow
+from cdrhub.jobs import outbox
+from cdrhub.jobs.outbox import utcnow
 from cdrhub.store.engine import write_transaction
 
 from .fakes import (

@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
-from cdrhub.automations import guards, outbox
+from cdrhub.automations import guards
 from cdrhub.automations.config import check_text, load_config
 from cdrhub.automations.plan import plan
-from cdrhub.automations.tables import callback_items, notifications, outbox_jobs
+from cdrhub.automations.tables import callback_items, notifications
 from cdrhub.config import Settings
+from cdrhub.jobs import outbox
+from cdrhub.jobs.tables import outbox_jobs
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import normalize
 from cdrhub.web.app import create_app

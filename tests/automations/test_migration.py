@@ -1,16 +1,18 @@
-"""Migration 0003 creates exactly the tables `automations/tables.py` describes."""
+"""Migration 0003 creates exactly the tables `automations/tables.py` and `jobs/tables.py`
+describe."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from cdrhub.automations import tables
+from cdrhub.jobs.tables import outbox_jobs
 from tests.schemadiff import differences
 
 MINE = {
     t.name
     for t in (
-        tables.outbox_jobs,
+        outbox_jobs,
         tables.callback_items,
         tables.notifications,
         tables.opt_outs,
@@ -27,7 +29,7 @@ def test_0009_puts_the_jobs_it_finds_in_their_lanes(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import column, select, table
 
-    from cdrhub.automations.outbox import utcnow
+    from cdrhub.jobs.outbox import utcnow
     from cdrhub.store.migrate import alembic_config, upgrade
 
     cfg = alembic_config()
@@ -54,7 +56,7 @@ def test_0009_puts_the_jobs_it_finds_in_their_lanes(engine: Engine) -> None:
         upgrade(engine)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(tables.outbox_jobs.c.kind, tables.outbox_jobs.c.lane, tables.outbox_jobs.c.host)
+            select(outbox_jobs.c.kind, outbox_jobs.c.lane, outbox_jobs.c.host)
         ).all()
     assert sorted(tuple(r) for r in rows) == [
         ("automations.email", "urgent", None),

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from cdrhub.automations.channels.smtp_email import send_email
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 
 class Recorder:

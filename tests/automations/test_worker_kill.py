@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from cdrhub.automations import outbox
+from cdrhub.jobs import outbox
 
 from .fakes import FakeServer, Reply, Responder, Seen, twilio_responder, twilio_sent
 from .helpers import EXAMPLE_TOML, deliver, recent, settings_for

@@ -15,10 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import cdrhub.automations.tables
-import cdrhub.crm.tables  # noqa: F401  (puts the CRM tables on the shared metadata)
-from cdrhub.automations import outbox
-from cdrhub.automations.worker import Worker, WorkerConfig
+import cdrhub.crm.tables
+import cdrhub.jobs.tables  # noqa: F401
 from cdrhub.config import Settings
+from cdrhub.domains import job_handlers
+from cdrhub.jobs import outbox
+from cdrhub.jobs.worker import Worker, WorkerConfig
 from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
 from tests.conftest import sample
@@ -58,7 +60,9 @@ def leg(**fields: Any) -> dict[str, Any]:
 
 def run_jobs(engine: Engine, settings: Settings) -> int:
     config = WorkerConfig(lease_seconds=30, backoff_base_seconds=0.0, backoff_cap_seconds=0.0)
-    return Worker(engine, settings, config=config).run_until_idle(max_jobs=100)
+    return Worker(engine, settings, handlers=job_handlers(), config=config).run_until_idle(
+        max_jobs=100
+    )
 
 
 def jobs(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:

@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from cdrhub.automations.channels.base import tls_context
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.config import ConfigError, Settings
 from cdrhub.crm.embed import recording_path
 from cdrhub.crm.recordings.fetch import download_recording
@@ -34,6 +32,8 @@ from cdrhub.crm.recordings.urlpolicy import (
 )
 from cdrhub.crm.settings import RecordingSettings, load_crm_settings
 from cdrhub.crm.tables import recordings
+from cdrhub.jobs.http import tls_context
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 from tests.crm.conftest import API, MP3, jobs, leg, make_client, run_jobs, store, with_crm
 from tests.crm.fakes import FakeServer, Reply
 

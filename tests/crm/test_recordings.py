@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.config import Settings
 from cdrhub.crm.recordings.archive import archive_recording, prune_recordings
 from cdrhub.crm.recordings.audio import describe_non_audio, sniff_audio
@@ -21,6 +20,7 @@ from cdrhub.crm.recordings.spool import MEMORY_BYTES
 from cdrhub.crm.recordings.storage import LocalStorage, make_storage
 from cdrhub.crm.settings import RecordingSettings
 from cdrhub.crm.tables import recordings
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 from tests.crm.conftest import (
     API,
     LOCAL_RECORDINGS,

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.config import ConfigError, Settings
 from cdrhub.crm.recordings.storage import (
     CHUNK_BYTES,
@@ -26,6 +25,7 @@ from cdrhub.crm.recordings.storage import (
     make_storage,
 )
 from cdrhub.crm.settings import RecordingSettings, S3Settings, load_crm_settings
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 from tests.crm.conftest import S3_KEYS, s3_admin, with_crm
 
 MiB = 1024 * 1024

@@ -132,8 +132,8 @@ def test_bad_template_is_dead(settings: Settings, engine: Engine, receiver: Fake
 
 
 def test_secret_format_is_checked() -> None:
-    from cdrhub.automations.outbox import PermanentFailure
     from cdrhub.crm.connectors.webhook import secret_key, signature
+    from cdrhub.jobs.outbox import PermanentFailure
 
     assert secret_key(SECRET) == KEY
     with pytest.raises(PermanentFailure):

@@ -29,11 +29,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlalchemy import Engine
 
-from cdrhub.automations import callbacks, notifications, outbox, suppression
+from cdrhub.automations import callbacks, notifications, suppression
 from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
-from cdrhub.automations.outbox import utcnow
 from cdrhub.calls.phones import to_e164
 from cdrhub.inputs import MAX_INT, InputError, bounded_int
+from cdrhub.jobs import outbox
+from cdrhub.jobs.outbox import utcnow
 from cdrhub.store.engine import write_transaction
 from cdrhub.web.auth import require_api_key
 from cdrhub.web.errors import API_ERRORS, Body, responses

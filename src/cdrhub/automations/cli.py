@@ -129,7 +129,8 @@ def register(app: typer.Typer) -> None:
         import dataclasses
         import logging
 
-        from cdrhub.automations.worker import Worker, WorkerConfig
+        from cdrhub.domains import job_handlers
+        from cdrhub.jobs.worker import Worker, WorkerConfig
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         settings = settings_or_exit()
@@ -137,14 +138,14 @@ def register(app: typer.Typer) -> None:
         config = WorkerConfig.from_section(settings.section("worker"))
         if threads:
             config = dataclasses.replace(config, threads=threads)
-        w = Worker(engine, settings, config=config)
+        w = Worker(engine, settings, handlers=job_handlers(), config=config)
         if once:
             typer.echo(f"ran {w.run_until_idle()} job(s)")
             return
         typer.echo(
             f"cdrhub worker {w.worker_id}: {config.urgent_threads} urgent-only and "
             f"{config.threads} other thread(s), kinds "
-            f"{', '.join(w.registry.kinds())}"
+            f"{', '.join(w.handlers.kinds())}"
         )
         import signal
 
@@ -228,7 +229,7 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(50, min=1, max=1000),
     ) -> None:
         """Jobs, newest first."""
-        from cdrhub.automations import outbox
+        from cdrhub.jobs import outbox
 
         engine = _engine(settings_or_exit())
         with engine.connect() as conn:
@@ -245,7 +246,7 @@ def register(app: typer.Typer) -> None:
 
     @jobs.command("show")
     def jobs_show(job_id: int = typer.Argument(..., min=1, max=MAX_INT)) -> None:
-        from cdrhub.automations import outbox
+        from cdrhub.jobs import outbox
 
         engine = _engine(settings_or_exit())
         with engine.connect() as conn:
@@ -261,7 +262,7 @@ def register(app: typer.Typer) -> None:
         dead: bool = typer.Option(False, "--dead", help="Retry every dead job."),
     ) -> None:
         """Put a dead or skipped job (or every dead job) back in the queue."""
-        from cdrhub.automations import outbox
+        from cdrhub.jobs import outbox
         from cdrhub.store.engine import write_transaction
 
         engine = _engine(settings_or_exit())
@@ -283,7 +284,7 @@ def register(app: typer.Typer) -> None:
         """Delete finished jobs (done, skipped) older than N days; dead jobs stay."""
         from datetime import timedelta
 
-        from cdrhub.automations import outbox
+        from cdrhub.jobs import outbox
         from cdrhub.store.engine import write_transaction
 
         days = input_or_exit(lambda: bounded_float(str(days), "--days", low=0, high=36600))
@@ -302,7 +303,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Items oldest first, with how long the customer has waited."""
         from cdrhub.automations import callbacks
-        from cdrhub.automations.outbox import utcnow
+        from cdrhub.jobs.outbox import utcnow
 
         engine = _engine(settings_or_exit())
         with engine.connect() as conn:
@@ -324,7 +325,7 @@ def register(app: typer.Typer) -> None:
         item_id: int = typer.Argument(..., min=1, max=MAX_INT), agent: str = typer.Argument(...)
     ) -> None:
         from cdrhub.automations import callbacks
-        from cdrhub.automations.outbox import utcnow
+        from cdrhub.jobs.outbox import utcnow
         from cdrhub.store.engine import write_transaction
 
         with write_transaction(_engine(settings_or_exit())) as conn:
@@ -340,7 +341,7 @@ def register(app: typer.Typer) -> None:
         by: str | None = typer.Option(None),
     ) -> None:
         from cdrhub.automations import callbacks
-        from cdrhub.automations.outbox import utcnow
+        from cdrhub.jobs.outbox import utcnow
         from cdrhub.store.engine import write_transaction
 
         with write_transaction(_engine(settings_or_exit())) as conn:
@@ -364,7 +365,7 @@ def register(app: typer.Typer) -> None:
     @opt.command("add")
     def optout_add(number: str, reason: str | None = typer.Option(None)) -> None:
         from cdrhub.automations import suppression
-        from cdrhub.automations.outbox import utcnow
+        from cdrhub.jobs.outbox import utcnow
         from cdrhub.store.engine import write_transaction
 
         settings = settings_or_exit()

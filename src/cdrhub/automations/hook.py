@@ -12,9 +12,9 @@ from cdrhub.automations import callbacks, guards, notifications
 from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.automations.config import AutomationConfig, describe, load_config
 from cdrhub.automations.missed import is_missed_contact
-from cdrhub.automations.outbox import NewJob, enqueue_many, utcnow
 from cdrhub.automations.plan import plan
 from cdrhub.config import ConfigError, Settings
+from cdrhub.jobs.outbox import NewJob, enqueue_many, utcnow
 from cdrhub.pipeline import LegHook, StoredLeg
 
 

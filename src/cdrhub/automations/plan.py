@@ -14,10 +14,11 @@ from typing import Any
 
 from cdrhub.automations import guards, templates
 from cdrhub.automations.config import AutomationConfig
-from cdrhub.automations.outbox import host_of, idempotency_key
 from cdrhub.automations.rules import CUSTOMER_ACTIONS, CUSTOMER_ALIASES, Action, Rule, matches
 from cdrhub.automations.sms import count_segments
 from cdrhub.calls.model import CallLeg
+from cdrhub.jobs.hosts import host_of
+from cdrhub.jobs.outbox import idempotency_key
 
 JOB_PREFIX = "automations."
 

@@ -92,11 +92,11 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Delete archived recordings of calls older than the given age."""
-        from cdrhub.automations.outbox import JobOutcome
         from cdrhub.config import ConfigError
         from cdrhub.crm.recordings.archive import prune_recordings
         from cdrhub.crm.recordings.storage import make_storage
         from cdrhub.crm.settings import load_crm_settings
+        from cdrhub.jobs.outbox import JobOutcome
 
         settings, engine = _engine()
         cfg = load_crm_settings(settings).recordings

@@ -1,4 +1,5 @@
-"""The CRM's outbox job handlers: recording archive, HubSpot, Pipedrive, generic webhooks.
+"""The CRM's outbox job handlers: recording archive, HubSpot, Pipedrive, generic webhooks
+(`HANDLERS`, handed to the worker by `cdrhub.domains`).
 
 Each handler loads the leg's current content (a revision supersedes what was enqueued), talks
 to the outside service through the settings' base URL and records what it created in
@@ -15,8 +16,6 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from cdrhub.automations.channels.base import tls_context
-from cdrhub.automations.outbox import JobContext, PermanentFailure, Skip, job_handler
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm.connectors import webhook
 from cdrhub.crm.connectors.hubspot import HubSpotApi, push_to_hubspot
@@ -30,6 +29,9 @@ from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import make_storage
 from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.settings import CrmSettings, load_crm_settings
+from cdrhub.jobs.http import tls_context
+from cdrhub.jobs.outbox import PermanentFailure, Skip
+from cdrhub.jobs.registry import Handler, JobContext
 from cdrhub.store.legs import content_hash, get_leg
 
 KIND_RECORDING = "crm.recording"
@@ -54,14 +56,12 @@ def _our_contact(ctx: JobContext, leg: CallLeg) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-@job_handler(KIND_RECORDING)
 def archive_job(ctx: JobContext) -> dict[str, Any]:
     cfg = load_crm_settings(ctx.settings).recordings
     storage = make_storage(cfg)
     return archive_recording(ctx.engine, ctx.payload["ivruniqueid"], cfg, storage, now=ctx.now)
 
 
-@job_handler(KIND_HUBSPOT)
 def hubspot_job(ctx: JobContext) -> dict[str, Any]:
     crm = load_crm_settings(ctx.settings)
     if not crm.hubspot.enabled:
@@ -147,7 +147,6 @@ def _attach(
     return "attached"
 
 
-@job_handler(KIND_PIPEDRIVE)
 def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
     crm = load_crm_settings(ctx.settings)
     cfg = crm.pipedrive
@@ -191,7 +190,6 @@ def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
     }
 
 
-@job_handler(KIND_WEBHOOK)
 def webhook_job(ctx: JobContext) -> dict[str, Any]:
     crm = load_crm_settings(ctx.settings)
     target = crm.webhook(ctx.payload["target"])
@@ -200,3 +198,11 @@ def webhook_job(ctx: JobContext) -> dict[str, Any]:
     event = call_event(_leg(ctx))
     with httpx.Client(verify=tls_context()) as client:
         return webhook.deliver(client, target, event, "msg_" + ctx.idempotency_key, time.time())
+
+
+HANDLERS: dict[str, Handler] = {
+    KIND_RECORDING: archive_job,
+    KIND_HUBSPOT: hubspot_job,
+    KIND_PIPEDRIVE: pipedrive_job,
+    KIND_WEBHOOK: webhook_job,
+}

@@ -12,7 +12,6 @@ from fastapi import HTTPException, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import Connection, Engine, or_, select
 
-from cdrhub.automations.outbox import JobOutcome
 from cdrhub.calls.phones import to_e164
 from cdrhub.config import ConfigError
 from cdrhub.crm.embed import embed_secret_source
@@ -20,6 +19,7 @@ from cdrhub.crm.recordings.archive import ArchivedAudio, get_recording, read_rec
 from cdrhub.crm.recordings.storage import Storage, StorageMissing, make_storage
 from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.settings import RECORDING_STORAGES, CrmSettings, load_crm_settings
+from cdrhub.jobs.outbox import JobOutcome
 from cdrhub.store.schema import legs
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from cdrhub import __version__
 from cdrhub.analytics.api import router as reports_router
 from cdrhub.automations.api import ROUTERS as automation_routers
-from cdrhub.automations.worker import Worker
 from cdrhub.config import Settings
 from cdrhub.crm import api as crm_api
 from cdrhub.crm import widget as crm_widget
+from cdrhub.domains import job_handlers
+from cdrhub.jobs.worker import Worker
 from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
@@ -35,7 +36,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         # without entering its lifespan run none.
         worker = None
         if settings.run_worker:
-            worker = Worker(engine, settings)
+            worker = Worker(engine, settings, handlers=job_handlers())
             worker.start()
         if isinstance(app.state.ingest_writer, ProcessWriter):
             app.state.ingest_writer.start()  # else the first CDR waits for it to start

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 
 def build_message(

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cdrhub.automations.channels import base as channel_base
+from cdrhub.jobs.http import retry_after
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 
 def secret_bytes(secret: str) -> bytes:
@@ -70,8 +72,8 @@ def deliver(
     if 200 <= response.status_code < 300:
         return {"provider": "webhook", "status": response.status_code, "webhook_id": msg_id}
     if response.status_code == 410:
-        raise channel_base.PermanentFailure("webhook: HTTP 410 Gone: the endpoint was removed")
-    raise channel_base.RetryLater(
+        raise PermanentFailure("webhook: HTTP 410 Gone: the endpoint was removed")
+    raise RetryLater(
         f"webhook: HTTP {response.status_code}: {response.text[:200]}",
-        channel_base.retry_after(response),
+        retry_after(response),
     )

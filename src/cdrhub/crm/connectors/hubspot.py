@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater, Skip
 from cdrhub.calls.model import CallLeg
 from cdrhub.calls.phones import to_e164
 from cdrhub.calls.stitch import outcome_of
 from cdrhub.crm.connectors.payload import from_to, national_digits, summary_text
-from cdrhub.crm.http import raise_for_outcome, retry_after_seconds, transport_error
 from cdrhub.crm.settings import HubSpotSettings
+from cdrhub.jobs.http import raise_for_outcome, retry_after, transport_error
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater, Skip
 
 CALL_TO_CONTACT = 194  # HUBSPOT_DEFINED association type: call -> contact
 _STATUS = {
@@ -190,7 +190,7 @@ def _policy(response: httpx.Response) -> str:
 
 def _rate_limit_wait(response: httpx.Response) -> float:
     """Retry-After when given; else a second for the per-second limit, an hour for the daily."""
-    wait = retry_after_seconds(response)
+    wait = retry_after(response)
     if wait is not None:
         return wait
     return _DAILY_LIMIT_WAIT if "DAILY" in _policy(response).upper() else 1.0

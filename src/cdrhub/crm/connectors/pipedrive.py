@@ -13,13 +13,13 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.calls.model import CallLeg
 from cdrhub.calls.phones import to_e164
 from cdrhub.calls.stitch import outcome_of
 from cdrhub.crm.connectors.payload import end_time, from_to, national_digits, summary_text
-from cdrhub.crm.http import raise_for_outcome, retry_after_seconds, transport_error
 from cdrhub.crm.settings import PipedriveSettings
+from cdrhub.jobs.http import raise_for_outcome, retry_after, transport_error
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 _OUTCOME = {
     "answered": "connected",
@@ -71,7 +71,7 @@ class PipedriveApi:
         except httpx.HTTPError as exc:
             raise transport_error(exc, f"Pipedrive {method} {path}") from exc
         if response.status_code == 429:
-            wait = retry_after_seconds(response)
+            wait = retry_after(response)
             if wait is None and (reset := response.headers.get("x-ratelimit-reset")):
                 try:
                     wait = float(reset)

@@ -17,9 +17,9 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from cdrhub.automations.channels import webhook as standard_webhooks
-from cdrhub.automations.outbox import PermanentFailure
-from cdrhub.crm.http import raise_for_outcome, transport_error
 from cdrhub.crm.settings import WebhookTarget
+from cdrhub.jobs.http import raise_for_outcome, transport_error
+from cdrhub.jobs.outbox import PermanentFailure
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import Storage, StorageMissing
 from cdrhub.crm.recordings.urlpolicy import is_fetchable
 from cdrhub.crm.settings import RecordingSettings
 from cdrhub.crm.tables import recordings
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.fastexec import executemany
 

@@ -15,14 +15,13 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from cdrhub.automations.channels.base import USER_AGENT
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
-from cdrhub.crm.http import TRANSIENT_STATUSES, retry_after_seconds
 from cdrhub.crm.recordings.audio import AudioKind, describe_non_audio, sniff_audio
 from cdrhub.crm.recordings.spool import Spool
 from cdrhub.crm.recordings.transport import checked_transport
 from cdrhub.crm.recordings.urlpolicy import Refused, Target, check_url, may_carry_code
 from cdrhub.crm.settings import RecordingSettings
+from cdrhub.jobs.http import USER_AGENT, outcome, retry_after
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 RETRY_ON_NOT_FOUND = True  # a recording can appear some minutes after its CDR
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -173,10 +172,10 @@ def download_recording(
                 return Downloaded(body.rewound(), body.size, kind, body.sha256)
             body.close()
             reason = f"{what}: HTTP {status}"
-            wait = retry_after_seconds(response)
+            wait = retry_after(response)
             if status == 404 and RETRY_ON_NOT_FOUND:
                 raise RetryLater(f"{reason} (not there yet?)", retry_after=wait)
-            if status not in TRANSIENT_STATUSES and status < 500:
+            if outcome(status) != "retry":
                 raise PermanentFailure(reason)
             delay = wait if wait is not None else cfg.backoff_seconds * 2 ** (attempt - 1)
             if attempt == attempts or delay > cfg.max_wait_seconds:

@@ -20,11 +20,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from cdrhub.automations.outbox import PermanentFailure, RetryLater
 from cdrhub.config import ConfigError
-from cdrhub.crm.http import TRANSIENT_STATUSES
 from cdrhub.crm.recordings.storage import CHUNK_BYTES, StorageMissing
 from cdrhub.crm.settings import S3Settings
+from cdrhub.jobs.http import outcome
+from cdrhub.jobs.outbox import PermanentFailure, RetryLater
 
 MiB = 1024 * 1024
 # Large recordings go up in 8 MiB parts, two at a time: memory stays at a few parts.
@@ -72,7 +72,7 @@ def _outcome(exc: Exception, what: str) -> Exception:
     if isinstance(exc, ClientError):
         status = _status(exc)
         reason = f"{what}: {exc.response.get('Error', {}).get('Code', 'error')} (HTTP {status})"
-        if status in TRANSIENT_STATUSES or status >= 500:
+        if outcome(status) == "retry":
             return RetryLater(reason)
         return PermanentFailure(reason)
     # connection trouble, timeouts, credentials not (yet) found: botocore's text has no secret

@@ -7,7 +7,7 @@ import hashlib
 import tempfile
 from typing import BinaryIO
 
-from cdrhub.automations.outbox import PermanentFailure
+from cdrhub.jobs.outbox import PermanentFailure
 
 MEMORY_BYTES = 1024 * 1024  # a recording under this never touches the disk
 HEAD_BYTES = 512  # enough for sniff_audio and describe_non_audio

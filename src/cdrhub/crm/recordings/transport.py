@@ -16,7 +16,6 @@ from typing import Any
 import httpcore
 import httpx
 
-from cdrhub.automations.channels.base import tls_context
 from cdrhub.crm.recordings.urlpolicy import (
     IPAddress,
     IPNetwork,
@@ -25,6 +24,7 @@ from cdrhub.crm.recordings.urlpolicy import (
     address_allowed,
     unwrap,
 )
+from cdrhub.jobs.http import tls_context
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:

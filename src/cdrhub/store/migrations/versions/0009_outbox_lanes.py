@@ -12,7 +12,7 @@ down_revision = "0005_automations_calls"
 branch_labels = None
 depends_on = None
 
-# The urgent kinds when this revision was written (cdrhub.automations.outbox.URGENT_KINDS).
+# The urgent kinds when this revision was written (now cdrhub.jobs.outbox.URGENT_KINDS).
 URGENT_KINDS = (
     "automations.sms",
     "automations.whatsapp",

@@ -19,6 +19,10 @@ Postponing does not use up attempts. The failure counts live in the worker's mem
 (`hosts.HostHealth`, bounded); the postponement itself is written to the jobs, so every worker
 sees it.
 
+The worker runs the handlers it is handed (`handlers`: `cdrhub.domains.job_handlers()` in
+`serve` and `cdrhub worker`); it claims only the kinds it has a handler for, and tells the
+handlers' `on_dead` listeners, in the same transaction, when a job gives up for good.
+
 Each job is claimed in one short transaction and finished in another; the handler runs between
 them with no transaction open, so a slow provider holds no database lock. An idle worker looks
 for due jobs with a read before it takes the write lock to claim one.
@@ -38,21 +42,20 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cdrhub.automations import outbox
-from cdrhub.automations.hosts import HostHealth
-from cdrhub.automations.outbox import (
+from cdrhub.config import Settings
+from cdrhub.jobs import outbox
+from cdrhub.jobs.hosts import HostHealth
+from cdrhub.jobs.outbox import (
     BULK,
     LANES,
     URGENT,
     ClaimedJob,
-    HandlerRegistry,
-    JobContext,
     PermanentFailure,
     Reschedule,
     RetryLater,
     Skip,
 )
-from cdrhub.config import Settings
+from cdrhub.jobs.registry import Handlers, JobContext
 from cdrhub.store.engine import write_transaction
 
 log = logging.getLogger("cdrhub.worker")
@@ -93,13 +96,13 @@ class Worker:
         engine: Engine,
         settings: Settings,
         *,
-        registry: HandlerRegistry | None = None,
+        handlers: Handlers,
         config: WorkerConfig | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
-        self.registry = registry or outbox.load_handler_modules()
+        self.handlers = handlers
         self.config = config or WorkerConfig.from_section(settings.section("worker"))
         self.worker_id = (worker_id or default_worker_id())[:128]
         self.stop_event = threading.Event()
@@ -115,7 +118,7 @@ class Worker:
 
     def _claim_and_run(self, limit: int, lanes: Sequence[str]) -> tuple[int, int]:
         """(jobs claimed, jobs whose handler ran)."""
-        kinds = self.registry.kinds()
+        kinds = self.handlers.kinds()
         with self.engine.connect() as conn:
             if not outbox.has_due(conn, lanes, kinds):
                 return 0, 0
@@ -145,7 +148,6 @@ class Worker:
         if paused is not None:  # enqueued after its host's jobs were postponed: join them
             self._record(job, ("host_paused", paused))
             return False
-        handler = self.registry.get(job.kind)
         ctx = JobContext(
             id=job.id,
             kind=job.kind,
@@ -161,9 +163,8 @@ class Worker:
         beat = threading.Thread(target=self._heartbeat, args=(job, stop_beat), daemon=True)
         beat.start()
         try:
-            if handler is None:
-                raise PermanentFailure(f"no handler for job kind {job.kind!r}")
-            outcome = ("done", handler(ctx))
+            # Claims ask only for known kinds; a kind whose handler is gone goes dead, named.
+            outcome = ("done", self.handlers.handler_for(job.kind)(ctx))
         except RetryLater as exc:
             outcome = ("retry", exc)
         except PermanentFailure as exc:
@@ -227,7 +228,9 @@ class Worker:
                     delay = max(delay, (paused - now).total_seconds())
                 kept = outbox.mark_retry(conn, job, value.reason, now, delay)
             if kept and (state == "dead" or (state == "retry" and job.attempt >= job.max_attempts)):
-                _notify_dead(conn, job, value if state == "dead" else value.reason, now)
+                reason = value if state == "dead" else value.reason
+                for listener in self.handlers.on_dead:
+                    listener(conn, job, reason, now)
         log.info("job %s %s attempt %s: %s", job.id, job.kind, job.attempt, state)
         if not kept:
             log.warning("job %s: lease lost before its outcome (%s) was recorded", job.id, state)
@@ -297,18 +300,3 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool, list, dict)):
         return value
     return str(value)
-
-
-def _notify_dead(conn: Any, job: ClaimedJob, reason: str, now: Any) -> None:
-    """Tell the managers' stream that a job gave up (it waits in /api/jobs?status=dead)."""
-    from cdrhub.automations import notifications
-
-    notifications.add(
-        conn,
-        f"job-dead:{job.id}:{job.lease}",
-        title=f"{job.kind} failed for good"[:255],
-        text=f"job {job.id} ({job.key}) after {job.attempt} attempt(s): {reason}"[:2000],
-        level="warning",
-        data={"job_id": job.id, "kind": job.kind, "key": job.key},
-        now=now,
-    )

@@ -1,10 +1,10 @@
 """The transactional outbox: durable jobs that commit with the data that caused them.
 
-Any domain can use it. The API:
+Every domain uses it; it knows none of them. The API:
 
 Enqueue, inside the caller's open write transaction (never commits)::
 
-    from cdrhub.automations.outbox import enqueue
+    from cdrhub.jobs.outbox import enqueue
     job_id = enqueue(conn, "crm.push", f"crm.push:{leg.ivruniqueid}", {"leg_id": 42})
     # -> the new job's id, or None when a job with that key already exists (idempotent)
 
@@ -13,26 +13,27 @@ Enqueue, inside the caller's open write transaction (never commits)::
 `key` is the job's identity (unique across all kinds; prefix it with the kind). A second
 `enqueue` with the same key changes nothing, so a hook that runs again for a redelivered or
 revised CDR creates no second job. `payload` is JSON. `run_at` (naive UTC) delays the first run.
-`host` names the outside host the job will talk to (`host_of(url)`): when a host keeps failing,
-the worker postpones all its pending jobs together instead of trying each in turn.
+`host` names the outside host the job will talk to (`jobs.hosts.host_of(url)`): when a host keeps
+failing, the worker postpones all its pending jobs together instead of trying each in turn.
 
 Lanes: a job is `urgent` (texts to customers, alerts to staff: `URGENT_KINDS`) or `bulk`
 (recordings, CRM pushes, webhooks: every other kind). Workers claim urgent jobs first and keep
 threads that take nothing else, so a backlog of slow or failing bulk jobs never delays an SMS.
 
-Handle, by registering a callable for the job kind (at import time of your module)::
+Handle, with a callable for the job kind in the domain's handlers (`cdrhub.jobs.registry`: a
+domain exports `HANDLERS = {"crm.push": push}`, `cdrhub.domains` hands them all to the worker)::
 
-    from cdrhub.automations.outbox import JobContext, job_handler, RetryLater, PermanentFailure
+    from cdrhub.jobs.registry import JobContext
+    from cdrhub.jobs.outbox import RetryLater, PermanentFailure
 
-    @job_handler("crm.push")
     def push(ctx: JobContext) -> dict | None:
         ctx.payload, ctx.key, ctx.attempt, ctx.idempotency_key, ctx.settings, ctx.engine
         ...  # return a JSON-able result (kept on the job) or None
 
-and add the module's dotted path to `HANDLER_MODULES` below so that every worker process imports
-it. A handler runs outside any transaction, at least once (a worker killed mid-job leaves the job
+A handler runs outside any transaction, at least once (a worker killed mid-job leaves the job
 to be retried once its lease expires), so it must be idempotent: send `ctx.idempotency_key` to
-the outside service. To steer the outcome raise:
+the outside service. To steer the outcome raise (`cdrhub.jobs.http` turns an HTTP answer into
+one of the first two):
 
 - `RetryLater(reason, retry_after=seconds)`: transient (429, 5xx, network); retried with
   exponential backoff and jitter, never sooner than `retry_after`; dead after `max_attempts`.
@@ -44,7 +45,7 @@ Any other exception counts as transient.
 Statuses: pending -> running -> done | skipped | dead (or back to pending for a retry).
 `list_jobs`, `get_job` and `retry_job` serve the CLI (`cdrhub jobs`) and the API (`/api/jobs`).
 Workers claim due jobs with `claim` (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the write
-lock taken at BEGIN) under a lease; see `cdrhub.automations.worker`.
+lock taken at BEGIN) under a lease; see `cdrhub.jobs.worker`.
 """
 
 from __future__ import annotations
@@ -52,16 +53,14 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, func, select, update
 
-from cdrhub.automations.tables import outbox_jobs
-from cdrhub.config import Settings
+from cdrhub.jobs.tables import outbox_jobs
 from cdrhub.store.dml import insert_ignoring
 from cdrhub.store.fastexec import executemany
 
@@ -71,8 +70,9 @@ STATUSES = ("pending", "running", *FINISHED)
 
 URGENT, BULK = "urgent", "bulk"
 LANES = (URGENT, BULK)  # the order a worker that serves both claims in
-# What a person is waiting for: a text or call to the customer, an alert to staff. Migration
-# 0009_outbox_lanes sets the lane of the jobs it finds from this list.
+# What a person is waiting for: a text or call to the customer, an alert to staff. Kinds are
+# names, not imports (the outbox knows no domain). Migration 0009_outbox_lanes sets the lane of
+# the jobs it finds from this list.
 URGENT_KINDS = frozenset(
     {
         "automations.sms",
@@ -87,24 +87,6 @@ URGENT_KINDS = frozenset(
 
 def lane_of(kind: str) -> str:
     return URGENT if kind in URGENT_KINDS else BULK
-
-
-def host_of(url: str | None) -> str | None:
-    """The host (and port) of a URL, lower-cased, for per-host backoff; None without one."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if not host:
-        return None
-    return (f"{host}:{port}" if port else host)[:255]
-
-
-# Modules that register job handlers; every worker imports them. Domains add theirs here.
-HANDLER_MODULES: tuple[str, ...] = ("cdrhub.automations.handlers", "cdrhub.crm.jobs")
 
 
 def utcnow() -> datetime:
@@ -143,67 +125,6 @@ class Reschedule(JobOutcome):
     def __init__(self, at: datetime, reason: str) -> None:
         super().__init__(reason)
         self.at = at
-
-
-# --- handler registry ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class JobContext:
-    id: int
-    kind: str
-    key: str
-    payload: Mapping[str, Any]
-    attempt: int  # 1 on the first run
-    max_attempts: int
-    settings: Settings
-    engine: Engine
-    now: datetime = field(default_factory=utcnow)
-
-    @property
-    def idempotency_key(self) -> str:
-        return idempotency_key(self.key)
-
-
-Handler = Callable[[JobContext], Any]
-
-
-class HandlerRegistry:
-    """Job kind -> handler callable."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
-
-    def register(self, kind: str, handler: Handler) -> Handler:
-        self._handlers[kind] = handler
-        return handler
-
-    def get(self, kind: str) -> Handler | None:
-        return self._handlers.get(kind)
-
-    def kinds(self) -> list[str]:
-        return sorted(self._handlers)
-
-
-REGISTRY = HandlerRegistry()
-
-
-def job_handler(kind: str, registry: HandlerRegistry = REGISTRY) -> Callable[[Handler], Handler]:
-    """Decorator: register `fn` as the handler of job kind `kind`."""
-
-    def decorate(fn: Handler) -> Handler:
-        return registry.register(kind, fn)
-
-    return decorate
-
-
-def load_handler_modules() -> HandlerRegistry:
-    """Import every module in HANDLER_MODULES (which registers their handlers)."""
-    import importlib
-
-    for name in HANDLER_MODULES:
-        importlib.import_module(name)
-    return REGISTRY
 
 
 # --- writing jobs ----------------------------------------------------------------------------

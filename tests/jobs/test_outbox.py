@@ -7,17 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from cdrhub.automations import outbox
-from cdrhub.automations.outbox import (
-    HandlerRegistry,
-    JobContext,
-    PermanentFailure,
-    Reschedule,
-    RetryLater,
-    Skip,
-)
-from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings
+from cdrhub.jobs import outbox
+from cdrhub.jobs.outbox import PermanentFailure, Reschedule, RetryLater, Skip
+from cdrhub.jobs.registry import Handlers, JobContext
+from cdrhub.jobs.worker import Worker, WorkerConfig
 from cdrhub.store.engine import write_transaction
 
 
@@ -33,9 +27,9 @@ def _job(engine: Engine, job_id: int) -> dict:
     return job
 
 
-def _worker(engine: Engine, settings: Settings, registry: HandlerRegistry) -> Worker:
+def _worker(engine: Engine, settings: Settings, handlers: Handlers) -> Worker:
     config = WorkerConfig(lease_seconds=30, backoff_base_seconds=0.0, backoff_cap_seconds=0.0)
-    return Worker(engine, settings, registry=registry, config=config)
+    return Worker(engine, settings, handlers=handlers, config=config)
 
 
 def test_enqueue_is_idempotent_on_key(engine: Engine) -> None:
@@ -55,7 +49,6 @@ def test_enqueue_rolls_back_with_the_transaction(engine: Engine) -> None:
 
 
 def test_handler_outcomes(engine: Engine, settings: Settings) -> None:
-    registry = HandlerRegistry()
     seen: list[JobContext] = []
 
     def handler(ctx: JobContext) -> dict:
@@ -71,9 +64,8 @@ def test_handler_outcomes(engine: Engine, settings: Settings) -> None:
             raise Reschedule(ctx.now + timedelta(hours=1), "quiet hours")
         raise RetryLater("503")
 
-    registry.register("test.job", handler)
     ids = {k: _enqueue(engine, k, max_attempts=2) for k in ("ok", "skip", "perm", "later", "flaky")}
-    worker = _worker(engine, settings, registry)
+    worker = _worker(engine, settings, Handlers({"test.job": handler}))
     worker.run_until_idle()
     assert _job(engine, ids["ok"])["status"] == "done"
     assert _job(engine, ids["ok"])["result"] == {"sent": True}
@@ -94,7 +86,7 @@ def test_handler_outcomes(engine: Engine, settings: Settings) -> None:
 
 def test_unknown_kind_is_not_claimed(engine: Engine, settings: Settings) -> None:
     job_id = _enqueue(engine, "x", kind="nobody.handles")
-    worker = _worker(engine, settings, HandlerRegistry())
+    worker = _worker(engine, settings, Handlers())
     assert worker.run_until_idle() == 0
     assert _job(engine, job_id)["status"] == "pending"
 
@@ -147,7 +139,6 @@ def test_concurrent_claims_never_share_a_job(engine: Engine) -> None:
 
 
 def test_lease_is_renewed_while_a_slow_handler_runs(engine: Engine, settings: Settings) -> None:
-    registry = HandlerRegistry()
     stolen: list[int] = []
 
     def slow(ctx: JobContext) -> None:
@@ -158,10 +149,9 @@ def test_lease_is_renewed_while_a_slow_handler_runs(engine: Engine, settings: Se
             with write_transaction(engine) as conn:
                 stolen.extend(j.id for j in outbox.claim(conn, worker_id="thief", lease_seconds=9))
 
-    registry.register("test.job", slow)
     job_id = _enqueue(engine, "slow")
     config = WorkerConfig(lease_seconds=0.6, backoff_base_seconds=0.0)
-    Worker(engine, settings, registry=registry, config=config).run_once()
+    Worker(engine, settings, handlers=Handlers({"test.job": slow}), config=config).run_once()
     assert stolen == []
     assert _job(engine, job_id)["status"] == "done"
 

@@ -13,19 +13,19 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
-from cdrhub.automations import outbox
-from cdrhub.automations.hosts import HostHealth
-from cdrhub.automations.outbox import BULK, URGENT, HandlerRegistry, JobContext, RetryLater
-from cdrhub.automations.tables import outbox_jobs
-from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings
+from cdrhub.jobs import outbox
+from cdrhub.jobs.hosts import HostHealth, host_of
+from cdrhub.jobs.outbox import BULK, URGENT, RetryLater
+from cdrhub.jobs.registry import Handlers, JobContext
+from cdrhub.jobs.tables import outbox_jobs
+from cdrhub.jobs.worker import Worker, WorkerConfig
 from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import normalize
 from cdrhub.web.app import create_app
-
-from .fakes import FakeServer, Reply, twilio_responder, twilio_sent
-from .helpers import recent, sample, settings_for
+from tests.automations.fakes import FakeServer, Reply, twilio_responder, twilio_sent
+from tests.automations.helpers import recent, sample, settings_for
 
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 INGEST = "/voicenter/cdr/test-ingest-token-0123456789"
@@ -47,8 +47,8 @@ def _jobs(engine: Engine) -> list[dict[str, Any]]:
 def test_a_job_gets_its_lane_from_its_kind_and_keeps_its_host(engine: Engine) -> None:
     _enqueue(engine, "s", "automations.sms")
     _enqueue(engine, "c", "automations.click2call")
-    _enqueue(engine, "r", "crm.recording", host=outbox.host_of("https://Rec.Example:8443/a.mp3"))
-    _enqueue(engine, "w", "automations.webhook", host=outbox.host_of("http://hooks.example/x"))
+    _enqueue(engine, "r", "crm.recording", host=host_of("https://Rec.Example:8443/a.mp3"))
+    _enqueue(engine, "w", "automations.webhook", host=host_of("http://hooks.example/x"))
     rows = [(j["key"], j["lane"], j["host"]) for j in _jobs(engine)]
     assert rows == [
         ("s", URGENT, None),
@@ -56,7 +56,7 @@ def test_a_job_gets_its_lane_from_its_kind_and_keeps_its_host(engine: Engine) ->
         ("r", BULK, "rec.example:8443"),
         ("w", BULK, "hooks.example"),
     ]
-    assert outbox.host_of("not a url") is None and outbox.host_of("http://[::1") is None
+    assert host_of("not a url") is None and host_of("http://[::1") is None
 
 
 def test_urgent_jobs_are_claimed_before_older_bulk_ones(engine: Engine) -> None:
@@ -74,12 +74,15 @@ def test_urgent_jobs_are_claimed_before_older_bulk_ones(engine: Engine) -> None:
 
 
 def test_an_urgent_worker_slot_leaves_bulk_jobs_alone(engine: Engine, settings: Settings) -> None:
-    registry = HandlerRegistry()
     ran: list[str] = []
-    registry.register("crm.webhook", lambda ctx: ran.append(ctx.key))
-    registry.register("automations.sms", lambda ctx: ran.append(ctx.key))
+    handlers = Handlers(
+        {
+            "crm.webhook": lambda ctx: ran.append(ctx.key),
+            "automations.sms": lambda ctx: ran.append(ctx.key),
+        }
+    )
     _enqueue(engine, "bulk", "crm.webhook")
-    worker = Worker(engine, settings, registry=registry, config=WorkerConfig())
+    worker = Worker(engine, settings, handlers=handlers, config=WorkerConfig())
     assert worker.run_once(lanes=(URGENT,)) == 0
     _enqueue(engine, "text", "automations.sms")
     assert worker.run_once(lanes=(URGENT,)) == 1
@@ -108,7 +111,7 @@ def test_host_health_pauses_doubles_and_forgets() -> None:
     assert len(hosts) == 2 and [hosts.failed("h1", T0) for _ in range(2)] == [None, None]
 
 
-def _remote_registry(seen: list[str]) -> HandlerRegistry:
+def _remote_handlers(seen: list[str]) -> Handlers:
     """`test.remote`: POSTs to the URL in its payload through a real HTTP client; a 5xx is
     transient, as in every channel."""
 
@@ -119,9 +122,7 @@ def _remote_registry(seen: list[str]) -> HandlerRegistry:
             raise RetryLater(f"HTTP {status}")
         return {"status": status}
 
-    registry = HandlerRegistry()
-    registry.register("test.remote", call)
-    return registry
+    return Handlers({"test.remote": call})
 
 
 def test_a_failing_host_has_its_jobs_postponed_together(engine: Engine, settings: Settings) -> None:
@@ -133,15 +134,13 @@ def test_a_failing_host_has_its_jobs_postponed_together(engine: Engine, settings
         for n in range(10):
             payload = {"url": down.url + f"/{n}"}
             with write_transaction(engine) as conn:
-                outbox.enqueue(
-                    conn, "test.remote", f"down{n}", payload, host=outbox.host_of(down.url)
-                )
+                outbox.enqueue(conn, "test.remote", f"down{n}", payload, host=host_of(down.url))
         with write_transaction(engine) as conn:
-            outbox.enqueue(conn, "test.remote", "up", {"url": up.url}, host=outbox.host_of(up.url))
+            outbox.enqueue(conn, "test.remote", "up", {"url": up.url}, host=host_of(up.url))
         worker = Worker(
             engine,
             settings,
-            registry=_remote_registry(seen),
+            handlers=_remote_handlers(seen),
             config=WorkerConfig(
                 backoff_base_seconds=0.0, backoff_cap_seconds=0.0, host_backoff_seconds=600
             ),
@@ -153,7 +152,7 @@ def test_a_failing_host_has_its_jobs_postponed_together(engine: Engine, settings
         assert len(down.requests) == 3 and len(up.requests) == 1
         jobs = {j["key"]: j for j in _jobs(engine)}
         assert jobs["up"]["status"] == "done"
-        host = outbox.host_of(down.url)
+        host = host_of(down.url)
         until = jobs["down3"]["run_at"]
         assert started + timedelta(seconds=599) < until < started + timedelta(seconds=601)
         for n in range(10):

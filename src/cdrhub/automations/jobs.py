@@ -1,4 +1,5 @@
-"""Job handlers of the automation kinds (`automations.sms`, ...), registered with the outbox.
+"""Job handlers of the automation kinds (`automations.sms`, ...): `HANDLERS`, handed to the
+worker by `cdrhub.domains`, and `job_dead`, which tells the managers when any job gives up.
 
 Each re-checks the guards at send time (quiet hours; for texts the opt-out list and one text per
 number per period), then calls its channel client with the job's idempotency key.
@@ -7,7 +8,10 @@ number per period), then calls its channel client with the job's idempotency key
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from cdrhub.automations import guards, notifications, suppression
 from cdrhub.automations.channels import (
@@ -20,8 +24,9 @@ from cdrhub.automations.channels import (
     webhook,
 )
 from cdrhub.automations.config import AutomationConfig, Channel, load_config
-from cdrhub.automations.outbox import JobContext, PermanentFailure, Reschedule, Skip, job_handler
 from cdrhub.automations.plan import JOB_PREFIX
+from cdrhub.jobs.outbox import ClaimedJob, PermanentFailure, Reschedule, Skip
+from cdrhub.jobs.registry import DeadListener, Handler, JobContext
 from cdrhub.store.engine import write_transaction
 
 TEXT_KINDS = ("sms", "whatsapp")
@@ -40,7 +45,7 @@ def _channel(config: AutomationConfig, ctx: JobContext) -> Channel:
     return channel
 
 
-def _guarded(kind: str, send: Callable[[JobContext, Channel, AutomationConfig], Any]) -> Any:
+def _guarded(send: Callable[[JobContext, Channel, AutomationConfig], Any], kind: str) -> Handler:
     def handler(ctx: JobContext) -> Any:
         config = _config(ctx)
         channel = _channel(config, ctx)
@@ -69,7 +74,7 @@ def _guarded(kind: str, send: Callable[[JobContext, Channel, AutomationConfig], 
                     suppression.add_opt_out(conn, number, ctx.now, exc.reason)
             raise
 
-    return job_handler(JOB_PREFIX + kind)(handler)
+    return handler
 
 
 def _sms(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
@@ -137,15 +142,6 @@ def _click2call(ctx: JobContext, channel: Channel, config: AutomationConfig) -> 
     )
 
 
-_guarded("sms", _sms)
-_guarded("whatsapp", _whatsapp)
-_guarded("email", _email)
-_guarded("slack", _slack)
-_guarded("webhook", _webhook)
-_guarded("click2call", _click2call)
-
-
-@job_handler(JOB_PREFIX + "notify")
 def notify(ctx: JobContext) -> Any:
     """A `notify` step is written with its leg, not queued; it becomes a job only when a guard
     skipped it (max age) and someone retries it on purpose (`cdrhub jobs retry`)."""
@@ -161,3 +157,31 @@ def notify(ctx: JobContext) -> Any:
             now=ctx.now,
         )
     return {"notification": created}
+
+
+def job_dead(conn: Connection, job: ClaimedJob, reason: str, now: datetime) -> None:
+    """Tell the managers' stream that a job gave up (it waits in /api/jobs?status=dead)."""
+    notifications.add(
+        conn,
+        f"job-dead:{job.id}:{job.lease}",
+        title=f"{job.kind} failed for good"[:255],
+        text=f"job {job.id} ({job.key}) after {job.attempt} attempt(s): {reason}"[:2000],
+        level="warning",
+        data={"job_id": job.id, "kind": job.kind, "key": job.key},
+        now=now,
+    )
+
+
+_SENDERS = {
+    "sms": _sms,
+    "whatsapp": _whatsapp,
+    "email": _email,
+    "slack": _slack,
+    "webhook": _webhook,
+    "click2call": _click2call,
+}
+HANDLERS: dict[str, Handler] = {
+    **{JOB_PREFIX + kind: _guarded(send, kind) for kind, send in _SENDERS.items()},
+    JOB_PREFIX + "notify": notify,
+}
+ON_DEAD: tuple[DeadListener, ...] = (job_dead,)

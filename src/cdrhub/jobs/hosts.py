@@ -1,9 +1,10 @@
-"""Per-host backoff for outbox jobs: which outside hosts keep failing, in a worker's memory.
+"""Per-host backoff for outbox jobs: the host a job talks to, and which outside hosts keep
+failing, in a worker's memory.
 
 The worker counts each job's transient failures against the host the job talks to
-(`outbox.host_of`); when a host needs a pause it postpones all of that host's pending jobs in
-one statement (`outbox.postpone_host`), so the jobs wait together instead of each failing in
-turn.
+(`host_of`, given to `outbox.enqueue`); when a host needs a pause it postpones all of that
+host's pending jobs in one statement (`outbox.postpone_host`), so the jobs wait together instead
+of each failing in turn.
 """
 
 from __future__ import annotations
@@ -12,6 +13,21 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+
+def host_of(url: str | None) -> str | None:
+    """The host (and port) of a URL, lower-cased, for per-host backoff; None without one."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return (f"{host}:{port}" if port else host)[:255]
 
 
 @dataclass(slots=True)
