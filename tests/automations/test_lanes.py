@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from cdrhub import domains
 from cdrhub.automations import outbox
 from cdrhub.automations.hosts import HostHealth
 from cdrhub.automations.outbox import BULK, URGENT, HandlerRegistry, JobContext, RetryLater
 from cdrhub.automations.tables import outbox_jobs
 from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings
-from cdrhub.pipeline import Incoming, build_hooks, ingest
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import normalize
 from cdrhub.web.app import create_app
@@ -201,7 +202,7 @@ url = "{crm}/hook"
 
 def _bulk_backlog(engine: Engine, settings: Settings, count: int) -> None:
     """`count` answered calls through the real ingest path: one CRM webhook job each."""
-    hooks = build_hooks(settings)
+    hooks = domains.hooks(settings)
     now = outbox.utcnow()
     base = sample("outgoing-answered.json")
     for start in range(0, count, 500):

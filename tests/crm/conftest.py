@@ -16,10 +16,11 @@ from sqlalchemy import Engine
 
 import cdrhub.automations.tables
 import cdrhub.crm.tables  # noqa: F401  (puts the CRM tables on the shared metadata)
+from cdrhub import domains
 from cdrhub.automations import outbox
 from cdrhub.automations.worker import Worker, WorkerConfig
 from cdrhub.config import Settings
-from cdrhub.pipeline import Incoming, build_hooks, ingest
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.voicenter.normalize import normalize
 from tests.conftest import sample
 
@@ -44,7 +45,7 @@ def with_crm(settings: Settings, **sections: Any) -> Settings:
 
 def store(settings: Settings, engine: Engine, *wires: Mapping[str, Any]) -> None:
     items = [Incoming(normalize(w, tz=settings.tz, received_at=RECEIVED), "json") for w in wires]
-    ingest(engine, items, build_hooks(settings), RECEIVED)
+    ingest(engine, items, domains.hooks(settings), RECEIVED)
 
 
 def samples(*names: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from cdrhub.automations.missed import is_missed_contact
 from cdrhub.automations.outbox import NewJob, enqueue_many, utcnow
 from cdrhub.automations.plan import plan
 from cdrhub.config import ConfigError, Settings
-from cdrhub.pipeline import LegHook, StoredLeg
+from cdrhub.ingest.pipeline import LegHook, StoredLeg
 
 
 def config_from_settings(settings: Settings) -> AutomationConfig:

@@ -17,7 +17,7 @@ from cdrhub.config import Settings
 from cdrhub.crm.jobs import KIND_HUBSPOT, KIND_PIPEDRIVE, KIND_RECORDING, KIND_WEBHOOK
 from cdrhub.crm.recordings.archive import note_recordings
 from cdrhub.crm.settings import load_crm_settings
-from cdrhub.pipeline import LegHook, StoredLeg
+from cdrhub.ingest.pipeline import LegHook, StoredLeg
 from cdrhub.store.legs import content_hash
 
 
