@@ -9,9 +9,15 @@ process too: multiprocessing's spawn imports this file again in the writer (as `
 so the patch below runs there before the writer builds its hooks.
 """
 
-import cdrhub.pipeline
+import cdrhub.domains
 
-cdrhub.pipeline.build_hooks = lambda settings: []
+
+def no_hooks(settings: object) -> list:
+    """At module level: the app hands it to the writer process by reference."""
+    return []
+
+
+cdrhub.domains.hooks = no_hooks
 
 if __name__ == "__main__":
     from cdrhub.cli import app

@@ -23,10 +23,12 @@ from typing import Any
 
 import psycopg
 
-from cdrhub import pipeline
+from cdrhub import domains as composition
 from cdrhub.analytics.demo import Generator
 from cdrhub.config import load_settings
+from cdrhub.ingest import pipeline
 from cdrhub.store.engine import make_engine, write_transaction
+from cdrhub.store.legs import save_legs
 from cdrhub.store.migrate import upgrade
 from cdrhub.voicenter.normalize import normalize
 
@@ -71,7 +73,7 @@ def run(url: str, toml: Path | None, batch: int, legs: int, seed: int) -> dict[s
     env = {"CDRHUB_CONFIG": str(toml)} if toml else {}
     settings = load_settings(env=env, database_url=url, run_worker=False)
     engine = make_engine(url)
-    rollup, *domains = pipeline.build_hooks(settings)
+    rollup, *domains = composition.hooks(settings)
     now = datetime.now(UTC).replace(tzinfo=None)
     items = [
         pipeline.Incoming(normalize(w, tz=settings.tz), "json", None) for w in wires(legs, seed)
@@ -82,7 +84,7 @@ def run(url: str, toml: Path | None, batch: int, legs: int, seed: int) -> dict[s
         with write_transaction(engine) as conn:
             # what store_legs does, timed step by step
             t0 = time.perf_counter()
-            stored = pipeline.save_legs(conn, chunk, now)
+            stored = save_legs(conn, chunk, now)
             t1 = time.perf_counter()
             pipeline.run_hooks(conn, [rollup], stored)
             t2 = time.perf_counter()

@@ -107,16 +107,18 @@ def profile(settings: Settings, payload: bytes) -> tuple[float, dict[str, Any]]:
     from datetime import datetime
     from functools import partial
 
-    from cdrhub.pipeline import build_hooks
+    from cdrhub import domains
+    from cdrhub.ingest.messages import Delivery
+    from cdrhub.ingest.parts import parts_of
+    from cdrhub.ingest.pipeline import hooks_after, read, store_parts
+    from cdrhub.ingest.writer import MAX_BATCH
     from cdrhub.store.engine import make_engine
     from cdrhub.store.groupcommit import commit_batch
     from cdrhub.store.migrate import upgrade
-    from cdrhub.web.ingest_parts import parts_of, store_parts
-    from cdrhub.web.ingest_writer import MAX_BATCH, Delivery, batch_hooks, read
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    finish = batch_hooks(build_hooks(settings))
+    finish = hooks_after(domains.hooks(settings))
     delivery = Delivery(payload, "application/json", "", "POST", {}, None, datetime(2026, 1, 1))
     profiler = cProfile.Profile()
     started = time.perf_counter()

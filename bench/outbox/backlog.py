@@ -53,9 +53,10 @@ from tests.automations.fakes import FakeServer, Reply, twilio_responder, twilio_
 from tests.automations.helpers import recent  # noqa: E402
 from tests.serverproc import start_server  # noqa: E402
 
+from cdrhub import domains  # noqa: E402
 from cdrhub.config import load_settings  # noqa: E402
+from cdrhub.ingest.pipeline import Incoming, ingest  # noqa: E402
 from cdrhub.jobs.tables import outbox_jobs  # noqa: E402
-from cdrhub.pipeline import Incoming, build_hooks, ingest  # noqa: E402
 from cdrhub.store.engine import make_engine, write_transaction  # noqa: E402
 from cdrhub.store.migrate import upgrade  # noqa: E402
 from cdrhub.voicenter.normalize import normalize  # noqa: E402
@@ -93,7 +94,7 @@ def prefill(db_url: str, config: Path, legs: int, failing: bool) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
     settings = load_settings(env={"CDRHUB_CONFIG": str(config)}, database_url=db_url)
-    hooks = build_hooks(settings)
+    hooks = domains.hooks(settings)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     prefix = f"20231115092000pre{uuid.uuid4().hex[:6]}"
     for start in range(0, legs, 200):

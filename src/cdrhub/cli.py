@@ -119,15 +119,15 @@ def quarantine_replay(
     all_: bool = typer.Option(False, "--all", help="Also bodies replayed before."),
 ) -> None:
     """Run quarantined bodies through ingest again (after a fix); those that still fail stay."""
-    from cdrhub.pipeline import build_hooks
-    from cdrhub.replay import replay
+    from cdrhub import domains
+    from cdrhub.ingest.replay import replay
     from cdrhub.store.engine import make_engine
     from cdrhub.store.migrate import upgrade
 
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    results = replay(engine, settings, build_hooks(settings), include_replayed=all_)
+    results = replay(engine, settings, domains.hooks(settings), include_replayed=all_)
     for r in results:
         outcome = f"still failing: {r.error}" if r.error else "ok"
         typer.echo(f"#{r.quarantine_id}: stored {r.stored} leg(s), {outcome}")

@@ -1,12 +1,29 @@
-"""The domains, listed once for the faces (web/app.py, the command line) to compose: for now
-the job handlers each domain hands to the worker. Nothing here registers anything on import;
-add a domain by adding it to the lists below."""
+"""Where the domains are composed: the one module that names them all, for the faces (web/app.py,
+the command line) and for whoever runs the CDR path. Nothing here registers anything on import;
+add a domain by adding it to the functions below.
+
+ingest/ and jobs/ import no domain: the pipeline's runners (the web app, the ingest writer
+process, `cdrhub quarantine replay`, `cdrhub import`) get the hooks from here and hand them in,
+and every Worker is handed the job handlers.
+"""
 
 from __future__ import annotations
 
 from cdrhub.automations import jobs as automations_jobs
+from cdrhub.config import Settings
 from cdrhub.crm import jobs as crm_jobs
+from cdrhub.ingest.pipeline import LegHook
 from cdrhub.jobs.registry import Handlers
+
+
+def hooks(settings: Settings) -> list[LegHook]:
+    """The hooks every ingest runs, in order: rollups, automations, CRM pushes. A function at
+    module level, so that the ingest writer process can be handed it by reference."""
+    from cdrhub.analytics.hook import rollup_hook
+    from cdrhub.automations.hook import make_hook as automations_hook
+    from cdrhub.crm.hook import make_crm_hook
+
+    return [rollup_hook(settings), automations_hook(settings), make_crm_hook(settings)]
 
 
 def job_handlers() -> Handlers:

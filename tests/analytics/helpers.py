@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from cdrhub import domains
 from cdrhub.analytics.service import run_report
 from cdrhub.config import Settings
-from cdrhub.pipeline import Incoming, build_hooks, ingest
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.voicenter.normalize import normalize
 
 RECEIVED = datetime(2030, 1, 1)
@@ -56,7 +57,7 @@ def store(
     received_at: datetime = RECEIVED,
 ) -> list:  # fmt: skip
     items = [Incoming(normalize(w, tz=settings.tz, received_at=received_at), "json") for w in wires]
-    return ingest(engine, items, build_hooks(settings), received_at)
+    return ingest(engine, items, domains.hooks(settings), received_at)
 
 
 def report(engine: Engine, settings: Settings, name: str, **params: Any) -> dict[str, Any]:

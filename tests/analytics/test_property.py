@@ -14,6 +14,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from cdrhub import domains
 from cdrhub.analytics import customers, query, reports, rollup
 from cdrhub.analytics.bulk import bulk_store
 from cdrhub.analytics.config import analytics_settings
@@ -21,7 +22,6 @@ from cdrhub.analytics.facts import leg_facts
 from cdrhub.analytics.periods import Plan
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import numbers
-from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.schema import legs
 from cdrhub.voicenter.normalize import normalize
@@ -116,7 +116,7 @@ def _deliver(engine, settings, batch: list[tuple[dict, bool]]) -> None:
         legs = [normalize(w, tz=settings.tz, received_at=received) for w in imported]
         with write_transaction(engine) as conn:
             bulk_store(conn, legs, encoding="import", received_at=received, tz=settings.tz,
-                       cfg=analytics_settings(settings), hooks=build_hooks(settings))  # fmt: skip
+                       cfg=analytics_settings(settings), hooks=domains.hooks(settings))  # fmt: skip
 
 
 def _raw_plan(conn, spec, scope, grains=None, signed=False) -> Plan:

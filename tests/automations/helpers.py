@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from cdrhub import domains
 from cdrhub.config import Settings, load_settings
 from cdrhub.domains import job_handlers
+from cdrhub.ingest.pipeline import Incoming, StoredLeg, ingest
 from cdrhub.jobs.worker import Worker, WorkerConfig
-from cdrhub.pipeline import Incoming, StoredLeg, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
 from tests.conftest import SAMPLES, sample  # noqa: F401 - re-exported for the automation tests
 
@@ -51,7 +52,7 @@ def deliver(engine: Engine, settings: Settings, wire: dict[str, Any]) -> list[St
     """One CDR through the real ingest path (what the webhook does)."""
     received_at = datetime.now(UTC).replace(tzinfo=None)
     leg = normalize(wire, tz=settings.tz, time_mode=settings.time_mode, received_at=received_at)
-    return ingest(engine, [Incoming(leg, "json")], build_hooks(settings), received_at)
+    return ingest(engine, [Incoming(leg, "json")], domains.hooks(settings), received_at)
 
 
 def worker(engine: Engine, settings: Settings, **config: Any) -> Worker:

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from cdrhub import domains
 from cdrhub.automations.tables import callback_items, notifications
 from cdrhub.config import Settings
 from cdrhub.crm.tables import recordings
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.jobs.tables import outbox_jobs
-from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
 
 from .helpers import EXAMPLE_TOML, sample, settings_for
@@ -110,7 +111,7 @@ SCENARIOS = {
 def _ingest(engine: Engine, settings: Settings, wires: list[dict[str, Any]]) -> None:
     received = datetime.now(UTC).replace(tzinfo=None)
     items = [Incoming(normalize(w, tz=settings.tz, received_at=received), "json") for w in wires]
-    ingest(engine, items, build_hooks(settings), received)
+    ingest(engine, items, domains.hooks(settings), received)
 
 
 def _state(engine: Engine, prefix: str, number: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from cdrhub.automations.hook import make_hook
-from cdrhub.pipeline import Incoming, ingest
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.voicenter.normalize import NormalizeError, normalize
 
 from .helpers import settings_for

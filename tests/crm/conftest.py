@@ -17,11 +17,12 @@ from sqlalchemy import Engine
 import cdrhub.automations.tables
 import cdrhub.crm.tables
 import cdrhub.jobs.tables  # noqa: F401
+from cdrhub import domains
 from cdrhub.config import Settings
 from cdrhub.domains import job_handlers
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.jobs import outbox
 from cdrhub.jobs.worker import Worker, WorkerConfig
-from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.voicenter.normalize import normalize
 from tests.conftest import sample
 
@@ -46,7 +47,7 @@ def with_crm(settings: Settings, **sections: Any) -> Settings:
 
 def store(settings: Settings, engine: Engine, *wires: Mapping[str, Any]) -> None:
     items = [Incoming(normalize(w, tz=settings.tz, received_at=RECEIVED), "json") for w in wires]
-    ingest(engine, items, build_hooks(settings), RECEIVED)
+    ingest(engine, items, domains.hooks(settings), RECEIVED)
 
 
 def samples(*names: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from cdrhub.config import Settings
-from cdrhub.replay import replay
+from cdrhub.ingest.replay import replay
 from cdrhub.store.schema import leg_versions, legs, quarantine
 from cdrhub.web.app import create_app
 from tests.conftest import sample, sample_bytes

@@ -14,11 +14,14 @@ import pytest
 from sqlalchemy import Connection, Engine, func, select
 from starlette.testclient import TestClient
 
+from cdrhub import domains
 from cdrhub.config import ConfigError, Settings, load_settings
-from cdrhub.pipeline import StoredLeg, build_hooks
+from cdrhub.ingest.messages import Delivery
+from cdrhub.ingest.pipeline import StoredLeg
+from cdrhub.ingest.process_writer import Turns
+from cdrhub.ingest.thread_writer import ThreadWriter
 from cdrhub.store.schema import legs, quarantine
 from cdrhub.web.app import create_app
-from cdrhub.web.ingest_writer import Delivery, ThreadWriter, Turns, batch_hooks
 from tests.conftest import sample
 
 URL = "/voicenter/cdr/test-ingest-token-0123456789"
@@ -158,7 +161,7 @@ def test_a_cdr_sent_while_a_big_body_is_stored_goes_in_before_its_next_part(
             )
 
     writer = ThreadWriter(
-        settings, engine, [*build_hooks(settings), recorder(batches), send_small], max_batch=16
+        settings, engine, [*domains.hooks(settings), recorder(batches), send_small], max_batch=16
     )
 
     async def run() -> tuple[Any, Any]:
@@ -185,14 +188,14 @@ def test_the_writer_process_queues_a_big_bodys_next_part_behind_new_arrivals(
 ) -> None:
     """The writer process's queue (`Turns`), batch by batch: exact."""
     batches: list[list[str]] = []
-    finish = batch_hooks([*build_hooks(settings), recorder(batches)])
+    hooks = [*domains.hooks(settings), recorder(batches)]
     big, small = wires(40, "b"), wires(3, "s")
     turns = Turns(settings, 16)
     turns.add([(1, delivery(json.dumps(big).encode()))])
-    answered = [turns.store_next(engine, finish)]
+    answered = [turns.store_next(engine, hooks)]
     turns.add([(2 + i, delivery(json.dumps(w).encode())) for i, w in enumerate(small)])
     while turns:
-        answered.append(turns.store_next(engine, finish))
+        answered.append(turns.store_next(engine, hooks))
 
     big_ids = [w["ivruniqueid"] for w in big]
     small_ids = [w["ivruniqueid"] for w in small]

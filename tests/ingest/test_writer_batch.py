@@ -14,11 +14,14 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, Engine, select, text
 
+from cdrhub import domains
 from cdrhub.config import Settings
-from cdrhub.pipeline import StoredLeg, build_hooks
+from cdrhub.ingest.messages import Delivery
+from cdrhub.ingest.pipeline import StoredLeg
+from cdrhub.ingest.process_writer import _store_batch
+from cdrhub.ingest.thread_writer import ThreadWriter
 from cdrhub.store.engine import make_engine
 from cdrhub.store.schema import legs, quarantine
-from cdrhub.web.ingest_writer import Delivery, ThreadWriter, _store_batch, batch_hooks
 from tests.conftest import PG_ADMIN_URL, sample
 
 T0 = datetime(2026, 11, 28, 10, 0, 0)
@@ -58,8 +61,8 @@ def test_a_batch_is_answered_as_if_each_delivery_were_stored_alone(
         (5, delivery(wire("queue-abandoned.json", "b-2", duration=99), 5)),  # a revision
         (6, delivery(json.dumps([sample("click2call-leg1.json"), {}]).encode(), 6)),
     ]
-    finish = batch_hooks(build_hooks(settings))
-    replies = _store_batch(engine, settings, finish, batch)
+    hooks = domains.hooks(settings)
+    replies = _store_batch(engine, settings, hooks, batch)
 
     assert [r[0] for r in replies] == [1, 2, 3, 4, 5, 6]
     assert [r[2] for r in replies] == [None] * 6
@@ -93,7 +96,7 @@ def test_a_batch_is_answered_as_if_each_delivery_were_stored_alone(
 
 
 def test_a_failing_batch_fails_only_its_bad_delivery(engine: Engine, settings: Settings) -> None:
-    hooks = build_hooks(settings)
+    hooks = domains.hooks(settings)
 
     def refuse_b2(conn: Connection, stored: Sequence[StoredLeg]) -> None:
         if any(s.leg.ivruniqueid == "b-2" for s in stored):
@@ -104,7 +107,7 @@ def test_a_failing_batch_fails_only_its_bad_delivery(engine: Engine, settings: S
         (2, delivery(wire("queue-abandoned.json", "b-2"), 2)),
         (3, delivery(wire("queue-abandoned.json", "b-3"), 3)),
     ]
-    replies = _store_batch(engine, settings, batch_hooks([*hooks, refuse_b2]), batch)
+    replies = _store_batch(engine, settings, [*hooks, refuse_b2], batch)
 
     assert [r[2] for r in replies] == [None, "RuntimeError: b-2 cannot be stored", None]
     assert [kinds(r) for r in (replies[0], replies[2])] == [["new"], ["new"]]
@@ -117,15 +120,15 @@ def test_a_failing_batch_fails_only_its_bad_delivery(engine: Engine, settings: S
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # a server that drops it
 def test_a_batch_on_a_lost_connection_is_stored_again(db_url: str, settings: Settings) -> None:
     engine = make_engine(db_url, pool_pre_ping=False)  # as the writer process makes it
-    finish = batch_hooks(build_hooks(settings))
+    hooks = domains.hooks(settings)
     try:
-        first = _store_batch(engine, settings, finish, [(1, delivery(wire(OUT, "c-1"), 1))])
+        first = _store_batch(engine, settings, hooks, [(1, delivery(wire(OUT, "c-1"), 1))])
         assert first[0][2] is None
         with engine.connect() as conn:  # the writer's one pooled connection
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        replies = _store_batch(engine, settings, finish, [(2, delivery(wire(OUT, "c-2"), 2))])
+        replies = _store_batch(engine, settings, hooks, [(2, delivery(wire(OUT, "c-2"), 2))])
         assert [(r[0], r[2], kinds(r)) for r in replies] == [(2, None, ["new"])]
         with engine.connect() as conn:
             ids = conn.execute(select(legs.c.ivruniqueid).order_by(legs.c.id)).scalars().all()
@@ -150,13 +153,13 @@ def test_a_delivery_whose_value_the_database_refuses_is_quarantined_alone(
 ) -> None:
     """Retrying cannot fix it: it was answered Err 2 on every delivery. Its batch's other
     deliveries are stored."""
-    finish = batch_hooks([*build_hooks(settings), refuse_a_value_of("b-2")])
+    hooks = [*domains.hooks(settings), refuse_a_value_of("b-2")]
     batch = [
         (1, delivery(wire(OUT, "b-1"), 1)),
         (2, delivery(wire("queue-abandoned.json", "b-2"), 2)),
         (3, delivery(wire(OUT, "b-3"), 3)),
     ]
-    replies = _store_batch(engine, settings, finish, batch)
+    replies = _store_batch(engine, settings, hooks, batch)
 
     refused = "NumericValueOutOfRange" if engine.dialect.name == "postgresql" else "OverflowError"
     reason = f"could not be stored: a value was refused ({refused})"
@@ -172,11 +175,11 @@ def test_a_delivery_whose_value_the_database_refuses_is_quarantined_alone(
 
 def test_a_storage_failure_stays_a_failure(engine: Engine, settings: Settings) -> None:
     """A missing table is storage's fault, not the data's: Err 2, nothing quarantined."""
-    finish = batch_hooks(build_hooks(settings))
+    hooks = domains.hooks(settings)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE legs RENAME TO legs_away"))
     try:
-        replies = _store_batch(engine, settings, finish, [(1, delivery(wire(OUT, "s-1"), 1))])
+        replies = _store_batch(engine, settings, hooks, [(1, delivery(wire(OUT, "s-1"), 1))])
     finally:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE legs_away RENAME TO legs"))
@@ -190,7 +193,7 @@ def test_a_storage_failure_stays_a_failure(engine: Engine, settings: Settings) -
 def test_the_thread_writer_quarantines_a_refused_value_too(
     engine: Engine, settings: Settings
 ) -> None:
-    writer = ThreadWriter(settings, engine, [*build_hooks(settings), refuse_a_value_of("t-2")])
+    writer = ThreadWriter(settings, engine, [*domains.hooks(settings), refuse_a_value_of("t-2")])
     deliveries = [delivery(wire(OUT, "t-1"), 1), delivery(wire(OUT, "t-2"), 2)]
 
     async def submit_both() -> list[Any]:

@@ -15,16 +15,13 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
+from cdrhub import domains
 from cdrhub.config import ConfigError, Settings, load_settings
+from cdrhub.ingest.messages import Delivery, Outcome
+from cdrhub.ingest.process_writer import PROCESS_MAX_BATCH, ProcessWriter
+from cdrhub.ingest.thread_writer import ThreadWriter
 from cdrhub.store.engine import make_engine
 from cdrhub.web.app import create_app
-from cdrhub.web.ingest_writer import (
-    PROCESS_MAX_BATCH,
-    Delivery,
-    Outcome,
-    ProcessWriter,
-    ThreadWriter,
-)
 from tests.conftest import sample
 from tests.ingest.test_encodings import ENCODERS, SAMPLES
 
@@ -171,7 +168,7 @@ def test_a_dead_writer_is_replaced(process_app: FastAPI) -> None:
 def test_deliveries_submitted_together_travel_and_store_together(settings: Settings) -> None:
     """Deliveries submitted in one turn of the event loop cross the pipe as one message; the
     writer stores them in batches of at most its limit and answers each."""
-    writer = ProcessWriter(settings.with_(ingest_writer="process"))
+    writer = ProcessWriter(settings.with_(ingest_writer="process"), domains.hooks)
     count = PROCESS_MAX_BATCH["sqlite"] + 9  # more than one batch in one message
     wires = [{**sample("outgoing-answered.json"), "ivruniqueid": f"t-{i}"} for i in range(count)]
     now = datetime(2026, 11, 28, 12, 0)

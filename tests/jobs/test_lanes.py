@@ -13,14 +13,15 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from cdrhub import domains
 from cdrhub.config import Settings
+from cdrhub.ingest.pipeline import Incoming, ingest
 from cdrhub.jobs import outbox
 from cdrhub.jobs.hosts import HostHealth, host_of
 from cdrhub.jobs.outbox import BULK, URGENT, RetryLater
 from cdrhub.jobs.registry import Handlers, JobContext
 from cdrhub.jobs.tables import outbox_jobs
 from cdrhub.jobs.worker import Worker, WorkerConfig
-from cdrhub.pipeline import Incoming, build_hooks, ingest
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import normalize
 from cdrhub.web.app import create_app
@@ -200,7 +201,7 @@ url = "{crm}/hook"
 
 def _bulk_backlog(engine: Engine, settings: Settings, count: int) -> None:
     """`count` answered calls through the real ingest path: one CRM webhook job each."""
-    hooks = build_hooks(settings)
+    hooks = domains.hooks(settings)
     now = outbox.utcnow()
     base = sample("outgoing-answered.json")
     for start in range(0, count, 500):

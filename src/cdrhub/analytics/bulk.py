@@ -22,7 +22,7 @@ from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.rollup import Deltas
 from cdrhub.analytics.stored import stored_leg
 from cdrhub.calls.model import CallLeg
-from cdrhub.pipeline import Incoming, LegHook, store_legs
+from cdrhub.ingest.pipeline import Incoming, LegHook, store_legs
 from cdrhub.store.fastexec import insert_ignoring_returning
 from cdrhub.store.legs import content_hash, leg_to_row
 from cdrhub.store.schema import legs

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.rollup import apply_legs
 from cdrhub.config import Settings
-from cdrhub.pipeline import LegHook, StoredLeg
+from cdrhub.ingest.pipeline import LegHook, StoredLeg
 
 
 def rollup_hook(settings: Settings) -> LegHook:

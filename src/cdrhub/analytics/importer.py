@@ -13,11 +13,11 @@ from typing import IO, Any
 
 from sqlalchemy import Engine
 
+from cdrhub import domains
 from cdrhub.analytics.bulk import BulkResult, bulk_store
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.calls.model import CallLeg
 from cdrhub.config import Settings
-from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import NormalizeError, normalize
 
@@ -73,7 +73,7 @@ def store_wires(
     """Normalize and store wire dicts in batches; the hooks of other domains do not run."""
     report = report or ImportReport()
     tz, cfg = settings.tz, analytics_settings(settings)
-    hooks = build_hooks(settings)
+    hooks = domains.hooks(settings)
     batch: list[CallLeg] = []
 
     def flush() -> None:

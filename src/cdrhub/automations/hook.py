@@ -14,8 +14,8 @@ from cdrhub.automations.config import AutomationConfig, describe, load_config
 from cdrhub.automations.missed import is_missed_contact
 from cdrhub.automations.plan import plan
 from cdrhub.config import ConfigError, Settings
+from cdrhub.ingest.pipeline import LegHook, StoredLeg
 from cdrhub.jobs.outbox import NewJob, enqueue_many, utcnow
-from cdrhub.pipeline import LegHook, StoredLeg
 
 
 def config_from_settings(settings: Settings) -> AutomationConfig:

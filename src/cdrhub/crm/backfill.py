@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from cdrhub.config import Settings
 from cdrhub.crm.hook import make_crm_hook
-from cdrhub.pipeline import StoredLeg
+from cdrhub.ingest.pipeline import StoredLeg
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.legs import row_to_leg
 from cdrhub.store.schema import legs

@@ -16,9 +16,9 @@ from cdrhub.config import Settings
 from cdrhub.crm.jobs import KIND_HUBSPOT, KIND_PIPEDRIVE, KIND_RECORDING, KIND_WEBHOOK
 from cdrhub.crm.recordings.archive import note_recordings
 from cdrhub.crm.settings import load_crm_settings
+from cdrhub.ingest.pipeline import LegHook, StoredLeg
 from cdrhub.jobs.hosts import host_of
 from cdrhub.jobs.outbox import NewJob, enqueue_many
-from cdrhub.pipeline import LegHook, StoredLeg
 from cdrhub.store.legs import content_hash
 
 

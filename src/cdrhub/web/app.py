@@ -6,23 +6,34 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
-from cdrhub import __version__
+from cdrhub import __version__, domains
 from cdrhub.analytics.api import router as reports_router
 from cdrhub.automations.api import ROUTERS as automation_routers
 from cdrhub.config import Settings
 from cdrhub.crm import api as crm_api
 from cdrhub.crm import widget as crm_widget
 from cdrhub.domains import job_handlers
+from cdrhub.ingest.pipeline import LegHook
+from cdrhub.ingest.process_writer import ProcessWriter
+from cdrhub.ingest.thread_writer import ThreadWriter
+from cdrhub.ingest.writer import IngestWriter
 from cdrhub.jobs.worker import Worker
-from cdrhub.pipeline import build_hooks
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.web import api_calls, api_unknowns, errors, health, ingest
 from cdrhub.web.auth import secret_check
 from cdrhub.web.bodylimit import BodyLimit
-from cdrhub.web.ingest_writer import ProcessWriter, make_writer
 from cdrhub.web.metrics import Metrics
+
+
+def _writer(settings: Settings, engine: Engine, hooks: list[LegHook]) -> IngestWriter:
+    """The webhook's writer: a process of its own builds its hooks there (`domains.hooks`,
+    looked up now, so that a launcher that replaced it is obeyed); a thread uses these."""
+    if settings.ingest_writer == "process":
+        return ProcessWriter(settings, domains.hooks)
+    return ThreadWriter(settings, engine, hooks)
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
@@ -58,8 +69,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.generated_secrets = generated = {}
     app.state.ingest_check = secret_check(engine, "ingest_token", settings.ingest_token, generated)
     app.state.api_key_check = secret_check(engine, "api_key", settings.api_key, generated)
-    app.state.hooks = build_hooks(settings)
-    app.state.ingest_writer = make_writer(settings, engine, app.state.hooks)
+    app.state.hooks = domains.hooks(settings)
+    app.state.ingest_writer = _writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
     errors.install(app)
 

@@ -20,11 +20,12 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from cdrhub.config import Settings
+from cdrhub.ingest.messages import Delivery, Outcome
+from cdrhub.ingest.writer import IngestWriter, StorageUnavailable
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
 from cdrhub.voicenter.decode import encoding_for
 from cdrhub.web.auth import SecretCheck
 from cdrhub.web.bodylimit import BodyTooLarge
-from cdrhub.web.ingest_writer import Delivery, IngestWriter, Outcome, StorageUnavailable
 from cdrhub.web.metrics import Metrics
 
 log = logging.getLogger("cdrhub.ingest")

@@ -1,4 +1,4 @@
-"""Quarantine replay: run kept bodies through ingest again, after a fix to decoding."""
+"""Quarantine replay: run kept bodies through the pipeline again, after a fix to decoding."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, RowMapping
 
 from cdrhub.config import Settings
-from cdrhub.pipeline import LegHook, store_legs
+from cdrhub.ingest.pipeline import LegHook, receive, store_legs
 from cdrhub.store import quarantine
 from cdrhub.store.engine import write_transaction
-from cdrhub.voicenter.receive import receive
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,29 +1,21 @@
-"""Where the webhook's CDRs are read and stored: in the server's own process, or in a writer
-process beside it.
+"""The webhook's writer in a process of its own, beside the server.
 
-A request's HTTP work (parsing, routing, the answer) and its CDR's work (decode, normalize,
-store the leg, rollups, outbox, commit) both need the CPU, and one Python process runs Python
-on one core at a time. With `ingest_writer = "process"` (the default) the server hands each
-request's bytes to a writer process and awaits its outcome, so the two halves run on two cores:
-the server keeps answering HTTP while the writer stores. The writer takes whatever deliveries
-are waiting, reads them, stores them in one transaction (`commit_batch`, the same group commit
-as the in-process writer), and answers each only after the commit. `"thread"` keeps everything
-in the server process (group commit on a thread), for one-core machines and tests.
+The server hands each request's bytes to the writer process and awaits its outcome, so HTTP and
+storage run on two cores. The writer takes whatever deliveries are waiting, reads them, stores
+them in one transaction (`pipeline.store_batch`: legs, quarantine, hooks), and answers each only
+after the commit. A body of many CDRs is stored in parts of at most a batch's legs, with other
+deliveries between them (`Turns`).
 
-Either way a body of many CDRs is stored in parts of at most a batch's legs, with other
-deliveries between them (`ingest_parts`), and a delivery whose data the database refuses is
-quarantined rather than answered Err 2 forever.
+The writer builds the hooks in its own process, from the factory it is handed
+(`cdrhub.domains.hooks`: a function at module level, which `spawn` pickles by reference).
 
-Either way the promise holds: an outcome exists only for a committed delivery. If the writer
-process dies, every delivery it had not answered fails as `StorageUnavailable` (Err 2, HTTP
-503, Voicenter sends it again; a delivery that did commit is then counted as a redelivery), and
-the next delivery starts a new writer.
-
-Nothing waits without a limit (docs/ingest.md, "Deadlines and readiness"). A delivery not
-answered within `ack_deadline_seconds` fails the same way (it may still commit later: the
-redelivery is then counted, not stored twice), and while the oldest unanswered delivery is older
-than that, new ones fail at once instead of queueing behind it. The writer's own statements give
-up after `db_timeout_seconds`. Readiness (`check`) has the writer itself write a heartbeat row.
+If the writer process dies, every delivery it had not answered fails as `StorageUnavailable`
+(Err 2, HTTP 503, Voicenter sends it again; a delivery that did commit is then counted as a
+redelivery), and the next delivery starts a new writer. A delivery not answered within
+`ack_deadline_seconds` fails the same way (it may still commit later: the redelivery is then
+counted, not stored twice), and while the oldest unanswered delivery is older than that, new
+ones fail at once instead of queueing behind it. The writer's own statements give up after
+`db_timeout_seconds`. Readiness (`check`) has the writer itself write a heartbeat row.
 """
 
 from __future__ import annotations
@@ -33,196 +25,42 @@ import itertools
 import logging
 import multiprocessing
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from multiprocessing.connection import Connection as Pipe
-from typing import Any, Protocol
-
-from sqlalchemy import Connection
+from typing import Any
 
 from cdrhub import longlived
 from cdrhub.config import Settings
-from cdrhub.pipeline import LegHook, StoredLeg, build_hooks, run_hooks
-from cdrhub.store import heartbeat
-from cdrhub.store.engine import make_engine
-from cdrhub.store.groupcommit import GroupCommitter, commit_batch
-from cdrhub.voicenter.receive import Received, receive
-from cdrhub.web.ingest_parts import (
-    Part,
-    data_fault,
-    fault_reason,
-    keep_body,
-    parts_of,
-    store_parts,
+from cdrhub.ingest.messages import (
+    Delivery,
+    Outcome,
+    Received,
+    delivery_tuple,
+    outcome,
+    outcome_from_tuple,
+    outcome_tuple,
 )
+from cdrhub.ingest.parts import Part, data_fault, fault_reason, parts_of
+from cdrhub.ingest.pipeline import LegHook, StoredLeg, keep_body, read, store_batch
+from cdrhub.ingest.writer import MAX_BATCH, StorageUnavailable, write_heartbeat
+from cdrhub.store.engine import make_engine
+from cdrhub.store.groupcommit import commit_batch
 
 log = logging.getLogger("cdrhub.ingest")
 
-MAX_BATCH = 64
 # The writer process answers a batch before it reads more. On SQLite smaller batches keep the
-# server and the writer both busy (64 connections: 2,070-2,500 CDRs/s at 16 against
-# 1,930-2,240 at 64, alternated runs); on PostgreSQL, where each statement is a round trip,
-# larger ones win (64 connections: 1,034 CDRs/s at 64, 694 at 16).
+# server and the writer both busy; on PostgreSQL, where each statement is a round trip, larger
+# ones win (bench/README.md, session 2).
 PROCESS_MAX_BATCH = {"sqlite": 16, "postgresql": 64}
 
-
-class StorageUnavailable(Exception):
-    """The delivery could not be committed; Voicenter should send it again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One webhook request, as much of it as storing and quarantining need."""
-
-    body: bytes
-    content_type: str | None
-    query: str
-    method: str
-    headers: dict[str, str]
-    source: str | None
-    received_at: datetime
-    # the credential the request authenticated with: stripped from whatever is quarantined
-    credentials: tuple[str, ...] = ()
+# Builds the hooks in the writer process: `cdrhub.domains.hooks`, or any function at module
+# level (it crosses to the process by reference).
+HooksFactory = Callable[[Settings], list[LegHook]]
 
 
-@dataclass(frozen=True, slots=True)
-class LegNote:
-    """What the server's metrics need of one stored leg."""
-
-    kind: str  # new | revised | duplicate
-    unknown_type: str | None
-    unknown_status: str | None
-    unknown_fields: tuple[str, ...]
-    time_mismatch_seconds: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """A committed delivery: its encoding, the legs stored, and why any part was quarantined;
-    or a delivery refused whole (`refused`: more CDRs than a body may hold), nothing stored."""
-
-    encoding: str
-    legs: tuple[LegNote, ...]
-    errors: tuple[str, ...]
-    refused: str | None = None
-
-
-def read(delivery: Delivery, settings: Settings) -> Received:
-    return receive(
-        delivery.body,
-        delivery.content_type,
-        delivery.query,
-        settings,
-        delivery.received_at,
-        max_records=settings.max_cdrs_per_body,
-    )
-
-
-def batch_hooks(hooks: list[LegHook]) -> Any:
-    def finish(conn: Connection, results: list[list[list[StoredLeg]]]) -> None:
-        run_hooks(conn, hooks, (leg for work in results for each in work for leg in each))
-
-    return finish
-
-
-def outcome(received: Received, stored: list[StoredLeg], failure: str | None = None) -> Outcome:
-    """What the server answers from: `failure`, when the delivery's data could not be stored
-    and its body was quarantined for it."""
-    notes = tuple(
-        LegNote(
-            kind=s.kind,
-            unknown_type=s.leg.type if s.leg.type_key is None else None,
-            unknown_status=None if s.leg.status_known else s.leg.status,
-            unknown_fields=s.leg.unknown_fields,
-            time_mismatch_seconds=s.leg.time_mismatch_seconds,
-        )
-        for s in stored
-    )
-    errors = (*received.errors, failure) if failure else tuple(received.errors)
-    return Outcome(received.encoding, notes, errors, received.refused)
-
-
-class IngestWriter(Protocol):
-    async def submit(self, delivery: Delivery) -> Outcome: ...
-
-    async def check(self) -> int | None:
-        """Write the heartbeat as a CDR would be written (StorageUnavailable if that fails);
-        the free bytes on a SQLite database's disk."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class ThreadWriter:
-    """Read in the event loop, store on the group-commit thread of this process."""
-
-    def __init__(
-        self, settings: Settings, engine: Any, hooks: list[LegHook], max_batch: int = MAX_BATCH
-    ) -> None:
-        self.settings = settings
-        self.max_batch = max_batch  # legs in a batch, and in a part of a delivery
-        self.committer = GroupCommitter(engine, finish=batch_hooks(hooks), max_batch=max_batch)
-
-    async def submit(self, delivery: Delivery) -> Outcome:
-        received = read(delivery, self.settings)
-        if received.refused is not None:
-            return outcome(received, [])
-        deadline = self.settings.ack_deadline_seconds
-        try:
-            return await asyncio.wait_for(self._store(delivery, received), deadline)
-        except TimeoutError:
-            raise StorageUnavailable(f"not committed within {deadline:g} s") from None
-
-    async def _store(self, delivery: Delivery, received: Received) -> Outcome:
-        stored: list[StoredLeg] = []
-        # Part after part: each is queued once the one before has committed, behind whatever
-        # other deliveries were queued meanwhile.
-        for part in parts_of(delivery, received, self.max_batch):
-            try:
-                [legs] = await self.committer.run(
-                    partial(store_parts, parts=[part]), weight=part.weight
-                )
-            except Exception as exc:
-                return await self._failed(part, stored, exc)
-            stored.extend(legs)
-        return outcome(received, stored)
-
-    async def _failed(self, part: Part, stored: list[StoredLeg], error: Exception) -> Outcome:
-        """Quarantine a delivery whose data the database refused; anything else is storage's."""
-        if not data_fault(error):
-            raise StorageUnavailable(str(error)) from error
-        reason = fault_reason(error)
-        log.warning("a delivery could not be stored, quarantined: %s", reason)
-        try:
-            await self.committer.run(partial(keep_body, delivery=part.delivery, reason=reason))
-        except Exception as exc:
-            raise StorageUnavailable(str(exc)) from exc
-        return outcome(part.received, stored, reason)
-
-    async def check(self) -> int | None:
-        # An executor future, unlike anyio's threads, lets a deadline stop the wait.
-        loop = asyncio.get_running_loop()
-        free, error = await loop.run_in_executor(None, _heartbeat, self.committer.engine)
-        if error is not None:
-            raise StorageUnavailable(error)
-        return free
-
-    def close(self) -> None:
-        pass
-
-
-def _heartbeat(engine: Any) -> tuple[int | None, str | None]:
-    """Commit the heartbeat: (free bytes on SQLite's disk, None) or (None, the failure)."""
-    free = heartbeat.free_bytes(engine)
-    [(_result, error)] = commit_batch(engine, [heartbeat.beat])
-    if error is not None:
-        log.error("heartbeat failed: %s", error)
-        return None, f"{type(error).__name__}: {error}"
-    return free, None
-
-
-def _writer_main(pipe: Pipe, settings: Settings) -> None:
+def _writer_main(pipe: Pipe, settings: Settings, make_hooks: HooksFactory) -> None:
     """The writer process: deliveries in, outcomes (or failures) out, until the pipe closes."""
     # No ping before each batch (a round trip that cost ~8% of the writer's time at batches of
     # 32 on PostgreSQL): a connection that died is found by the batch itself, and
@@ -230,7 +68,7 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
     engine = make_engine(
         settings.database_url, pool_pre_ping=False, timeout=settings.db_timeout_seconds
     )
-    finish = batch_hooks(build_hooks(settings))
+    hooks = make_hooks(settings)
     most = PROCESS_MAX_BATCH.get(engine.dialect.name, MAX_BATCH)
     longlived.settle()
     turns = Turns(settings, most)  # received, not stored yet
@@ -244,7 +82,7 @@ def _writer_main(pipe: Pipe, settings: Settings) -> None:
             break
         if not turns:  # only pings
             continue
-        replies = turns.store_next(engine, finish)
+        replies = turns.store_next(engine, hooks)
         try:
             if replies:
                 pipe.send(replies)
@@ -261,7 +99,7 @@ def _unpack(
     deliveries = []
     for number, fields in message:
         if fields is None:
-            free, error = _heartbeat(engine)
+            free, error = write_heartbeat(engine)
             pipe.send([(number, free, error)])
         else:
             deliveries.append((number, Delivery(*fields)))
@@ -297,20 +135,20 @@ class Turns:
     def __len__(self) -> int:
         return len(self._waiting) + len(self._again)
 
-    def store_next(self, engine: Any, finish: Any) -> list[Reply]:
+    def store_next(self, engine: Any, hooks: list[LegHook]) -> list[Reply]:
         """Read and store the next batch; the replies of the deliveries it completed."""
         batch, replies = self._take()
         if batch:
-            results = _store_parts_once(engine, finish, [part for _job, part in batch])
+            results = _store_parts_once(engine, hooks, [part for _job, part in batch])
             for (job, part), (legs, error) in zip(batch, results, strict=True):
                 if error is not None:
-                    replies.append(_failed(engine, finish, job, error))
+                    replies.append(_failed(engine, job, error))
                     continue
                 job.stored.extend(legs)
                 if part.last:
                     assert job.received is not None
                     done = outcome(job.received, job.stored)
-                    replies.append((job.number, _outcome_tuple(done), None))
+                    replies.append((job.number, outcome_tuple(done), None))
                 else:
                     self._again.append(job)
         return replies
@@ -327,7 +165,7 @@ class Turns:
                 job.received = read(job.delivery, self.settings)
                 if job.received.refused is not None:
                     self._waiting.popleft()
-                    refused.append((job.number, _outcome_tuple(outcome(job.received, [])), None))
+                    refused.append((job.number, outcome_tuple(outcome(job.received, [])), None))
                     continue
                 job.parts.extend(parts_of(job.delivery, job.received, self.most))
             part = job.parts[0]
@@ -341,12 +179,12 @@ class Turns:
 
 
 def _store_parts_once(
-    engine: Any, finish: Any, parts: list[Part]
+    engine: Any, hooks: list[LegHook], parts: list[Part]
 ) -> list[tuple[list[StoredLeg] | None, Exception | None]]:
     """Store the parts as one work, so that their legs go in with one statement; if that
     fails, each part again alone, so that one bad delivery fails alone (`commit_batch` also
     stores a work again once when its connection was lost)."""
-    [(together, error)] = commit_batch(engine, [partial(store_parts, parts=parts)], finish)
+    [(together, error)] = commit_batch(engine, [partial(store_batch, parts=parts, hooks=hooks)])
     if error is None:
         return [(legs, None) for legs in together]
     if len(parts) == 1:
@@ -354,12 +192,12 @@ def _store_parts_once(
     log.warning("batch of %d rolled back (%s); retrying one by one", len(parts), error)
     results: list[tuple[list[StoredLeg] | None, Exception | None]] = []
     for part in parts:
-        [(alone, error)] = commit_batch(engine, [partial(store_parts, parts=[part])], finish)
+        [(alone, error)] = commit_batch(engine, [partial(store_batch, parts=[part], hooks=hooks)])
         results.append((alone[0] if error is None else None, error))
     return results
 
 
-def _failed(engine: Any, finish: Any, job: _Job, error: Exception) -> Reply:
+def _failed(engine: Any, job: _Job, error: Exception) -> Reply:
     """A delivery that failed alone: quarantined when its data was refused, else a failure
     (Err 2). Its parts not stored yet are dropped either way."""
     job.parts.clear()
@@ -368,16 +206,16 @@ def _failed(engine: Any, finish: Any, job: _Job, error: Exception) -> Reply:
         reason = fault_reason(error)
         log.warning("a delivery could not be stored, quarantined: %s", reason)
         work = partial(keep_body, delivery=job.delivery, reason=reason)
-        [(_kept, kept_error)] = commit_batch(engine, [work], finish)
+        [(_kept, kept_error)] = commit_batch(engine, [work])
         if kept_error is None:
-            return (job.number, _outcome_tuple(outcome(job.received, job.stored, reason)), None)
+            return (job.number, outcome_tuple(outcome(job.received, job.stored, reason)), None)
         error = kept_error
     log.error("storage failed: %s", error)
     return (job.number, None, f"{type(error).__name__}: {error}")
 
 
 def _store_batch(
-    engine: Any, settings: Settings, finish: Any, batch: list[tuple[int, Delivery]]
+    engine: Any, settings: Settings, hooks: list[LegHook], batch: list[tuple[int, Delivery]]
 ) -> list[Reply]:
     """Read and store numbered deliveries, in batches of at most `MAX_BATCH` legs, until all
     are answered; (number, outcome, failure) of each, in the order given."""
@@ -385,7 +223,7 @@ def _store_batch(
     turns.add(batch)
     replies: list[Reply] = []
     while turns:
-        replies.extend(turns.store_next(engine, finish))
+        replies.extend(turns.store_next(engine, hooks))
     order = {number: index for index, (number, _delivery) in enumerate(batch)}
     return sorted(replies, key=lambda reply: order[reply[0]])
 
@@ -398,8 +236,9 @@ class ProcessWriter:
     delivery from another loop (tests that run each request on a loop of its own) starts a
     new writer for that loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, make_hooks: HooksFactory) -> None:
         self.settings = settings
+        self.make_hooks = make_hooks
         self._pipe: Pipe | None = None
         self._process: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -420,7 +259,9 @@ class ProcessWriter:
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(
-            target=_writer_main, args=(theirs, self.settings), name="cdrhub-ingest-writer"
+            target=_writer_main,
+            args=(theirs, self.settings, self.make_hooks),
+            name="cdrhub-ingest-writer",
         )
         process.daemon = True
         process.start()
@@ -437,7 +278,7 @@ class ProcessWriter:
         if self._waited(now) > deadline:  # stuck (a frozen database): do not queue behind it
             raise StorageUnavailable(f"the ingest writer has not answered for {deadline:g} s")
         future: asyncio.Future[Outcome] = self._loop.create_future()
-        number = self._queue(_delivery_tuple(delivery), future)
+        number = self._queue(delivery_tuple(delivery), future)
         self._sent.append((number, now))
         try:
             return await asyncio.wait_for(future, deadline)
@@ -497,7 +338,7 @@ class ProcessWriter:
                     if future is None or future.done():
                         continue
                     if error is None:
-                        future.set_result(_outcome_from_tuple(result))
+                        future.set_result(outcome_from_tuple(result))
                     else:
                         future.set_exception(StorageUnavailable(error))
         except (EOFError, OSError):
@@ -540,37 +381,3 @@ def _settle(future: asyncio.Future[Any] | None, result: Any, error: str | None) 
         future.set_result(result)
     else:
         future.set_exception(StorageUnavailable(error))
-
-
-# Deliveries and outcomes cross the pipe as plain tuples: unpickling a slotted dataclass
-# costs several times more.
-def _delivery_tuple(d: Delivery) -> tuple[Any, ...]:
-    return (
-        d.body,
-        d.content_type,
-        d.query,
-        d.method,
-        d.headers,
-        d.source,
-        d.received_at,
-        d.credentials,
-    )
-
-
-def _outcome_tuple(o: Outcome) -> tuple[Any, ...]:
-    return (o.encoding, [_note_tuple(n) for n in o.legs], o.errors, o.refused)
-
-
-def _note_tuple(n: LegNote) -> tuple[Any, ...]:
-    return (n.kind, n.unknown_type, n.unknown_status, n.unknown_fields, n.time_mismatch_seconds)
-
-
-def _outcome_from_tuple(t: tuple[Any, ...]) -> Outcome:
-    encoding, notes, errors, refused = t
-    return Outcome(encoding, tuple(LegNote(*n) for n in notes), errors, refused)
-
-
-def make_writer(settings: Settings, engine: Any, hooks: list[LegHook]) -> IngestWriter:
-    if settings.ingest_writer == "process":
-        return ProcessWriter(settings)
-    return ThreadWriter(settings, engine, hooks)

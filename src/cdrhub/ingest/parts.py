@@ -1,4 +1,4 @@
-"""A delivery's legs stored in parts, and what a delivery that could not be stored means.
+"""A delivery's legs in parts, and what a delivery that could not be stored means.
 
 Parts: a body may hold many CDRs (up to `max_cdrs_per_body`). Stored in one go, it would hold
 the one writer for as long as that takes while every other sender waits for its ack. So each
@@ -18,18 +18,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import psycopg
-from sqlalchemy import Connection
 from sqlalchemy.exc import StatementError
 
-from cdrhub.pipeline import Incoming, StoredLeg, save_legs
-from cdrhub.store import quarantine
-
-if TYPE_CHECKING:
-    from cdrhub.voicenter.receive import Received
-    from cdrhub.web.ingest_writer import Delivery
+from cdrhub.ingest.messages import Delivery, Received
+from cdrhub.store.legs import Incoming
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,36 +48,6 @@ def parts_of(delivery: Delivery, received: Received, size: int) -> list[Part]:
     chunks = [items[start : start + size] for start in range(0, len(items), size)] or [[]]
     last = len(chunks) - 1
     return [Part(delivery, received, chunk, i == last) for i, chunk in enumerate(chunks)]
-
-
-def store_parts(conn: Connection, parts: Sequence[Part]) -> list[list[StoredLeg]]:
-    """In the caller's transaction: the parts' legs in one save (each leg keeps its own
-    delivery's time), and the body of each delivery that had a part that could not be read,
-    with its last part. The legs of each part, in order."""
-    items = [item for part in parts for item in part.items]
-    stored = iter(save_legs(conn, items, parts[0].delivery.received_at))
-    out = [[next(stored) for _item in part.items] for part in parts]
-    for part in parts:
-        if part.last and part.received.errors:
-            keep_body(conn, part.delivery, "; ".join(part.received.errors))
-    return out
-
-
-def keep_body(conn: Connection, delivery: Delivery, reason: str) -> list[list[StoredLeg]]:
-    """Quarantine the delivery's body (a work for the group commit: it stores no leg)."""
-    quarantine.keep(
-        conn,
-        body=delivery.body,
-        reason=reason,
-        method=delivery.method,
-        content_type=delivery.content_type,
-        query=delivery.query,
-        headers=delivery.headers,
-        source=delivery.source,
-        received_at=delivery.received_at,
-        secrets=delivery.credentials,
-    )
-    return []
 
 
 # Raised for a value, never for the storage holding it: a number or text the database (or its
