@@ -21,6 +21,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import String
+
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.phones import to_e164
 from cdrhub.calls.values import clean_text, json_safe, json_text
@@ -34,7 +36,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 INT32 = 2**31 - 1  # an Integer column
 INT64 = 2**63 - 1  # a BigInteger column, and any integer kept in JSON
 # Characters each text column of a leg holds (the database refuses more, or would cut it).
-LENGTHS = {c.name: c.type.length for c in _legs.c if getattr(c.type, "length", None)}
+LENGTHS = {c.name: c.type.length for c in _legs.c if isinstance(c.type, String) and c.type.length}
 # Wall-clock readings outside these are no call's start (and the rollups' periods, a year
 # later, must still be a date).
 EARLIEST, LATEST = datetime(1970, 1, 1), datetime(3000, 1, 1)
