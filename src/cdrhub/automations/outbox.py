@@ -432,7 +432,8 @@ def backoff_seconds(
     """Exponential backoff with jitter (half to full of base * 2^(attempt-1), capped),
     never shorter than the server's Retry-After."""
     ceiling = min(cap, base * 2 ** max(0, attempt - 1))
-    delay = ceiling / 2 + (rng or random).random() * ceiling / 2
+    draw = rng.random() if rng is not None else random.random()
+    delay = ceiling / 2 + draw * ceiling / 2
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
