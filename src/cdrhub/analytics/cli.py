@@ -6,7 +6,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import typer
 from sqlalchemy import Engine
@@ -115,8 +115,9 @@ def register(app: typer.Typer) -> None:
 
             def advance(count: int) -> None:
                 elapsed = time.perf_counter() - started
-                bar.update(task, completed=handle.buffer.tell() if hasattr(handle, "buffer")
-                           else 0, rate=f"{report.read / elapsed:,.0f} legs/s")  # fmt: skip
+                # a text file's buffer is a binary file (typeshed types it without tell())
+                done = cast(BinaryIO, handle.buffer).tell() if hasattr(handle, "buffer") else 0
+                bar.update(task, completed=done, rate=f"{report.read / elapsed:,.0f} legs/s")
 
             store_wires(engine, settings, read_wires(file, handle, report),
                         batch_size=batch_size, progress=advance, report=report)  # fmt: skip

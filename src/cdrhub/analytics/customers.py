@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 from cdrhub.analytics import query
 from cdrhub.analytics.derived import ALL_TIME, REPEAT_MIN
@@ -215,11 +224,11 @@ def _count_with(conn: Connection, grouped: Any, extra: set[str]) -> int:
     """Rows of a query grouped by number, plus the `extra` numbers not among them, counted in
     the database: one row comes back, however many numbers (PostgreSQL hashes a GROUP BY;
     COUNT(DISTINCT) sorts)."""
-    columns = [func.count()]
+    columns: list[ColumnElement[Any]] = [func.count()]
     if extra:
         known = case((grouped.c.number.in_(sorted(extra)), 1), else_=0)
         columns.append(func.coalesce(func.sum(known), 0))
-    counted, *already = conn.execute(select(*columns).select_from(grouped)).one()
+    counted, *already = conn.execute(select(*columns).select_from(grouped)).tuples().one()
     return int(counted) + len(extra) - int(already[0] if already else 0)
 
 
@@ -328,7 +337,7 @@ def _top_candidates(
         select(n.c.rep_top).where(*days).order_by(n.c.rep_top.desc()).limit(1)
     ).scalar()
     for top in range(int(most or 0), REPEAT_MIN, -1):
-        found = set(
+        found: set[str] = set(
             conn.execute(select(n.c.number).distinct().where(*days, n.c.rep_top >= top)).scalars()
         )
         if len(found) >= limit:
@@ -378,7 +387,12 @@ def repeat_callers(conn: Connection, scope: Scope, params: Mapping[str, str]) ->
             return _repeats_by_complement(conn, target, the_plan, edge_days, limit)
         if whole:
             candidates = None
-            if threshold == REPEAT_MIN and single and _rows_cost(whole) >= LONG_RANGE:
+            if (
+                target is not None  # (single says so)
+                and single
+                and threshold == REPEAT_MIN
+                and _rows_cost(whole) >= LONG_RANGE
+            ):
                 candidates = _top_candidates(conn, target, whole, limit)
             days = _qualifying_days(scope, whole, threshold, target, candidates)
             found = _per_number(conn, days, limit=limit, only=None)
@@ -423,7 +437,7 @@ def _outside_figures(
         rows.c.number, func.sum(rows.c.rep_days), func.sum(rows.c.rep_contacts),
         func.sum(rows.c.rep_answered), func.sum(rows.c.rep_missed), func.max(rows.c.rep_top),
     ).group_by(rows.c.number)  # fmt: skip
-    return {number: [int(v) for v in values] for number, *values in conn.execute(query_)}
+    return {number: [int(v) for v in values] for number, *values in conn.execute(query_).tuples()}
 
 
 def _all_time_figures(
@@ -445,7 +459,7 @@ def _all_time_figures(
     ).where(*conds)
     if first is not None:
         query_ = query_.order_by(n.c.rep_top.desc(), n.c.rep_contacts.desc()).limit(first)
-    return [(number, [int(v) for v in values]) for number, *values in conn.execute(query_)]
+    return [(number, [int(v) for v in values]) for number, *values in conn.execute(query_).tuples()]
 
 
 def _exact_tops(
@@ -461,7 +475,7 @@ def _exact_tops(
              n.c.number.in_(sorted(among))]  # fmt: skip
     rows = _segment_rows([n.c.number, n.c.rep_top], conds, whole)
     query_ = select(rows.c.number, func.max(rows.c.rep_top)).group_by(rows.c.number)
-    return {number: int(top) for number, top in conn.execute(query_)}
+    return {number: int(top) for number, top in conn.execute(query_).tuples()}
 
 
 def _repeats_by_complement(

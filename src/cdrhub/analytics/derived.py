@@ -154,7 +154,7 @@ def _stored(
     params = {"grain": grain, "numbers": sorted(set(numbers_)), "first": first, "last": last}
     return {
         (dim, value, period, number): tuple(int(v) for v in values)
-        for dim, value, period, number, *values in conn.execute(_STORED, params)
+        for dim, value, period, number, *values in conn.execute(_STORED, params).tuples()
     }
 
 

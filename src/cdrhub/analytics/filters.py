@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, ScalarResult, or_, select
 
 from cdrhub.analytics.specs import FILTER_DIMS
 from cdrhub.analytics.tables import names
@@ -54,7 +54,7 @@ def resolve_dims(conn: Connection, filters: Filters) -> dict[str, frozenset[str]
             resolved[dim] = frozenset(found)
             continue
         kind = dim
-        rows = conn.execute(
+        rows: ScalarResult[str] = conn.execute(
             select(names.c.code).where(
                 names.c.kind == kind, or_(*(names.c.name == v for v in given))
             )

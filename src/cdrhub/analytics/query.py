@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, ScalarResult, and_, func, or_, select
 
 from cdrhub.analytics.config import AnalyticsSettings
 from cdrhub.analytics.facts import Fact, leg_facts
@@ -109,8 +109,11 @@ def make_plan(
         bounds = data_bounds(conn, scope)
         if bounds is None:
             return Plan((), ())
-        start = start if start is not None else min(bounds[0], end)  # type: ignore[type-var]
-        end = end if end is not None else max(bounds[1], start)
+        # the open end goes to the data's edge (both open returned above)
+        if start is None:
+            start = bounds[0] if end is None else min(bounds[0], end)
+        if end is None:
+            end = max(bounds[1], start)
     if not signed:
         return plan(start, end, scope.tz, grains)
     data = data_hours(conn, scope)
@@ -145,7 +148,9 @@ def _edge_facts(conn: Connection, scope: Scope, start: datetime, end: datetime) 
         ).mappings()
         for row in rows:
             facts = leg_facts(stored_leg(row), scope.tz, scope.cfg)
-            for fact in facts.facts if facts is not None else ():
+            if facts is None:
+                continue
+            for fact in facts.facts:
                 cached.setdefault(fact.spec, []).append((facts.hour, fact))
     return cached
 
@@ -380,7 +385,7 @@ def count_groups(
         conn.execute(select(func.count(func.distinct(value))).where(*conds)).scalar() or 0
     )
     if edge_values:
-        already = conn.execute(
+        already: ScalarResult[Any] = conn.execute(
             select(value).distinct().where(*conds, value.in_(sorted(edge_values)))
         ).scalars()
         counted += len(edge_values - set(already))

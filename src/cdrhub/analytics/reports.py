@@ -36,7 +36,7 @@ def ratio(part: float, whole: float, digits: int = 4) -> float | None:
 
 def _names(conn: Connection, kind: str) -> dict[str, str]:
     rows = conn.execute(select(names.c.code, names.c.name).where(names.c.kind == kind))
-    return {code: name for code, name in rows}
+    return {code: name for code, name in rows.tuples()}
 
 
 def _agents(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.store.legs import leg_to_row
 
@@ -18,7 +20,7 @@ FACT_FIELDS = tuple(
 )
 
 
-def stored_leg(row: Mapping[str, Any]) -> CallLeg:
+def stored_leg(row: Mapping[str, Any] | RowMapping) -> CallLeg:
     """A CallLeg from a legs row (or `leg_to_row`'s dict), without the payload fields."""
     values = {name: row[name] for name in FACT_FIELDS}
     values["ivr"] = tuple(IvrStep(**s) for s in (row["ivr"] or []))

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations.tables import callback_items
@@ -55,7 +55,7 @@ def _answered_incoming(number: Any) -> Any:
 
 # The statements of the ingest path are built once, the values go in as parameters (`b_`
 # names, never a column's): building them per leg cost more than running them.
-_NUMBER = bindparam("b_number")
+_NUMBER: BindParameter[str] = bindparam("b_number")
 
 _SAME_CALL_ANSWERED = (
     select(legs.c.id)
@@ -147,7 +147,7 @@ class OpenItems:
                     del self._items[other]
 
 
-_LEG_ID = bindparam("b_ivruniqueid")
+_LEG_ID: BindParameter[str] = bindparam("b_ivruniqueid")
 _ALREADY_COUNTED = select(callback_items.c.id).where(
     or_(callback_items.c.first_ivruniqueid == _LEG_ID, callback_items.c.last_ivruniqueid == _LEG_ID)
 )

@@ -29,7 +29,7 @@ from cdrhub.automations.toml_lines import TomlLines
 from cdrhub.calls.phones import to_e164
 
 CHANNEL_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # type: (required keys, optional keys)
+    # channel type: (required keys, optional keys)
     "twilio": (
         ("account_sid", "auth_token"),
         (

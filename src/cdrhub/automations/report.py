@@ -110,7 +110,7 @@ def load_items(
         query = query.where(callback_items.c.opened_at >= start)
     if end is not None:
         query = query.where(callback_items.c.opened_at < end)
-    items = [dict(r) for r in conn.execute(query).mappings()]
+    items: list[Mapping[str, Any]] = [dict(r) for r in conn.execute(query).mappings()]
     queues, departments = set(queues), set(departments)
     if queues:
         items = [i for i in items if (i["queue_name"] or "") in queues]
@@ -151,7 +151,7 @@ def callbacks_report(
 
 
 def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> list[Row]:
-    within = DEFAULT_WITHIN_HOURS
+    within: tuple[float, ...] = DEFAULT_WITHIN_HOURS
     if params.get("within_hours"):
         within = tuple(
             bounded_float(h, "within_hours", low=0, high=MAX_WITHIN_HOURS)

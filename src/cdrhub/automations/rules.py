@@ -369,7 +369,7 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
         problems.extend(found)
         if isinstance(name, str):
             rules.append(
-                Rule(index, name, dict(when), tuple(actions), enabled is not False, max_age)  # type: ignore[arg-type]
+                Rule(index, name, dict(when), tuple(actions), enabled is not False, max_age)
             )
     return rules, problems
 

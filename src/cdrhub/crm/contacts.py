@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, RowMapping, delete, select, update
 
 from cdrhub.calls.phones import to_e164
 from cdrhub.crm.tables import contact_external_ids, contact_phones, contacts
@@ -110,7 +110,7 @@ def save_contact(
             .returning(contacts.c.id)
         ).scalar_one()
         created = True
-    existing = set(
+    existing: set[str] = set(
         conn.execute(
             select(contact_phones.c.phone_e164).where(contact_phones.c.contact_id == contact_id)
         ).scalars()
@@ -147,7 +147,9 @@ def _set_external_ids(conn: Connection, contact_id: int, external: Mapping[str, 
         )
 
 
-def _with_phones(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _with_phones(
+    conn: Connection, rows: Sequence[Mapping[str, Any] | RowMapping]
+) -> list[dict[str, Any]]:
     ids = [r["id"] for r in rows]
     phones: dict[int, list[dict[str, str]]] = {i: [] for i in ids}
     external: dict[int, dict[str, str]] = {i: {} for i in ids}

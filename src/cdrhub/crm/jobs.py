@@ -162,6 +162,7 @@ def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
         else:
             contact = _our_contact(ctx, leg)
             known = contact["external_ids"].get("pipedrive") if contact else None
+            person: tuple[int, int | None] | None
             person = (int(known), None) if known and known.isdigit() else None
             if person is None and leg.customer_number:
                 person = api.find_person(leg.customer_number, crm.region)

@@ -184,7 +184,7 @@ def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value
 
 
-def _pick(cls: type, data: Mapping[str, Any], where: str, **extra: Any) -> Any:
+def _pick(cls: type[Any], data: Mapping[str, Any], where: str, **extra: Any) -> Any:
     known = set(cls.__dataclass_fields__)
     values: dict[str, Any] = {}
     for key, value in data.items():
@@ -201,13 +201,18 @@ def _pick(cls: type, data: Mapping[str, Any], where: str, **extra: Any) -> Any:
 
 
 def _url_rules(cfg: RecordingSettings) -> RecordingSettings:
-    lists = {}
-    for name in ("allowed_hosts", "code_hosts", "allowed_networks"):
+    def strings(name: str) -> tuple[str, ...]:
         value = getattr(cfg, name)
         if isinstance(value, str) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"[crm.recordings] {name} must be a list of strings")
-        lists[name] = tuple(value)
-    cfg = replace(cfg, **lists)
+        return tuple(value)
+
+    cfg = replace(
+        cfg,
+        allowed_hosts=strings("allowed_hosts"),
+        code_hosts=strings("code_hosts"),
+        allowed_networks=strings("allowed_networks"),
+    )
     try:
         cfg.url_policy  # noqa: B018  (validates every entry now rather than at the first fetch)
     except ValueError as exc:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, RowMapping, and_, or_, select
 
 from cdrhub.calls.model import CallLeg
 from cdrhub.calls.stitch import LEG2_TYPES, PAIR_WINDOW, Call, outcome_of, stitch
@@ -96,7 +96,9 @@ def ai_parts(ai_data: Any) -> dict[str, Any] | None:
     """Summary, questions, transcript and emotions from Voicenter's `aiData`, where present."""
     if not isinstance(ai_data, Mapping):
         return None
-    insights = ai_data.get("insights") if isinstance(ai_data.get("insights"), Mapping) else {}
+    insights = ai_data.get("insights")
+    if not isinstance(insights, Mapping):
+        insights = {}
     parts = {
         "summary": insights.get("summary") or ai_data.get("summary"),
         "questions": insights.get("questions") or [],
@@ -122,12 +124,12 @@ def _leg_item(leg: CallLeg) -> dict[str, Any]:
     }
 
 
-RecordingLink = Callable[[CallLeg, Mapping[str, Any] | None], str | None]
+RecordingLink = Callable[[CallLeg, RowMapping | None], str | None]  # the recordings row
 
 
 def call_item(
     call: Call,
-    recordings: Mapping[str, Mapping[str, Any]],
+    recordings: Mapping[str, RowMapping],
     recording_link: RecordingLink,
 ) -> dict[str, Any]:
     """The JSON of one call. `recordings` maps ivruniqueid -> archive row; `recording_link`
@@ -183,7 +185,7 @@ def call_item(
     }
 
 
-def recordings_for(conn: Connection, calls: list[Call]) -> dict[str, Mapping[str, Any]]:
+def recordings_for(conn: Connection, calls: list[Call]) -> dict[str, RowMapping]:
     ids = [leg.ivruniqueid for call in calls for leg in call.recording_legs]
     if not ids:
         return {}

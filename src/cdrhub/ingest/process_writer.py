@@ -144,7 +144,7 @@ class Turns:
                 if error is not None:
                     replies.append(_failed(engine, job, error))
                     continue
-                job.stored.extend(legs)
+                job.stored.extend(legs or ())  # a part without error has its legs
                 if part.last:
                     assert job.received is not None
                     done = outcome(job.received, job.stored)

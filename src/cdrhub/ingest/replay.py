@@ -25,7 +25,7 @@ def replay(
 ) -> list[ReplayResult]:
     """Each pending delivery in its own transaction: one that still fails stays pending. Read a
     page at a time (bodies can be large)."""
-    results = []
+    results: list[ReplayResult] = []
     after: int | None = None
     while True:
         with engine.connect() as conn:

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, RowMapping, func, select, update
 
 from cdrhub.jobs.tables import outbox_jobs
 from cdrhub.store.dml import insert_ignoring
@@ -352,9 +352,9 @@ def backoff_seconds(
 ) -> float:
     """Exponential backoff with jitter (half to full of base * 2^(attempt-1), capped),
     never shorter than the server's Retry-After."""
-    rng = rng or random
-    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
-    delay = ceiling / 2 + rng.random() * ceiling / 2
+    ceiling = min(cap, base * 2.0 ** max(0, attempt - 1))
+    draw = rng.random() if rng is not None else random.random()
+    delay = ceiling / 2 + draw * ceiling / 2
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
@@ -422,7 +422,7 @@ def mark_rescheduled(
 # --- reading and operating -------------------------------------------------------------------
 
 
-def _row(row: Mapping[str, Any]) -> dict[str, Any]:
+def _row(row: Mapping[str, Any] | RowMapping) -> dict[str, Any]:
     return {k: row[k] for k in row.keys() if k not in {"lease"}}  # noqa: SIM118
 
 
@@ -446,7 +446,7 @@ def list_jobs(
 def count_jobs(conn: Connection) -> dict[str, int]:
     rows = conn.execute(
         select(outbox_jobs.c.status, func.count()).group_by(outbox_jobs.c.status)
-    ).all()
+    ).tuples()
     return {status: n for status, n in rows}
 
 

@@ -242,7 +242,7 @@ class Worker:
         if not job.host:
             return None
         if state == "host_paused":
-            return value
+            return value if isinstance(value, datetime) else None
         if state == "done":
             self.hosts.succeeded(job.host)
         elif state == "retry":
@@ -278,6 +278,7 @@ class Worker:
         """Start the worker threads in the background (used by `serve`): `urgent_threads` for
         the urgent lane alone, `threads` for both lanes, urgent first."""
         c = self.config
+        plan: list[tuple[tuple[str, ...], float, str]]
         plan = [((URGENT,), c.urgent_poll_seconds, "urgent")] * max(0, c.urgent_threads)
         plan += [((URGENT, BULK), c.poll_seconds, "any")] * max(1, c.threads)
         threads = []

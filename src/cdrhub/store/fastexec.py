@@ -16,13 +16,15 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from psycopg import RawCursor
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
 
@@ -36,7 +38,8 @@ class Compiled:
 
 
 _cache: dict[tuple[str, int, tuple[str, ...]], Compiled] = {}
-_PG_NUMERIC = psycopg_dialect(paramstyle="numeric_dollar")
+# SQLAlchemy's dialect constructors carry no annotations.
+_PG_NUMERIC = psycopg_dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 
 
 def _compile(stmt: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) -> Compiled:
@@ -46,7 +49,8 @@ def _compile(stmt: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) ->
         return found
     # PostgreSQL: compiled with its own $n placeholders, for a raw cursor (`executemany`).
     target = _PG_NUMERIC if dialect.name == "postgresql" else dialect
-    compiled = stmt.compile(dialect=target, column_keys=list(columns))
+    # A DML statement compiles to a SQLCompiler (positional, positiontup and binds are its).
+    compiled = cast(SQLCompiler, stmt.compile(dialect=target, column_keys=list(columns)))
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
     processors = []
@@ -96,7 +100,7 @@ def executemany(
         if statement is not None:
             _pg_insert_rows(conn, statement, values, returning=False)
         else:  # a form the multi-row rewrite does not know: one statement per row
-            with RawCursor(conn.connection.dbapi_connection) as cursor:  # type: ignore[arg-type]
+            with RawCursor(_psycopg(conn)) as cursor:
                 cursor.executemany(compiled.sql, values)
     elif compiled.positional:
         conn.exec_driver_sql(compiled.sql, [tuple(v) for v in values])
@@ -147,6 +151,11 @@ class _MultiRow:
         return f"{self.head}VALUES {', '.join(groups)}{self.tail}"
 
 
+def _psycopg(conn: Connection) -> psycopg.Connection[Any]:
+    """The driver's own connection under `conn` (on PostgreSQL, psycopg's)."""
+    return cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+
+
 def _pg_insert_rows(
     conn: Connection, statement: _MultiRow, values: Sequence[Sequence[Any]], *, returning: bool
 ) -> list[tuple[Any, ...]]:
@@ -156,7 +165,7 @@ def _pg_insert_rows(
     out: list[tuple[Any, ...]] = []
     per_statement = max(1, _PG_PARAMETERS // len(statement.casts))
     # A raw cursor takes PostgreSQL's own $n placeholders: psycopg does not convert the query.
-    with RawCursor(conn.connection.dbapi_connection) as cursor:  # type: ignore[arg-type]
+    with RawCursor(_psycopg(conn)) as cursor:
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
             cursor.execute(statement.sql(len(chunk)), [v for row in chunk for v in row])

@@ -32,9 +32,10 @@ def beat(conn: Connection) -> None:
 
 def free_bytes(engine: Engine) -> int | None:
     """Free space on the disk of a SQLite database file; None for other databases."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
-    path = Path(engine.url.database).resolve()
+    path = Path(database).resolve()
     try:
         stat = os.statvfs(path.parent)
     except OSError:

@@ -63,8 +63,9 @@ def _storable(row: dict[str, Any]) -> dict[str, Any]:
     already fits a CDR's values, and makes its JSON values storable: `json_safe`, which is not
     run again here). Never the key: a cut `ivruniqueid` would be another leg's, so a leg whose
     key does not fit is refused."""
-    if len(row["ivruniqueid"]) > _LENGTHS["ivruniqueid"]:
-        raise ValueError(f"ivruniqueid longer than {_LENGTHS['ivruniqueid']} characters")
+    key_length = _LENGTHS["ivruniqueid"]  # the schema gives it one
+    if key_length is not None and len(row["ivruniqueid"]) > key_length:
+        raise ValueError(f"ivruniqueid longer than {key_length} characters")
     for name, value in row.items():
         if value is None:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, func, select, text
+from sqlalchemy import ColumnElement, Connection, TextClause, false, func, select, text
 
 from cdrhub.store.schema import UNKNOWN_FIELDS, legs
 from cdrhub.timefmt import iso_utc
@@ -20,9 +20,10 @@ _FIRST = func.min(legs.c.first_received_at)
 _LAST = func.max(legs.c.last_received_at)
 
 Tally = tuple[int, datetime, datetime]  # legs, first received, last received
+Condition = ColumnElement[bool] | TextClause
 
 
-def conditions(dialect_name: str) -> dict[str, ColumnElement[bool]]:
+def conditions(dialect_name: str) -> dict[str, Condition]:
     """Which legs carry an unknown name, by kind: each matches its partial index's condition."""
     return {
         "types": legs.c.type_key.is_(None),
@@ -39,7 +40,9 @@ def _items(tallies: dict[str, Tally], limit: int) -> list[dict[str, Any]]:
     ]
 
 
-def _column(conn: Connection, column: Any, condition: ColumnElement[bool], limit: int) -> Any:
+def _column(
+    conn: Connection, column: ColumnElement[str], condition: Condition, limit: int
+) -> list[dict[str, Any]]:
     count = func.count()
     query = (
         select(column, count, _FIRST, _LAST)
@@ -48,10 +51,12 @@ def _column(conn: Connection, column: Any, condition: ColumnElement[bool], limit
         .order_by(count.desc(), column)
         .limit(limit)
     )
-    return _items({name: (n, first, last) for name, n, first, last in conn.execute(query)}, limit)
+    # .tuples(): rows unpack as typed tuples (the same rows at run time).
+    rows = conn.execute(query).tuples()
+    return _items({name: (n, first, last) for name, n, first, last in rows}, limit)
 
 
-def _fields(conn: Connection, condition: ColumnElement[bool], limit: int) -> list[dict[str, Any]]:
+def _fields(conn: Connection, condition: Condition, limit: int) -> list[dict[str, Any]]:
     # Grouped by the whole list first: legs mostly repeat the same few lists.
     query = (
         select(legs.c.unknown_fields, func.count(), _FIRST, _LAST)
@@ -59,7 +64,7 @@ def _fields(conn: Connection, condition: ColumnElement[bool], limit: int) -> lis
         .group_by(legs.c.unknown_fields)
     )
     tallies: dict[str, Tally] = {}
-    for names, n, first, last in conn.execute(query):
+    for names, n, first, last in conn.execute(query).tuples():
         for name in {str(x) for x in names or ()}:
             seen = tallies.get(name)
             tallies[name] = (

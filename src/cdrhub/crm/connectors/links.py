@@ -21,11 +21,10 @@ class Link:
 
 def get_link(engine: Engine, connector: str, ivruniqueid: str) -> Link | None:
     with engine.connect() as conn:
-        row = conn.execute(
-            select(links.c.remote_id, links.c.remote_contact_id, links.c.content_hash).where(
-                links.c.connector == connector, links.c.ivruniqueid == ivruniqueid
-            )
-        ).first()
+        query = select(links.c.remote_id, links.c.remote_contact_id, links.c.content_hash).where(
+            links.c.connector == connector, links.c.ivruniqueid == ivruniqueid
+        )
+        row = conn.execute(query).tuples().first()
     return Link(*row) if row else None
 
 

@@ -64,6 +64,7 @@ def note_recordings(conn: Connection, legs: Sequence[CallLeg]) -> list[bool]:
         if not due[i]:
             continue
         uid, url = leg.ivruniqueid, leg.record_url or ""
+        current: str | None
         if uid in new:
             current = new[uid][0]
         elif uid in changed:
@@ -197,13 +198,12 @@ def prune_recordings(
     """Delete archived copies of calls that started before now - older_than; returns how many."""
     cutoff = now - older_than
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(recordings.c.ivruniqueid, recordings.c.object_key).where(
-                recordings.c.status == "archived",
-                recordings.c.storage == storage.name,
-                recordings.c.call_started_at < cutoff,
-            )
-        ).all()
+        query = select(recordings.c.ivruniqueid, recordings.c.object_key).where(
+            recordings.c.status == "archived",
+            recordings.c.storage == storage.name,
+            recordings.c.call_started_at < cutoff,
+        )
+        rows = conn.execute(query).tuples().all()
     for ivruniqueid, key in rows:
         if key:
             storage.delete(key)

@@ -16,6 +16,7 @@ Revision ID: 0008_quarantine_delivery
 """
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,7 +66,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("delivery_key", sa.String(64), nullable=True))
         batch.drop_constraint(_unique_name("body_sha256"), type_="unique")
     conn = op.get_bind()
-    plain = dict(conn.execute(sa.select(app_state.c.key, app_state.c.value)).all())
+    plain: dict[str, str] = dict(conn.execute(sa.select(app_state.c.key, app_state.c.value)).all())
     _rekey_quarantine(conn, [v for k, v in plain.items() if k in HASHED])
     with op.batch_alter_table("quarantine", naming_convention=NAMING) as batch:
         batch.alter_column("delivery_key", existing_type=sa.String(64), nullable=False)
@@ -146,7 +147,8 @@ def downgrade() -> None:
     conn = op.get_bind()
     t = quarantine.c
     firsts = sa.select(sa.func.min(t.id)).group_by(t.body_sha256).scalar_subquery()
-    duplicates = conn.execute(sa.select(t.id).where(t.id.not_in(firsts))).scalars().all()
+    query = sa.select(t.id).where(t.id.not_in(firsts))
+    duplicates: Sequence[int] = conn.execute(query).scalars().all()
     for qid in duplicates:
         conn.execute(quarantine.delete().where(t.id == qid))
     with op.batch_alter_table("quarantine", naming_convention=NAMING) as batch:
