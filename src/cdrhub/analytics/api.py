@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from cdrhub.analytics.reports import REPORTS
 from cdrhub.analytics.service import UnknownReport, run_report
+from cdrhub.auth import require_api_key
+from cdrhub.httpapi import API_ERRORS, responses
 from cdrhub.inputs import MAX_INT
-from cdrhub.web.auth import require_api_key
-from cdrhub.web.errors import API_ERRORS, responses
 
 router = APIRouter(
     prefix="/api/reports",

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import Field
 
+from cdrhub.auth import require_api_key
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm import contacts as repo
 from cdrhub.crm.embed import embed_path
@@ -22,12 +23,11 @@ from cdrhub.crm.serving import (
 )
 from cdrhub.crm.settings import MAX_TTL_SECONDS
 from cdrhub.crm.timeline import build_timeline
+from cdrhub.httpapi import API_ERRORS, Body, responses
 from cdrhub.inputs import MAX_INT
 from cdrhub.store.engine import write_transaction
 from cdrhub.timefmt import iso_utc_or_value
 from cdrhub.timerange import parse_instant
-from cdrhub.web.auth import require_api_key
-from cdrhub.web.errors import API_ERRORS, Body, responses
 
 router = APIRouter(
     prefix="/api", tags=["crm"], dependencies=[Depends(require_api_key)], responses=API_ERRORS

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy import Connection, RowMapping
 
+from cdrhub.auth import require_api_key
 from cdrhub.calls.phones import to_e164
 from cdrhub.config import Settings
+from cdrhub.httpapi import API_ERRORS, responses
 from cdrhub.inputs import MAX_INT, bounded_int, check_moment
 from cdrhub.store import quarantine as quarantine_repo
 from cdrhub.store.legs import get_leg_row
@@ -19,8 +21,6 @@ from cdrhub.timefmt import iso_utc
 from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
-from cdrhub.web.auth import require_api_key
-from cdrhub.web.errors import API_ERRORS, responses
 
 router = APIRouter(
     prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS

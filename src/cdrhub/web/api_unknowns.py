@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from cdrhub.auth import require_api_key
+from cdrhub.httpapi import API_ERRORS
 from cdrhub.store.unknowns import unknown_names
-from cdrhub.web.auth import require_api_key
-from cdrhub.web.errors import API_ERRORS
 
 router = APIRouter(
     prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS

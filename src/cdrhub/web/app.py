@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from cdrhub import __version__, domains
 from cdrhub.analytics.api import router as reports_router
+from cdrhub.auth import secret_check
 from cdrhub.automations.api import ROUTERS as automation_routers
 from cdrhub.config import Settings
 from cdrhub.crm import api as crm_api
@@ -23,7 +24,6 @@ from cdrhub.jobs.worker import Worker
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.web import api_calls, api_unknowns, errors, health, ingest
-from cdrhub.web.auth import secret_check
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.metrics import Metrics
 

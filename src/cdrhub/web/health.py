@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from cdrhub.auth import same_secret
 from cdrhub.ingest.writer import IngestWriter, StorageUnavailable
 from cdrhub.store.heartbeat import disk_problem
-from cdrhub.web.auth import same_secret
 
 log = logging.getLogger("cdrhub.health")
 router = APIRouter(tags=["health"])

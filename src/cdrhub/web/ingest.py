@@ -19,12 +19,12 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from cdrhub.auth import SecretCheck
 from cdrhub.config import Settings
 from cdrhub.ingest.messages import Delivery, Outcome
 from cdrhub.ingest.writer import IngestWriter, StorageUnavailable
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
 from cdrhub.voicenter.decode import encoding_for
-from cdrhub.web.auth import SecretCheck
 from cdrhub.web.bodylimit import BodyTooLarge
 from cdrhub.web.metrics import Metrics
 

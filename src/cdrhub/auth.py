@@ -3,6 +3,9 @@
 Both secrets are checked by hashing what is offered and comparing it, in constant time, with
 the hash of the configured secret or the hash kept in app_state. The kept hash is read again
 every few seconds, so `cdrhub secrets rotate` applies to a running server without a restart.
+
+Machinery below the domains: their routers and the web app both import it; it imports fastapi,
+the ground and store/ (the kept hashes), never the web app, the CLI, ingest, jobs or a domain.
 """
 
 from __future__ import annotations
