@@ -207,7 +207,7 @@ def bench_engine(
         env = {
             "CDRHUB_DATABASE_URL": db_url,
             "CDRHUB_INGEST_TOKEN": TOKEN,
-            "CDRHUB_API_KEY": "bench-key",
+            "CDRHUB_API_KEY": "bench-api-key-0123456789",
             "CDRHUB_RUN_WORKER": "false",
             "CDRHUB_INGEST_WRITER": writer,
             "CDRHUB_BENCH_NOOP": "true",  # the baseline route, off unless asked for
