@@ -1,17 +1,16 @@
-"""The `cdrhub` command. Each domain adds its own commands through a `register(app)` function."""
+"""The `cdrhub` command: serve, quarantine and secrets here, each domain's commands from its
+module in cdrhub.commands, attached below by name (the domains themselves know no command line)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from enum import StrEnum
-from typing import TypeVar
 
 import typer
 
-from cdrhub.config import ConfigError, Settings, load_settings
-from cdrhub.inputs import InputError
-
-T = TypeVar("T")
+from cdrhub.commands import analytics, automations, crm
+from cdrhub.commands.common import input_or_exit, settings_or_exit
+from cdrhub.config import ConfigError, Settings
 
 app = typer.Typer(no_args_is_help=True, help="cdrhub: Voicenter CDRs, stored and put to use.")
 
@@ -19,23 +18,6 @@ SHOWN_ONCE = (
     "Generated now and shown this once: the database keeps only its hash. Note it down; "
     "a lost one is replaced with `cdrhub secrets rotate`."
 )
-
-
-def input_or_exit(check: Callable[[], T]) -> T:
-    """What `check` returns; an InputError it raises is printed as its one line, exit code 2."""
-    try:
-        return check()
-    except InputError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -235,18 +217,23 @@ def _configured_secret(settings: Settings, which: SecretName) -> str | None:
     return None
 
 
-def _register_domains() -> None:
-    """Each domain adds its own commands (report, import, demo; worker, rules, jobs; contacts,
-    embed-link, recordings)."""
-    from cdrhub.analytics import cli as analytics_cli
-    from cdrhub.automations import cli as automations_cli
-    from cdrhub.crm import cli as crm_cli
+# Each domain's commands, by name. Top-level commands first, then the groups (`cdrhub --help`
+# lists them in this order after `serve`, `quarantine` and `secrets`).
+app.command()(analytics.report)
+app.command("import")(analytics.import_)
+app.command()(analytics.demo)
+app.command()(automations.worker)
+app.command("embed-link")(crm.embed_link)
+app.add_typer(analytics.analytics_app, name="analytics")
+app.add_typer(automations.rules_app, name="rules")
+app.add_typer(automations.jobs_app, name="jobs")
+app.add_typer(automations.callbacks_app, name="callbacks")
+app.add_typer(automations.optout_app, name="optout")
+app.add_typer(crm.crm_app, name="crm")
+app.add_typer(crm.contacts_app, name="contacts")
+app.add_typer(crm.recordings_app, name="recordings")
 
-    for domain in (analytics_cli, automations_cli, crm_cli):
-        domain.register(app)
-
-
-_register_domains()
+__all__ = ["app", "input_or_exit", "settings_or_exit", "startup_lines"]
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from pydantic import Field
 from sqlalchemy import Engine
 
 from cdrhub.automations import callbacks, notifications, suppression
-from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.calls.phones import to_e164
 from cdrhub.inputs import MAX_INT, InputError, bounded_int
 from cdrhub.jobs import outbox
