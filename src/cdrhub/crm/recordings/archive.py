@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
@@ -217,4 +217,4 @@ def status_counts(engine: Engine) -> list[tuple[str, int]]:
         rows = conn.execute(
             select(recordings.c.status, func.count()).group_by(recordings.c.status)
         ).all()
-    return sorted((status, n) for status, n in rows)
+    return sorted((str(status), cast(int, n)) for status, n in rows)
