@@ -15,8 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from starlette.testclient import TestClient
 
-from cdrhub.analytics.reports import REPORTS
-from cdrhub.automations import report as _callbacks_report  # noqa: F401 - registers `callbacks`
+from cdrhub import domains
 from cdrhub.store.schema import legs
 from tests.analytics.helpers import answered_in_queue, store
 
@@ -54,14 +53,14 @@ def test_calls_dates_out_of_range(client: TestClient, params: dict, message: str
     assert (response.status_code, response.json()) == (422, {"detail": message})
 
 
-@pytest.mark.parametrize("name", sorted(REPORTS))
+@pytest.mark.parametrize("name", sorted(domains.reports()))
 def test_every_report_bounds_its_dates(client: TestClient, name: str) -> None:
     for params, message in EDGES:
         response = _get(client, f"/api/reports/{name}", **params)
         assert (response.status_code, response.json()) == (422, {"detail": message}), params
 
 
-@pytest.mark.parametrize("name", sorted(REPORTS))
+@pytest.mark.parametrize("name", sorted(domains.reports()))
 def test_every_report_over_the_widest_range(client: TestClient, engine, settings, name) -> None:
     store(engine, settings, [answered_in_queue("2024-01-10 09:00:00", 10, "A1", 5, 60)])
     for params in (

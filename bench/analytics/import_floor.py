@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from cdrhub import longlived
+from cdrhub import domains, longlived
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.demo import Generator
 from cdrhub.analytics.facts import leg_facts
@@ -138,7 +138,8 @@ def main() -> None:
         started = time.perf_counter()
         with source.open(encoding="utf-8") as handle:
             wires_read = read_wires(source, handle, report)
-            store_wires(engine, settings.with_(database_url=url), wires_read, report=report)
+            at = settings.with_(database_url=url)
+            store_wires(engine, at, wires_read, domains.hooks(at), report=report)
         walls.append(time.perf_counter() - started)
         engine.dispose()
     results["full import"] = statistics.median(walls)

@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, text
 
-from cdrhub import longlived
+from cdrhub import domains, longlived
 from cdrhub.analytics.demo import Generator
 from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
 from cdrhub.analytics.service import run_report
@@ -84,12 +84,20 @@ def measure_import(engine_name: str, legs: int) -> dict[str, Any]:
     report = ImportReport()
     started = time.perf_counter()
     with path.open(encoding="utf-8") as handle:
-        store_wires(engine, settings, read_wires(path, handle, report), report=report)
+        store_wires(
+            engine,
+            settings,
+            read_wires(path, handle, report),
+            domains.hooks(settings),
+            report=report,
+        )
     seconds = time.perf_counter() - started
     again = ImportReport()
     started = time.perf_counter()
     with path.open(encoding="utf-8") as handle:
-        store_wires(engine, settings, read_wires(path, handle, again), report=again)
+        store_wires(
+            engine, settings, read_wires(path, handle, again), domains.hooks(settings), report=again
+        )
     again_seconds = time.perf_counter() - started
     engine.dispose()
     return {
@@ -105,8 +113,8 @@ def load(engine: Engine, settings: Settings, legs: int) -> dict[str, Any]:
     generator = Generator(days=DAYS, calls_per_day=int(legs / DAYS / LEGS_PER_CALL), end=END)
     report = ImportReport()
     started = time.perf_counter()
-    store_wires(engine, settings, (("gen", w) for w in generator), report=report,
-                encoding="bench")  # fmt: skip
+    store_wires(engine, settings, (("gen", w) for w in generator), domains.hooks(settings),
+                report=report, encoding="bench")  # fmt: skip
     seconds = time.perf_counter() - started
     return {"legs": report.result.new, "seconds": round(seconds, 1),
             "legs_per_second": round(report.result.new / seconds)}  # fmt: skip

@@ -9,11 +9,16 @@ and every Worker is handed the job handlers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cdrhub.automations import jobs as automations_jobs
 from cdrhub.config import Settings
 from cdrhub.crm import jobs as crm_jobs
 from cdrhub.ingest.pipeline import LegHook
 from cdrhub.jobs.registry import Handlers
+
+if TYPE_CHECKING:
+    from cdrhub.analytics.reports import Report
 
 
 def hooks(settings: Settings) -> list[LegHook]:
@@ -32,3 +37,15 @@ def job_handlers() -> Handlers:
         Handlers(automations_jobs.HANDLERS, on_dead=automations_jobs.ON_DEAD),
         Handlers(crm_jobs.HANDLERS),
     )
+
+
+def reports() -> dict[str, Report]:
+    """Every report by name, for `/api/reports` and `cdrhub report`: analytics' own, then the
+    automations' `callbacks` report."""
+    from cdrhub.analytics.reports import REPORTS
+    from cdrhub.automations import report as callbacks
+
+    combined = dict(REPORTS)
+    spec = callbacks.spec()
+    combined.setdefault(spec.name, spec)  # analytics' own report wins a clash of names
+    return combined

@@ -262,11 +262,18 @@ def test_long_ranges_on_demo_traffic_equal_raw_legs(engine, settings) -> None:
     """Fourteen months of generated traffic: years, months and days of rollups, DST twice."""
     from datetime import date
 
+    from cdrhub import domains
     from cdrhub.analytics.demo import Generator
     from cdrhub.analytics.importer import store_wires
 
     generator = Generator(days=430, calls_per_day=12, end=date(2025, 3, 5), seed=3)
-    store_wires(engine, settings, (("demo", w) for w in generator), batch_size=700)
+    store_wires(
+        engine,
+        settings,
+        (("demo", w) for w in generator),
+        domains.hooks(settings),
+        batch_size=700,
+    )
     assert _stored_numbers(engine) == _numbers_from_legs(engine, settings)
     cases = [
         {},

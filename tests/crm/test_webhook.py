@@ -154,7 +154,7 @@ def test_backfill_enqueues_once_for_calls_stored_before(
     store(before, engine, *samples("outgoing-answered", "queue-abandoned"))  # no webhooks yet
     assert not jobs(engine, "crm.webhook")
     config = _settings(settings, receiver.url)
-    monkeypatch.setattr("cdrhub.cli.load_settings", lambda: config)
+    monkeypatch.setattr("cdrhub.commands.common.load_settings", lambda: config)
     for _ in range(2):
         out = CliRunner().invoke(app, ["crm", "backfill", "--since", "2023-11-15"])
         assert out.exit_code == 0, out.output
@@ -186,7 +186,7 @@ def test_backfill_since_reads_like_from(
 
     config = with_crm(settings, recordings={"enabled": False})
     store(config, engine, *samples("outgoing-answered", "queue-abandoned"))
-    monkeypatch.setattr("cdrhub.cli.load_settings", lambda: config)
+    monkeypatch.setattr("cdrhub.commands.common.load_settings", lambda: config)
     out = CliRunner().invoke(app, ["crm", "backfill", "--since", since])
     assert (out.exit_code, out.output) == (
         0,

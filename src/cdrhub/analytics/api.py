@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from cdrhub.analytics.reports import REPORTS
 from cdrhub.analytics.service import UnknownReport, run_report
 from cdrhub.auth import require_api_key
 from cdrhub.httpapi import API_ERRORS, responses
@@ -44,11 +43,12 @@ class ReportAnswer(BaseModel):
 
 
 @router.get("", response_model=None, responses={200: {"model": ReportList}})
-def list_reports() -> dict[str, Any]:
+def list_reports(request: Request) -> dict[str, Any]:
+    # the reports the app was composed with (`app.state.reports`, from cdrhub.domains.reports)
     return {
         "reports": [
             {"name": r.name, "formula": r.formula, "params": list(r.params)}
-            for r in REPORTS.values()
+            for r in request.app.state.reports.values()
         ]
     }
 
@@ -81,7 +81,12 @@ async def get_report(
     params = dict(request.query_params)
     try:
         return await run_in_threadpool(
-            run_report, request.app.state.engine, request.app.state.settings, name, params
+            run_report,
+            request.app.state.engine,
+            request.app.state.settings,
+            name,
+            params,
+            reports=request.app.state.reports,
         )
     except UnknownReport as exc:
         raise HTTPException(404, f"no report named {name!r}; see /api/reports") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,11 +13,11 @@ from typing import IO, Any
 
 from sqlalchemy import Engine
 
-from cdrhub import domains
 from cdrhub.analytics.bulk import BulkResult, bulk_store
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.calls.model import CallLeg
 from cdrhub.config import Settings
+from cdrhub.ingest.pipeline import LegHook
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import NormalizeError, normalize
 
@@ -64,16 +64,17 @@ def store_wires(
     engine: Engine,
     settings: Settings,
     wires: Iterable[tuple[str, Any]],
+    hooks: Sequence[LegHook],
     *,
     encoding: str = "import",
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Normalize and store wire dicts in batches; the hooks of other domains do not run."""
+    """Normalize and store wire dicts in batches; the hooks of other domains do not run.
+    `hooks` are the ingest hooks the caller composed (`cdrhub.domains.hooks(settings)`)."""
     report = report or ImportReport()
     tz, cfg = settings.tz, analytics_settings(settings)
-    hooks = domains.hooks(settings)
     batch: list[CallLeg] = []
 
     def flush() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.filters import parse_filters, resolve_dims
 from cdrhub.analytics.query import Scope
-from cdrhub.analytics.reports import REPORTS, ReportError
+from cdrhub.analytics.reports import REPORTS, Report, ReportError
 from cdrhub.config import Settings
 
 FILTER_KEYS = ("from", "to", "department", "queue", "agent", "type")
@@ -21,13 +21,19 @@ class UnknownReport(LookupError):
 
 
 def run_report(
-    engine: Engine, settings: Settings, name: str, params: Mapping[str, str | None]
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    params: Mapping[str, str | None],
+    *,
+    reports: Mapping[str, Report] = REPORTS,
 ) -> dict[str, Any]:
-    """The answer `{"report", "filters", "settings", "formula", "rows"}`.
+    """The answer `{"report", "filters", "settings", "formula", "rows"}`. `reports`: the reports
+    to choose from (analytics' own by default; `cdrhub.domains.reports()` adds the others').
 
     Raises UnknownReport, or InputError/ReportError (ValueError) for bad parameters.
     """
-    report = REPORTS.get(name)
+    report = reports.get(name)
     if report is None:
         raise UnknownReport(name)
     tz = settings.tz

@@ -31,7 +31,6 @@ from sqlalchemy import Engine
 
 from cdrhub.auth import require_api_key
 from cdrhub.automations import callbacks, notifications, suppression
-from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.calls.phones import to_e164
 from cdrhub.httpapi import API_ERRORS, Body, responses
 from cdrhub.inputs import MAX_INT, InputError, bounded_int

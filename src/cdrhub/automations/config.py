@@ -19,6 +19,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -303,3 +304,17 @@ def check_text(
         where = f"{filename}:{line}" if line else filename
         messages.append(f"{where}: {describe(problem, file.get('rules'))}")
     return config, messages
+
+
+def check_file(path: Path) -> tuple[AutomationConfig | None, list[str]]:
+    """`check_text` on a settings file; a file that cannot be read is one problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [f"{path}: cannot read: {exc}"]
+    return check_text(text, filename=str(path))
+
+
+def config_file_dict(path: Path) -> dict[str, Any]:
+    """A settings file as a dict, for `load_config`."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))

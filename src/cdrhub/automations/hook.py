@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from cdrhub.automations import callbacks, guards, notifications
-from cdrhub.automations import report as _report  # noqa: F401 - registers the callbacks report
 from cdrhub.automations.config import AutomationConfig, describe, load_config
 from cdrhub.automations.missed import is_missed_contact
 from cdrhub.automations.plan import plan

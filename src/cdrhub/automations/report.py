@@ -1,6 +1,6 @@
 """The `callbacks` report: how fast missed customers were called back.
 
-Registered with the analytics report registry (`cdrhub.analytics.reports.REPORTS`), so it is
+`cdrhub.domains.reports()` adds `spec()` to the analytics reports, so it is
 served by `/api/reports/callbacks` and `cdrhub report callbacks` like every other report, and
 `callbacks_report` answers the same shape on its own.
 """
@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
 from cdrhub.automations.tables import callback_items
 from cdrhub.inputs import bounded_float, split_values
+
+if TYPE_CHECKING:
+    from cdrhub.analytics.reports import Report
 
 Row = dict[str, Any]
 DEFAULT_WITHIN_HOURS = (2, 24)
@@ -172,13 +175,8 @@ def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> 
         raise ReportError(str(exc)) from exc
 
 
-def register() -> None:
-    """Add the report to the analytics registry (idempotent)."""
-    from cdrhub.analytics.reports import REPORTS, Report
+def spec() -> Report:
+    """The report as the analytics reports run it (composed in `cdrhub.domains.reports`)."""
+    from cdrhub.analytics.reports import Report
 
-    REPORTS.setdefault(
-        "callbacks", Report("callbacks", FORMULA, _registered_run, ("by", "within_hours"))
-    )
-
-
-register()
+    return Report("callbacks", FORMULA, _registered_run, ("by", "within_hours"))

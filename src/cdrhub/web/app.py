@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.state.ingest_check = secret_check(engine, "ingest_token", settings.ingest_token, generated)
     app.state.api_key_check = secret_check(engine, "api_key", settings.api_key, generated)
     app.state.hooks = domains.hooks(settings)
+    app.state.reports = domains.reports()
     app.state.ingest_writer = _writer(settings, engine, app.state.hooks)
     app.state.metrics = Metrics.create()
     errors.install(app)

@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm.recordings.fetch import download_recording
@@ -209,3 +209,12 @@ def prune_recordings(
             storage.delete(key)
         _set(engine, ivruniqueid, status="pruned", object_key=None, pruned_at=now)
     return len(rows)
+
+
+def status_counts(engine: Engine) -> list[tuple[str, int]]:
+    """How many recordings are in each archive status, sorted by status."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(recordings.c.status, func.count()).group_by(recordings.c.status)
+        ).all()
+    return sorted((str(status), cast(int, n)) for status, n in rows)
