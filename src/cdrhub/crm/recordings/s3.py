@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from cdrhub.config import ConfigError
-from cdrhub.crm.recordings.storage import CHUNK_BYTES, StorageMissing
+from cdrhub.crm.recordings.objects import CHUNK_BYTES, StorageMissing
 from cdrhub.crm.settings import S3Settings
 from cdrhub.jobs.http import outcome
 from cdrhub.jobs.outbox import PermanentFailure, RetryLater

@@ -11,33 +11,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from cdrhub.config import ConfigError
+from cdrhub.crm.recordings.objects import CHUNK_BYTES as CHUNK_BYTES
+from cdrhub.crm.recordings.objects import Storage as Storage
+from cdrhub.crm.recordings.objects import StorageMissing as StorageMissing
 from cdrhub.crm.settings import S3_EXTRA_MISSING, RecordingSettings
-
-CHUNK_BYTES = 64 * 1024
-
-
-class StorageMissing(LookupError):
-    """The object is not in the storage."""
-
-
-class Storage(Protocol):
-    name: str
-
-    def put(self, key: str, source: BinaryIO, content_type: str) -> None:
-        """Store what `source` holds from its position to its end."""
-
-    def size(self, key: str) -> int:
-        """The object's size in bytes; raises StorageMissing."""
-
-    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """Bytes `start` to `end` (inclusive; None: to the last) in chunks of at most
-        CHUNK_BYTES. The object is opened before this returns (StorageMissing then)."""
-
-    def delete(self, key: str) -> None:
-        """Remove the object; nothing happens when it is not there."""
 
 
 class LocalStorage:
