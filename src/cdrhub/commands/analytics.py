@@ -91,7 +91,7 @@ def import_(
     from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
 
     settings = settings_or_exit()
-    engine = migrated_engine(settings)
+    engine = migrated_engine(settings, create=True)
     report = ImportReport()
     started = time.perf_counter()
     size = file.stat().st_size
@@ -111,6 +111,10 @@ def import_(
     typer.echo(_summary(report, time.perf_counter() - started))
     for error in report.errors:
         typer.echo(f"  rejected {error}", err=True)
+    r = report.result
+    if report.rejected and not (r.new or r.duplicate or r.revised):
+        typer.echo(f"every line of {file} was rejected: nothing stored", err=True)
+        raise typer.Exit(1)
 
 
 def demo(
@@ -123,7 +127,7 @@ def demo(
     from cdrhub.analytics.importer import ImportReport, store_wires
 
     settings = settings_or_exit()
-    engine = migrated_engine(settings)
+    engine = migrated_engine(settings, create=True)
     end = datetime.now(UTC).astimezone(settings.tz).date()
     generator = Generator(days=days, calls_per_day=calls_per_day, end=end, seed=seed,
                           tz=settings.tz)  # fmt: skip
