@@ -93,14 +93,13 @@ def settings_problems(settings: Settings) -> list[str]:
         problems += [p for p in check_text(text, filename=name)[1] if p not in problems]
     if problems:
         return problems
-    where = f"{name}: " if name else ""
     try:
         load_crm_settings(settings)
         analytics_settings(settings)
     except ConfigError as exc:
-        problems.append(f"{where}{exc}")
+        problems.append(f"configuration error: {exc}")
     try:
         WorkerConfig.from_section(settings.section("worker"))
     except (TypeError, ValueError) as exc:
-        problems.append(f"{where}[worker]: {exc}")
+        problems.append(f"configuration error: [worker]: {exc}")
     return problems
