@@ -38,7 +38,7 @@ class CommandGroup(TyperGroup):
     or two lines (what is wrong, what to do) with a non-zero exit code instead of a traceback.
     Anything else is a bug and keeps its traceback."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # the click.Context of typer's own (vendored) click
         _database_url.clear()
         try:
             return super().invoke(ctx)
