@@ -111,7 +111,8 @@ class TomlLines:
                 found = self._find(*region, wanted)
                 if found is not None:
                     return found + 1
-        return None
+        table = ".".join((*names, key))  # the key may be a table of its own: [crm.hubspt]
+        return next((n + 1 for n, name, _ in self._headers() if _plain(name) == table), None)
 
     def table_line(self, table: str, key: str | None = None) -> int | None:
         region = self._region(table, None)

@@ -112,6 +112,9 @@ def test_keys_written_inline_or_dotted_are_found_on_their_line() -> None:
     assert lines.key_line(("analytics",), "service_level_secs") == 2
     assert lines.key_line(("crm", "embed"), "tl") == 4
     assert lines.key_line(("crm", "embed"), "absent") is None
+    tables = TomlLines('timezone = "UTC"\n[analytcs]\nx = 1\n[crm.hubspt]\ntoken = "t"\n')
+    assert tables.key_line((), "analytcs") == 2
+    assert tables.key_line(("crm",), "hubspt") == 4
 
 
 def test_nearest() -> None:
