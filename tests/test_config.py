@@ -42,7 +42,7 @@ def test_the_default_database_is_in_the_users_data_folder_whatever_the_current_o
         ),
         (
             "postgresql+psycopg2://cdrhub:hunter2-secret@db/cdrhub",
-            "database_url: the driver 'psycopg2' is not installed; use postgresql:// "
+            "database_url: 'postgresql+psycopg2' is not supported; use postgresql:// "
             "(cdrhub uses psycopg 3)",
         ),
     ],

@@ -195,9 +195,10 @@ def check_database_url(url: str) -> None:
         what = f"{scheme!r} databases are" if sep else "a URL without a scheme is"
         raise ConfigError(f"database_url: {what} not supported; use {DATABASE_URL_FORMS}")
     if driver.lower() not in _DATABASES[backend.lower()]:
+        plain = "sqlite" if backend.lower() == "sqlite" else "postgresql"
+        uses = "the built-in sqlite3" if plain == "sqlite" else "psycopg 3"
         raise ConfigError(
-            f"database_url: the driver {driver!r} is not installed; use {backend}:// "
-            f"(cdrhub uses {'psycopg 3' if backend != 'sqlite' else 'the built-in sqlite3'})"
+            f"database_url: {scheme!r} is not supported; use {plain}:// (cdrhub uses {uses})"
         )
 
 
