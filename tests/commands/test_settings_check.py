@@ -59,6 +59,19 @@ def test_config_check_passes_a_good_file() -> None:
     assert (result.exit_code, result.output) == (0, f"{SETTINGS / 'good.toml'}: OK\n")
 
 
+def test_config_check_without_a_file_checks_the_environment() -> None:
+    result = runner.invoke(app, ["config", "check"], env={"CDRHUB_TIME_MODE": "utc"})
+    assert (result.exit_code, result.output) == (
+        0,
+        "no settings file (give one, or set CDRHUB_CONFIG); the environment: OK\n",
+    )
+    bad = runner.invoke(app, ["config", "check"], env={"CDRHUB_TIME_MODE": "gmt"})
+    assert (bad.exit_code, bad.output) == (
+        1,
+        "configuration error: time_mode must be one of ('local', 'utc'), not 'gmt'\n",
+    )
+
+
 def test_rules_check_reports_the_unknown_keys_of_the_automation_sections() -> None:
     result = runner.invoke(app, ["rules", "check", str(TYPOS)])
     assert result.exit_code == 1

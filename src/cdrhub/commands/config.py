@@ -39,4 +39,7 @@ def config_check(
     if problems:
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{settings.file_path or 'no settings file, the environment'}: OK")
+    if settings.file_path:
+        typer.echo(f"{settings.file_path}: OK")
+    else:
+        typer.echo("no settings file (give one, or set CDRHUB_CONFIG); the environment: OK")
