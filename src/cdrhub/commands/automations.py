@@ -160,7 +160,7 @@ def rules_test(
         ..., help="A CDR file (JSON, XML-RPC or form), as Voicenter sends it."
     ),
     config_file: Path | None = typer.Option(None, "--config", help="Default: $CDRHUB_CONFIG."),
-    now: str | None = typer.Option(None, help="Pretend it is this UTC time (ISO)."),
+    now: str | None = typer.Option(None, help="Pretend it is this UTC time (ISO; default: now)."),
 ) -> None:
     """Show which rules a CDR fires and what they would send (sends nothing)."""
     from cdrhub.automations.config import load_config

@@ -114,7 +114,9 @@ def quarantine_replay(
 @quarantine_app.command("list")
 def quarantine_list(
     limit: int = typer.Option(50, min=1, max=500, help="Rows on this page."),
-    cursor: int | None = typer.Option(None, min=0, help="Start after this id (the last page's)."),
+    cursor: int | None = typer.Option(
+        None, min=0, help="Start after this id (the last page's; default: the first page)."
+    ),
     all_: bool = typer.Option(False, "--all", help="Also deliveries replayed already."),
 ) -> None:
     """List pending quarantined deliveries, a page at a time, oldest first."""
