@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cdrhub.settings_keys import nearest
-
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 TIME_MODES = ("local", "utc")
@@ -171,6 +169,8 @@ def unknown_environment(env: Mapping[str, str], known: frozenset[str]) -> list[s
     """A warning for each `CDRHUB_*` variable cdrhub does not read, naming the nearest known one.
     Warned rather than refused: the environment is shared with other tools (a container
     platform, a test harness), so a name cdrhub does not know need not be a mistake."""
+    from cdrhub.settings_keys import nearest  # only the commands need it, not every process
+
     warnings = []
     for name in sorted(env):
         if not name.startswith("CDRHUB_") or name in known or name.startswith(_NOT_SETTINGS):
