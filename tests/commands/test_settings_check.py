@@ -173,3 +173,17 @@ def test_the_settings_file_option(tmp_path: Path) -> None:
 def test_load_settings_keeps_where_the_file_was_read() -> None:
     settings = load_settings({"CDRHUB_CONFIG": str(SETTINGS / "good.toml")})
     assert settings.file_path == str(SETTINGS / "good.toml")
+
+
+def test_the_key_check_is_ground_level() -> None:
+    """settings_keys and toml_lines import nothing of cdrhub but each other (config.py, at the
+    ground, uses them)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import cdrhub.settings_keys, sys; "
+        "print(sorted(m for m in sys.modules if m.startswith('cdrhub.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['cdrhub.settings_keys', 'cdrhub.toml_lines']"
