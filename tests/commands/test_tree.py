@@ -49,6 +49,7 @@ BEFORE: dict[str, Any] = {
     "crm": {"backfill": ["--since"]},
     "contacts": {"import": ["file"]},
     "recordings": {"prune": ["--older-than-days"], "status": []},
+    "config": {"check": ["file"]},  # added since
 }
 
 

@@ -81,12 +81,13 @@ def test_minted_links_through_the_api_and_cli(settings: Settings, monkeypatch) -
 
     monkeypatch.setenv("CDRHUB_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CDRHUB_EMBED_SECRET", SECRET)
+    monkeypatch.setenv("CDRHUB_PUBLIC_URL", "https://cdrhub.example.com/")
     out = CliRunner().invoke(app, ["embed-link", "0546666666", "--ttl-days", "1"])
     assert out.exit_code == 0, out.output
-    url = out.output.strip()
-    assert url.startswith("http://127.0.0.1:8000/embed/contacts/%2B972546666666?exp=")
+    url = out.stdout.strip()
+    assert url.startswith("https://cdrhub.example.com/embed/contacts/%2B972546666666?exp=")
     with _client(settings) as client:
-        assert client.get(url.removeprefix("http://127.0.0.1:8000")).status_code == 200
+        assert client.get(url.removeprefix("https://cdrhub.example.com")).status_code == 200
 
 
 def test_generated_secret_is_kept(settings: Settings) -> None:

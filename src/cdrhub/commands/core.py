@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import typer
 
-from cdrhub.commands.common import settings_or_exit
+from cdrhub.commands.common import database_file_or_exit, migrated_engine, settings_or_exit
 from cdrhub.config import ConfigError, Settings
 
 SHOWN_ONCE = (
@@ -34,6 +34,7 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
         raise typer.Exit(2)
+    database_file_or_exit(settings, create=True)
     try:  # the domains read their sections here (CRM, automations, analytics)
         application = create_app(settings)
     except ConfigError as exc:
@@ -97,12 +98,9 @@ def quarantine_replay(
     """Run quarantined bodies through ingest again (after a fix); those that still fail stay."""
     from cdrhub import domains
     from cdrhub.ingest.replay import replay
-    from cdrhub.store.engine import make_engine
-    from cdrhub.store.migrate import upgrade
 
     settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     results = replay(engine, settings, domains.hooks(settings), include_replayed=all_)
     for r in results:
         outcome = f"still failing: {r.error}" if r.error else "ok"
@@ -116,17 +114,16 @@ def quarantine_replay(
 @quarantine_app.command("list")
 def quarantine_list(
     limit: int = typer.Option(50, min=1, max=500, help="Rows on this page."),
-    cursor: int | None = typer.Option(None, min=0, help="Start after this id (the last page's)."),
+    cursor: int | None = typer.Option(
+        None, min=0, help="Start after this id (the last page's; default: the first page)."
+    ),
     all_: bool = typer.Option(False, "--all", help="Also deliveries replayed already."),
 ) -> None:
     """List pending quarantined deliveries, a page at a time, oldest first."""
     from cdrhub.store import quarantine
-    from cdrhub.store.engine import make_engine
-    from cdrhub.store.migrate import upgrade
 
     settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     with engine.connect() as conn:
         rows, next_cursor = quarantine.page(conn, after=cursor, limit=limit, include_replayed=all_)
     for row in rows:
@@ -155,8 +152,6 @@ def secrets_rotate(which: SecretName = typer.Argument(..., help="Which secret.")
     """Replace a generated secret with a new one, shown once. Running servers take it within a
     few seconds; the old one is refused from then on (for embed-secret: every link signed
     before stops working)."""
-    from cdrhub.store.engine import make_engine
-    from cdrhub.store.migrate import upgrade
     from cdrhub.store.state import REFRESH_SECONDS, rotate_secret
 
     settings = settings_or_exit()
@@ -168,8 +163,7 @@ def secrets_rotate(which: SecretName = typer.Argument(..., help="Which secret.")
             err=True,
         )
         raise typer.Exit(2)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     later = f"Running servers take it within {REFRESH_SECONDS:g} seconds"
     if which is SecretName.embed_secret:
         from cdrhub.crm.embed import SECRET_KEY

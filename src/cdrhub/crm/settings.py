@@ -58,6 +58,7 @@ from typing import Any
 
 from cdrhub.config import ConfigError, Settings, check_secret_length
 from cdrhub.crm.recordings.urlpolicy import VOICENTER_HOSTS, UrlPolicy, normal_pattern
+from cdrhub.settings_keys import Schema, nearest
 
 RECORDING_STORAGES = ("local", "s3")
 
@@ -177,6 +178,34 @@ class CrmSettings:
         return next((w for w in self.webhooks if w.name == name), None)
 
 
+def _keys(cls: type[Any], **tables: Schema) -> Schema:
+    return {**{name: None for name in cls.__dataclass_fields__ if name not in tables}, **tables}
+
+
+# The keys of the `[crm.*]` sections and the variables CRM reads (cdrhub.settings_keys): a typo
+# is refused.
+SETTINGS_KEYS: Schema = {
+    "crm": {
+        "embed": _keys(EmbedSettings),
+        "recordings": _keys(RecordingSettings, s3=_keys(S3Settings)),
+        "hubspot": _keys(HubSpotSettings),
+        "pipedrive": _keys(PipedriveSettings),
+        "webhooks": _keys(WebhookTarget),
+    }
+}
+ENVIRONMENT = frozenset(
+    {
+        "CDRHUB_EMBED_SECRET",
+        "CDRHUB_S3_ACCESS_KEY_ID",
+        "CDRHUB_S3_SECRET_ACCESS_KEY",
+        "CDRHUB_S3_SESSION_TOKEN",
+        "CDRHUB_VOICENTER_CODE",
+        "CDRHUB_HUBSPOT_TOKEN",
+        "CDRHUB_PIPEDRIVE_API_TOKEN",
+    }
+)
+
+
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
@@ -191,7 +220,9 @@ def _pick(cls: type[Any], data: Mapping[str, Any], where: str, **extra: Any) -> 
         if key not in known:
             if isinstance(value, Mapping):
                 continue
-            raise ConfigError(f"{where}: unknown setting {key!r}")
+            close = nearest(key, known)
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise ConfigError(f"{where}: unknown setting {key!r}{hint}")
         values[key] = value
     values.update({k: v for k, v in extra.items() if v not in (None, "")})
     try:
