@@ -23,7 +23,7 @@ from cdrhub.ingest.writer import IngestWriter
 from cdrhub.jobs.worker import Worker
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
-from cdrhub.web import api_calls, api_unknowns, errors, health, ingest
+from cdrhub.web import api_calls, api_unknowns, docs, errors, health, ingest
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.metrics import Metrics
 
@@ -62,6 +62,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         version=__version__,
         description="Receives, keeps and puts to use Voicenter call detail records.",
         lifespan=lifespan,
+        # /docs from the package's own files (web/docs.py); ReDoc would come from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -89,6 +92,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.include_router(router)
     app.include_router(crm_api.router)
     app.include_router(crm_widget.router)
+    app.include_router(docs.router)
+    app.mount("/static", docs.static_files(), name="static")
     return app
 
 
