@@ -253,7 +253,16 @@ def _sse(note: dict[str, Any]) -> str:
     return f"id: {note['id']}\nevent: notification\ndata: {data}\n\n"
 
 
-@router.get("/notifications/stream")
+@router.get(
+    "/notifications/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: one `data:` line of JSON per notification",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def notification_stream(
     request: Request,
     after: int | None = Query(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from cdrhub.auth import require_api_key
 from cdrhub.calls.model import CallLeg
@@ -64,10 +64,22 @@ def _contact_json(contact: dict[str, Any]) -> dict[str, Any]:
     return {k: iso_utc_or_value(v) for k, v in contact.items()}
 
 
+class ContactSaved(BaseModel):
+    created: bool
+    contact: dict[str, Any]
+
+
 @router.post(
     "/contacts",
     status_code=201,
-    responses={200: {"description": "an existing contact (same phone or id) was updated"}},
+    response_model=None,
+    responses={
+        201: {"model": ContactSaved},
+        200: {
+            "model": ContactSaved,
+            "description": "an existing contact (same phone or id) was updated",
+        },
+    },
 )
 def create_contact(body: ContactBody, request: Request, response: Response) -> dict[str, Any]:
     """Create a contact, or update the one that shares a phone number or an external id."""
@@ -175,12 +187,15 @@ def mint_embed_link(body: EmbedLinkBody, request: Request) -> dict[str, Any]:
     }
 
 
+AUDIO = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get(
     "/recordings/{ivruniqueid}",
     response_class=Response,
     responses={
-        200: {"description": "the archived recording", "content": {"audio/*": {}}},
-        206: {"description": "the requested range of it", "content": {"audio/*": {}}},
+        200: {"description": "the archived recording", "content": {"audio/*": AUDIO}},
+        206: {"description": "the requested range of it", "content": {"audio/*": AUDIO}},
         307: {"description": "not archived: Voicenter's URL"},
         416: {"description": "the range is outside the recording"},
         **responses(404),

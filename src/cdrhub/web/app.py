@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from cdrhub import __version__, domains
-from cdrhub.analytics.api import router as reports_router
+from cdrhub.analytics.api import reports_router
 from cdrhub.auth import secret_check
 from cdrhub.automations.api import ROUTERS as automation_routers
 from cdrhub.config import Settings
@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.include_router(ingest.noop_router)
     app.include_router(api_calls.router)
     app.include_router(api_unknowns.router)
-    app.include_router(reports_router)
+    app.include_router(reports_router(app.state.reports))
     for router in automation_routers:
         app.include_router(router)
     app.include_router(crm_api.router)
