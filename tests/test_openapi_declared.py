@@ -86,6 +86,30 @@ def test_every_answer_with_a_body_has_a_schema(spec: dict[str, Any]) -> None:
     assert missing == []
 
 
+NAMED = ("/api/reports", "/api/jobs", "/api/callbacks", "/api/optouts", "/api/notifications",
+         "/api/contacts", "/api/embed-links", "/api/calls")  # fmt: skip
+
+
+def test_the_domains_json_answers_are_named_schemas(spec: dict[str, Any]) -> None:
+    unnamed = []
+    for path, method, operation in _operations(spec):
+        if not path.startswith(NAMED):
+            continue
+        for code, response in operation["responses"].items():
+            body = response.get("content", {}).get("application/json")
+            if code.startswith("2") and body is not None and "$ref" not in body["schema"]:
+                unnamed.append(f"{method} {path} {code}")
+    assert unnamed == []
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Contact"]["properties"]) == {
+        "id", "name", "company", "email", "phones", "external_ids", "created_at", "updated_at"
+    }  # fmt: skip
+    assert set(schemas["CallbackList"]["properties"]) == {"items", "open"}
+    assert set(schemas["ReportAnswer"]["properties"]) == {
+        "report", "filters", "settings", "formula", "rows"
+    }  # fmt: skip
+
+
 def test_every_api_route_needs_the_api_key(spec: dict[str, Any]) -> None:
     api = [(p, m, op.get("security")) for p, m, op in _operations(spec) if p.startswith("/api")]
     assert len(api) >= 30

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cdrhub.auth import require_api_key
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm import contacts as repo
+from cdrhub.crm import shapes
 from cdrhub.crm.embed import embed_path
 from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.serving import (
@@ -64,19 +65,14 @@ def _contact_json(contact: dict[str, Any]) -> dict[str, Any]:
     return {k: iso_utc_or_value(v) for k, v in contact.items()}
 
 
-class ContactSaved(BaseModel):
-    created: bool
-    contact: dict[str, Any]
-
-
 @router.post(
     "/contacts",
     status_code=201,
     response_model=None,
     responses={
-        201: {"model": ContactSaved},
+        201: {"model": shapes.ContactSaved},
         200: {
-            "model": ContactSaved,
+            "model": shapes.ContactSaved,
             "description": "an existing contact (same phone or id) was updated",
         },
     },
@@ -103,7 +99,7 @@ def create_contact(body: ContactBody, request: Request, response: Response) -> d
     return {"created": created, "contact": _contact_json(contact or {})}
 
 
-@router.get("/contacts")
+@router.get("/contacts", response_model=None, responses={200: {"model": shapes.ContactList}})
 def list_contacts(
     request: Request,
     limit: int = Query(100, ge=1, le=1000),
@@ -121,7 +117,11 @@ def list_contacts(
     return {"contacts": [_contact_json(c) for c in found]}
 
 
-@router.get("/contacts/{contact_id:int}", responses=responses(404))
+@router.get(
+    "/contacts/{contact_id:int}",
+    response_model=None,
+    responses={200: {"model": shapes.Contact}, **responses(404)},
+)
 def get_contact(request: Request, contact_id: int = CONTACT_ID) -> dict[str, Any]:
     with engine(request).connect() as conn:
         contact = repo.get_contact(conn, contact_id)
@@ -138,7 +138,9 @@ def delete_contact(request: Request, contact_id: int = CONTACT_ID) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/contacts/{phone}/timeline")
+@router.get(
+    "/contacts/{phone}/timeline", response_model=None, responses={200: {"model": shapes.Timeline}}
+)
 def timeline(
     phone: str,
     request: Request,
@@ -169,7 +171,12 @@ def timeline(
     return result
 
 
-@router.post("/embed-links", status_code=201)
+@router.post(
+    "/embed-links",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": shapes.EmbedLink}},
+)
 def mint_embed_link(body: EmbedLinkBody, request: Request) -> dict[str, Any]:
     """A signed, expiring link to the number's widget, for an iframe in a CRM."""
     e164 = phone_or_none(request, body.phone)
