@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from cdrhub.calls.phones import display_number
 from cdrhub.config import ConfigError, Settings
 from cdrhub.crm.embed import embed_path
 from cdrhub.crm.settings import load_crm_settings
+from cdrhub.crm.widget import local_time
 from cdrhub.store.engine import write_transaction
 from tests.crm.conftest import API, make_client, samples, store, with_crm
 
@@ -115,3 +117,18 @@ def test_numbers_as_the_region_writes_them(e164: str, region: str, shown: str) -
 def test_an_unknown_language_is_a_configuration_error(settings: Settings) -> None:
     with pytest.raises(ConfigError, match=r"^\[crm.embed\] language must be one of en, he$"):
         load_crm_settings(with_crm(settings, embed={"language": "klingon"}), env={})
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("2023-11-15T10:06:40Z", "2023-11-15 12:06:40"),  # UTC: converted
+        ("2023-11-15T14:53:20+02:00", "2023-11-15 14:53:20"),  # a reading with its offset
+        ("2023-11-15T14:53:20", "2023-11-15 14:53:20"),  # a wall-clock reading already
+        ("2024-07-01T09:00:00Z", "2024-07-01 12:00:00"),  # summer time
+        (None, ""),
+        ("soon", "soon"),
+    ],
+)
+def test_times_on_the_accounts_wall_clock(given: str | None, shown: str) -> None:
+    assert local_time(given, ZoneInfo("Asia/Jerusalem")) == shown

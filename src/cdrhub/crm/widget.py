@@ -4,7 +4,7 @@ reached through a signed, expiring link (never the API key), and its recordings.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,16 +61,17 @@ def _duration(seconds: Any) -> str:
 _TEMPLATES.filters["duration"] = _duration
 
 
-def local_time(utc_text: Any, tz: ZoneInfo) -> str:
-    """An ISO UTC time (`2023-11-15T10:06:40Z`) as the account's wall clock, written like the
-    calls' times (`2023-11-15 12:06:40`); anything else as it is."""
+def local_time(iso_text: Any, tz: ZoneInfo) -> str:
+    """An ISO time as the account's wall clock, `2023-11-15 12:06:40`: one with a zone (`Z`, an
+    offset) converted to `tz`, one without taken as a wall-clock reading already; anything
+    else as it is. Calls and callbacks are written alike through it."""
     try:
-        instant = datetime.fromisoformat(str(utc_text))
+        instant = datetime.fromisoformat(str(iso_text))
     except ValueError:
-        return str(utc_text or "")
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        return str(iso_text or "")
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(tz)
+    return instant.strftime("%Y-%m-%d %H:%M:%S")
 
 
 @router.get("/contacts/{phone}", response_class=HTMLResponse)
