@@ -153,7 +153,7 @@ def test_widget_shows_ai_summary_transcript_and_open_callback(
         )
     with _client(settings) as client:
         html = client.get(embed_path(SECRET, "+972501234567", int(time.time()) + 60)).text
-    assert "Wants a refund" in html
-    assert "I want &lt;my&gt; money back" in html  # escaped
-    assert "Callback open since 2023-11-15T10:06:40Z" in html
+    assert '<div dir="auto">Wants a refund</div>' in html
+    assert "<bdi>I want &lt;my&gt; money back</bdi>" in html  # escaped
+    assert 'Callback open since <bdi title="2023-11-15T10:06:40Z">2023-11-15 12:06:40</bdi>' in html
     assert html.index("zxcv9012") < html.index("badge abandoned")  # newest first

@@ -5,6 +5,7 @@
 secret = "..."              # default: generated once and kept in the database
 ttl_seconds = 2592000       # lifetime of a minted link (30 days; at most 366 days)
 frame_ancestors = "*"       # CSP frame-ancestors of the widget page
+language = "en"             # the widget's language and direction: "en" or "he" (right to left)
 
 [crm.recordings]
 enabled = true
@@ -58,6 +59,7 @@ from typing import Any
 
 from cdrhub.config import ConfigError, Settings, check_secret_length
 from cdrhub.crm.recordings.urlpolicy import VOICENTER_HOSTS, UrlPolicy, normal_pattern
+from cdrhub.crm.widget_text import LANGUAGES
 from cdrhub.settings_keys import Schema, nearest
 
 RECORDING_STORAGES = ("local", "s3")
@@ -73,6 +75,7 @@ class EmbedSettings:
     secret: str | None = None
     ttl_seconds: int = 30 * 24 * 3600
     frame_ancestors: str = "*"
+    language: str = "en"  # one of widget_text.LANGUAGES
 
 
 S3_EXTRA_MISSING = "storage = \"s3\" needs boto3: pip install 'cdrhub[s3]'"
@@ -276,6 +279,8 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
     ttl = embed.ttl_seconds
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL_SECONDS:
         raise ConfigError(f"[crm.embed] ttl_seconds must be 1 to {MAX_TTL_SECONDS} (366 days)")
+    if embed.language not in LANGUAGES:
+        raise ConfigError(f"[crm.embed] language must be one of {', '.join(LANGUAGES)}")
     rec_data = _section(crm, "recordings")
     s3 = _pick(
         S3Settings,
