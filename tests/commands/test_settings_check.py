@@ -115,7 +115,7 @@ def test_a_key_with_no_near_name_lists_the_table_keys() -> None:
 
     assert describe_unknown(found[0], TomlLines(text), "x.toml") == (
         "x.toml:2: unknown key 'lifetime' in [crm.embed]; "
-        "known: frame_ancestors, secret, ttl_seconds"
+        "known: frame_ancestors, language, secret, ttl_seconds"
     )
 
 
