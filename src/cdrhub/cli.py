@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from cdrhub.commands import analytics, automations, core, crm
+from cdrhub.commands import analytics, automations, core, crm, people
 from cdrhub.commands.common import input_or_exit, settings_or_exit
 from cdrhub.commands.core import startup_lines
 
@@ -29,6 +29,7 @@ app.add_typer(automations.optout_app, name="optout")
 app.add_typer(crm.crm_app, name="crm")
 app.add_typer(crm.contacts_app, name="contacts")
 app.add_typer(crm.recordings_app, name="recordings")
+app.add_typer(people.users_app, name="users")
 
 __all__ = ["app", "input_or_exit", "settings_or_exit", "startup_lines"]
 

@@ -49,6 +49,23 @@ BEFORE: dict[str, Any] = {
     "crm": {"backfill": ["--since"]},
     "contacts": {"import": ["file"]},
     "recordings": {"prune": ["--older-than-days"], "status": []},
+    "users": {
+        "add": [
+            "--agent-code",
+            "--department",
+            "--extension",
+            "--lang",
+            "--name",
+            "--password",
+            "--queue",
+            "--role",
+            "email",
+        ],
+        "list": [],
+        "disable": ["email"],
+        "enable": ["email"],
+        "reset-password": ["--password", "email"],
+    },
 }
 
 
