@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
@@ -28,6 +28,10 @@ class Session:
     id: str
     user: User
     csrf: str
+    last_seen_at: datetime
+
+    def touch_due(self, now: datetime) -> bool:
+        return now - self.last_seen_at >= TOUCH_EVERY
 
 
 def session_id(token: str) -> str:
@@ -53,7 +57,7 @@ def start(conn: Connection, user_id: int) -> str:
 
 def resolve(conn: Connection, token: str | None) -> Session | None:
     """The live session the token opens, or None (unknown, revoked, expired, idle too long,
-    or its user disabled)."""
+    or its user disabled). Reads only: `touch` records the use when `touch_due`."""
     if not token or len(token) > 128:
         return None
     sid = session_id(token)
@@ -66,9 +70,11 @@ def resolve(conn: Connection, token: str | None) -> Session | None:
     user = users.by_id(conn, row.user_id)
     if user is None or user.disabled:
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
-        conn.execute(update(sessions).where(sessions.c.id == sid).values(last_seen_at=now))
-    return Session(id=sid, user=user, csrf=row.csrf)
+    return Session(id=sid, user=user, csrf=row.csrf, last_seen_at=row.last_seen_at)
+
+
+def touch(conn: Connection, sid: str) -> None:
+    conn.execute(update(sessions).where(sessions.c.id == sid).values(last_seen_at=utcnow()))
 
 
 def end(conn: Connection, token: str | None) -> None:

@@ -1,0 +1,58 @@
+"""The dashboard: server-rendered pages for managers and agents, in Hebrew and English.
+
+`install(app)` mounts the pages, their static files and the answers for a missing sign-in, a
+refused role and a refused cross-site form.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from cdrhub.web.pages import account, guard, home
+from cdrhub.web.pages.templating import page, redirect
+
+STATIC = Path(__file__).parent.parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(account.router)
+    app.include_router(home.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(guard.SignInRequired)
+    async def sign_in(request: Request, exc: guard.SignInRequired) -> Response:
+        from urllib.parse import quote
+
+        if exc.next_url == "/account/password":
+            return redirect(exc.next_url)
+        return redirect(f"/login?next={quote(exc.next_url, safe='/')}")
+
+    @app.exception_handler(guard.Forbidden)
+    async def forbidden(request: Request, exc: guard.Forbidden) -> Response:
+        session = guard.session_of(request)
+        return page(
+            request,
+            guard.lang_of(request),
+            "refused.html",
+            403,
+            user=session.user if session else None,
+            csrf=session.csrf if session else "",
+            reason="role",
+        )
+
+    @app.exception_handler(guard.CsrfRefused)
+    async def csrf_refused(request: Request, exc: guard.CsrfRefused) -> Response:
+        session = guard.session_of(request)
+        return page(
+            request,
+            guard.lang_of(request),
+            "refused.html",
+            403,
+            user=session.user if session else None,
+            csrf=session.csrf if session else "",
+            reason="csrf",
+        )
