@@ -86,3 +86,17 @@ def _cached_country(e164: str) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
     except phonenumbers.NumberParseException:
         return None
+
+
+def national_display(e164: str, region: str = "IL") -> str:
+    """How people of `region` write the number: `050-123-4567` at home, `+49 151 12345678`
+    abroad; the input as it is when it is no number."""
+    if len(e164) > MAX_PHONE_CHARS:
+        return e164
+    try:
+        number = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) == region:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -36,6 +36,11 @@ class User:
     last_login_at: datetime | None
     created_at: datetime
 
+    def sees(self, queue: str | None, department: str | None) -> bool:
+        """Whether a call or callback item of this queue and department is the user's to see:
+        an admin sees everything, anyone else what their scope covers."""
+        return self.role == "admin" or self.scope.covers(queue, department)
+
 
 def normal_email(email: str) -> str:
     """The address as kept: trimmed and lower-cased; refused when it is not one."""

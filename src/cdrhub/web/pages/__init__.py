@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from cdrhub.web.pages import account, guard, home
+from cdrhub.web.pages import account, callback_actions, guard, live, livefeed
 from cdrhub.web.pages.templating import page, redirect
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -20,7 +20,9 @@ STATIC = Path(__file__).parent.parent / "static"
 
 def install(app: FastAPI) -> None:
     app.include_router(account.router)
-    app.include_router(home.router)
+    app.include_router(live.router)
+    app.include_router(livefeed.router)
+    app.include_router(callback_actions.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(guard.SignInRequired)
