@@ -118,7 +118,7 @@ def test_call_back_rings_the_users_extension_once(
     assert (call.query["phone"], call.query["target"]) == (["201"], ["0501234567"])
     with engine.connect() as conn:
         assert callbacks.get_item(conn, item["id"], utcnow())["assigned_to"] == "dana@example.com"
-        assert [(e.actor, e.action, e.target, e.detail) for e in audit.entries(conn)][0] == (
+        assert next((e.actor, e.action, e.target, e.detail) for e in audit.entries(conn)) == (
             "dana@example.com",
             "callback.call",
             f"callback:{item['id']}",
