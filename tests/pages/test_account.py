@@ -61,7 +61,7 @@ def test_the_set_up_link_creates_the_first_admin_once(web: TestClient, app: Fast
     token = setup.new_setup_token(engine)  # the newest link is the one that works
     form = web.get(f"/setup?token={token}")
     assert form.status_code == 200
-    assert form.headers["referrer-policy"] == "no-referrer"
+    assert form.headers["referrer-policy"] == "same-origin"
     answer = web.post(
         "/setup",
         data={

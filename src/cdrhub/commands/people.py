@@ -41,10 +41,11 @@ def add(
     ),
     name: str | None = typer.Option(None, help="The name shown in the dashboard."),
     queue: list[str] = typer.Option(
-        [], help="A queue in a manager's scope (repeat for more; none: every queue)."
+        [],
+        help="A queue in the user's scope (managers, agents) (repeat for more; none: every queue).",
     ),
     department: list[str] = typer.Option(
-        [], help="A department in a manager's scope (repeat for more; none: every department)."
+        [], help="A department in the user's scope (repeat for more; none: every department)."
     ),
     agent_code: str | None = typer.Option(None, help="The user's Voicenter agent code."),
     extension: str | None = typer.Option(None, help="The user's extension, for click-to-call."),
@@ -57,7 +58,7 @@ def add(
     from cdrhub.store.engine import write_transaction
 
     secret, one_time = _password(password)
-    scoped = role == "manager" and (queue or department)
+    scoped = role != "admin" and bool(queue or department)
     engine = migrated_engine(settings_or_exit())
     try:
         with write_transaction(engine) as conn:

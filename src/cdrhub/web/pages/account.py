@@ -90,9 +90,9 @@ def setup_form(request: Request, token: str = "") -> Response:
         valid = setup.setup_open(conn, token[:128])
     if not valid:
         return _anonymous_page(request, "setup_closed.html", 404)
-    response = _anonymous_page(request, "setup.html", token=token, error=None, email="")
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
-    return response
+    # The token in this page's URL goes to no other site: every page's Referrer-Policy is
+    # same-origin (no-referrer would make the browser send `Origin: null`, refused as CSRF).
+    return _anonymous_page(request, "setup.html", token=token, error=None, email="")
 
 
 @router.post("/setup")
