@@ -12,7 +12,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from cdrhub.web.pages import account, callback_actions, guard, live, livefeed
+from cdrhub.web.pages import (
+    account,
+    admin_ops,
+    admin_users,
+    callback_actions,
+    guard,
+    live,
+    livefeed,
+)
 from cdrhub.web.pages.templating import page, redirect
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -23,6 +31,8 @@ def install(app: FastAPI) -> None:
     app.include_router(live.router)
     app.include_router(livefeed.router)
     app.include_router(callback_actions.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_ops.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(guard.SignInRequired)
