@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from cdrhub.web.pages import (
     account,
     admin_ops,
+    admin_setup,
     admin_users,
     callback_actions,
     guard,
@@ -33,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(callback_actions.router)
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
+    app.include_router(admin_setup.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(guard.SignInRequired)
