@@ -21,6 +21,7 @@ from cdrhub.web.pages import (
     guard,
     live,
     livefeed,
+    wall,
 )
 from cdrhub.web.pages.templating import page, redirect
 
@@ -35,6 +36,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
     app.include_router(admin_setup.router)
+    app.include_router(wall.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(guard.SignInRequired)

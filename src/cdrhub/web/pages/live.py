@@ -3,6 +3,7 @@ and the open callbacks oldest first; pop-ups come over the live stream (livefeed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,10 @@ def today_range(now_local: datetime) -> dict[str, str]:
     return {"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
 
 
-def queue_tiles(request: Request, session: Session) -> list[dict[str, Any]]:
+Sees = Callable[[str | None, str | None], bool]
+
+
+def queue_tiles(request: Request, sees: Sees) -> list[dict[str, Any]]:
     settings = request.app.state.settings
     now_local = datetime.now(settings.tz)
     report = run_report(request.app.state.engine, settings, "queues", today_range(now_local))
@@ -34,7 +38,7 @@ def queue_tiles(request: Request, session: Session) -> list[dict[str, Any]]:
     tiles = []
     for row in report["rows"]:
         name = row["queue_name"] or str(row["queue_id"])
-        if not session.user.sees(name, None):
+        if not sees(name, None):
             continue
         limits = thresholds_for(dashboard, name)
         tiles.append(
@@ -56,16 +60,19 @@ def queue_tiles(request: Request, session: Session) -> list[dict[str, Any]]:
     return tiles
 
 
-def open_items(request: Request, session: Session, lang: str) -> list[dict[str, Any]]:
+def open_items(
+    request: Request, sees: Sees, lang: str, agent: str | None = None
+) -> list[dict[str, Any]]:
+    """The open callbacks the viewer sees, oldest first (an agent's: unassigned or theirs)."""
     settings = request.app.state.settings
     region, now = settings.default_region, utcnow()
     with request.app.state.engine.connect() as conn:
         items = callbacks.list_items(conn, now, limit=500)
     shown = []
     for item in items:
-        if not session.user.sees(item["queue_name"], item.get("department_name")):
+        if not sees(item["queue_name"], item.get("department_name")):
             continue
-        if session.user.role == "agent" and item["assigned_to"] not in (None, session.user.email):
+        if agent is not None and item["assigned_to"] not in (None, agent):
             continue
         shown.append(
             {
@@ -80,7 +87,8 @@ def open_items(request: Request, session: Session, lang: str) -> list[dict[str, 
 @router.get("/")
 def live_page(request: Request, session: Session = Depends(guard.signed_in)) -> Response:
     lang = guard.lang_of(request)
-    items = open_items(request, session, lang)
+    user = session.user
+    items = open_items(request, user.sees, lang, user.email if user.role == "agent" else None)
     longest = max((i["wait_seconds"] for i in items), default=None)
     return page(
         request,
@@ -88,7 +96,7 @@ def live_page(request: Request, session: Session = Depends(guard.signed_in)) -> 
         "live.html",
         user=session.user,
         csrf=session.csrf,
-        tiles=queue_tiles(request, session),
+        tiles=queue_tiles(request, user.sees),
         items=items,
         longest_wait_minutes=None if longest is None else longest // 60,
         rendered=utcnow().strftime("%Y%m%d%H%M%S"),
