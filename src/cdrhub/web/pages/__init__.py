@@ -18,6 +18,7 @@ from cdrhub.web.pages import (
     admin_setup,
     admin_users,
     callback_actions,
+    callbacks_page,
     guard,
     live,
     livefeed,
@@ -33,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(live.router)
     app.include_router(livefeed.router)
     app.include_router(callback_actions.router)
+    app.include_router(callbacks_page.router)
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
     app.include_router(admin_setup.router)

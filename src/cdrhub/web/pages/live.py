@@ -61,18 +61,30 @@ def queue_tiles(request: Request, sees: Sees) -> list[dict[str, Any]]:
 
 
 def open_items(
-    request: Request, sees: Sees, lang: str, agent: str | None = None
+    request: Request,
+    sees: Sees,
+    lang: str,
+    agent: str | None = None,
+    *,
+    status: str | None = callbacks.OPEN,
+    queue: str | None = None,
+    assigned: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The open callbacks the viewer sees, oldest first (an agent's: unassigned or theirs)."""
+    """The callbacks the viewer sees (open ones by default), oldest first. `agent`: only those
+    not yet taken or taken by them; `assigned`: only those taken by that user ("" untaken)."""
     settings = request.app.state.settings
     region, now = settings.default_region, utcnow()
     with request.app.state.engine.connect() as conn:
-        items = callbacks.list_items(conn, now, limit=500)
+        items = callbacks.list_items(conn, now, status=status, limit=500)
     shown = []
     for item in items:
         if not sees(item["queue_name"], item.get("department_name")):
             continue
         if agent is not None and item["assigned_to"] not in (None, agent):
+            continue
+        if queue and item["queue_name"] != queue:
+            continue
+        if assigned is not None and (item["assigned_to"] or "") != assigned:
             continue
         shown.append(
             {
@@ -100,4 +112,5 @@ def live_page(request: Request, session: Session = Depends(guard.signed_in)) -> 
         items=items,
         longest_wait_minutes=None if longest is None else longest // 60,
         rendered=utcnow().strftime("%Y%m%d%H%M%S"),
+        live_rows=True,
     )

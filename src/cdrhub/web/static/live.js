@@ -73,6 +73,7 @@
 
   function upsertRow(event) {
     let row = table.querySelector('tr[data-item="' + event.item_id + '"]');
+    if (!row && table.closest("table").dataset.live !== "rows") return; // a filtered list
     if (!row) {
       row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
       row.dataset.item = event.item_id;
