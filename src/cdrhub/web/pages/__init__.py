@@ -19,6 +19,8 @@ from cdrhub.web.pages import (
     admin_users,
     callback_actions,
     callbacks_page,
+    calls,
+    contact,
     guard,
     live,
     livefeed,
@@ -35,6 +37,8 @@ def install(app: FastAPI) -> None:
     app.include_router(livefeed.router)
     app.include_router(callback_actions.router)
     app.include_router(callbacks_page.router)
+    app.include_router(calls.router)
+    app.include_router(contact.router)
     app.include_router(admin_users.router)
     app.include_router(admin_ops.router)
     app.include_router(admin_setup.router)

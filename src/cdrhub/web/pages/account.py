@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -30,7 +32,7 @@ def _client(request: Request) -> str:
 
 
 def _anonymous_page(
-    request: Request, name: str, status_code: int = 200, **context: object
+    request: Request, name: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     token = guard.form_token(request)
     response = page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -23,7 +25,7 @@ def _names(text: str) -> list[str] | None:
 
 
 def _users_page(
-    request: Request, session: Session, status_code: int = 200, **shown: object
+    request: Request, session: Session, status_code: int = 200, **shown: Any
 ) -> Response:
     with request.app.state.engine.connect() as conn:
         everyone = users.all_users(conn)

@@ -72,10 +72,22 @@ def local_time(value: datetime | None, zone: ZoneInfo, lang: str, style: str = "
 
 
 def page(
-    request: Request, lang: str, name: str, status_code: int = 200, **context: Any
+    request: Request,
+    lang: str,
+    name: str,
+    status_code: int = 200,
+    *,
+    media_hosts: tuple[str, ...] = (),
+    **context: Any,
 ) -> HTMLResponse:
+    """A page with the security headers; `media_hosts` (https origins) may also serve its
+    `<audio>` (recordings played from Voicenter's own hosts)."""
     html = environment(lang).get_template(name).render(request=request, **context)
-    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+    headers = HEADERS
+    if media_hosts:
+        policy = CSP.replace("media-src 'self'", " ".join(("media-src 'self'", *media_hosts)))
+        headers = {**HEADERS, "Content-Security-Policy": policy}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def redirect(url: str) -> RedirectResponse:
