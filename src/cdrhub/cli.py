@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from cdrhub.commands import analytics, automations, core, crm
+from cdrhub.commands import analytics, automations, core, crm, people
 from cdrhub.commands.common import CommandGroup, input_or_exit, root_options, settings_or_exit
 from cdrhub.commands.config import config_app
 from cdrhub.commands.core import startup_lines
@@ -39,6 +39,7 @@ app.add_typer(crm.crm_app, name="crm")
 app.add_typer(crm.contacts_app, name="contacts")
 app.add_typer(crm.recordings_app, name="recordings")
 app.add_typer(config_app, name="config")
+app.add_typer(people.users_app, name="users")
 
 __all__ = ["app", "input_or_exit", "settings_or_exit", "startup_lines"]
 

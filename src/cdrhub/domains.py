@@ -60,9 +60,10 @@ def settings_keys() -> Schema:
     from cdrhub.automations.config import SETTINGS_KEYS as automations
     from cdrhub.crm.settings import SETTINGS_KEYS as crm
     from cdrhub.jobs.worker import WorkerConfig
+    from cdrhub.web.pages.tiles import SETTINGS_KEYS as dashboard
 
     worker: Schema = {name: None for name in WorkerConfig.__dataclass_fields__}
-    return {**CORE_KEYS, **analytics, **automations, **crm, "worker": worker}
+    return {**CORE_KEYS, **analytics, **automations, **crm, **dashboard, "worker": worker}
 
 
 def environment_names() -> frozenset[str]:

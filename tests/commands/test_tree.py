@@ -50,6 +50,23 @@ BEFORE: dict[str, Any] = {
     "contacts": {"import": ["file"]},
     "recordings": {"prune": ["--older-than-days"], "status": []},
     "config": {"check": ["file"]},  # added since
+    "users": {
+        "add": [
+            "--agent-code",
+            "--department",
+            "--extension",
+            "--lang",
+            "--name",
+            "--password",
+            "--queue",
+            "--role",
+            "email",
+        ],
+        "list": [],
+        "disable": ["email"],
+        "enable": ["email"],
+        "reset-password": ["--password", "email"],
+    },
 }
 
 

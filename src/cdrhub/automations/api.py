@@ -194,33 +194,22 @@ class CallBody(Body):
 )
 def call_back(body: CallBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     """Ring the agent's phone, then dial the customer (Voicenter Click2Call, via the outbox)."""
-    from cdrhub.automations.hook import config_from_settings
+    from cdrhub.automations import calling
 
-    config = config_from_settings(request.app.state.settings)
-    names = [c.name for c in config.channels.values() if c.type == "voicenter"]
-    via = body.via or (names[0] if names else None)
-    if via not in names:
-        raise HTTPException(422, "no Voicenter channel: add [channels.voicenter] with its code")
+    try:
+        via = calling.voicenter_channel(request.app.state.settings, body.via)
+    except calling.NoVoicenterChannel as exc:
+        raise HTTPException(422, str(exc)) from None
     now = utcnow()
+    stamp = body.request_id or now.strftime("%Y%m%d%H%M")  # one call a minute per agent
     with write_transaction(_engine(request)) as conn:
-        item = callbacks.get_item(conn, item_id, now)
-        if item is None:
-            raise HTTPException(404, "no such callback item")
-        stamp = body.request_id or now.strftime("%Y%m%d%H%M")  # one call a minute per agent
-        key = f"callback:{item_id}:call:{body.agent}:{stamp}"
-        payload = {
-            "via": via,
-            "to": item["customer_number"],
-            "agent": body.agent,
-            "customer": True,
-            "callback_item": item_id,
-        }
-        job_id = outbox.enqueue(conn, "automations.click2call", key[:255], payload)
-        if job_id is None:
-            return {"queued": False, "reason": "already requested", "key": key}
-        if not item["assigned_to"]:
-            callbacks.assign(conn, item_id, body.agent, now)
-    return {"queued": True, "job_id": job_id, "key": key}
+        try:
+            done = calling.request_call(conn, via, item_id, body.agent, stamp, now)
+        except calling.NoSuchItem:
+            raise HTTPException(404, "no such callback item") from None
+    if not done.queued:
+        return {"queued": False, "reason": "already requested", "key": done.key}
+    return {"queued": True, "job_id": done.job_id, "key": done.key}
 
 
 # --- opt-outs --------------------------------------------------------------------------------

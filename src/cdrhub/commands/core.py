@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
 from cdrhub.commands.common import database_file_or_exit, migrated_engine, settings_or_exit
 from cdrhub.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SHOWN_ONCE = (
     "Generated now and shown this once: the database keeps only its hash. Note it down; "
@@ -43,6 +47,7 @@ def serve(
     base = settings.public_url or f"http://{host}:{port}"
     for line in startup_lines(settings, application.state.generated_secrets, base):
         typer.echo(line)
+    typer.echo(dashboard_line(application.state.engine, base))
     if workers == 1:
         longlived.settle()
         uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
@@ -86,6 +91,17 @@ def startup_lines(settings: Settings, generated: MutableMapping[str, str], base:
     elif not settings.api_key:
         lines.append("API key: <shown once; cdrhub secrets rotate api-key>")
     return lines
+
+
+def dashboard_line(engine: Engine, base: str) -> str:
+    """Where the dashboard is; while no user exists, its one-time set-up link instead (a new
+    one at each start, the last one printed being the one that works)."""
+    from cdrhub.people.setup import new_setup_token
+
+    token, base = new_setup_token(engine), base.rstrip("/")
+    if token is None:
+        return f"Dashboard: {base}/"
+    return f"Dashboard set-up (one-time link, creates the first admin): {base}/setup?token={token}"
 
 
 quarantine_app = typer.Typer(help="Deliveries that could not be read as CDRs.")

@@ -23,7 +23,7 @@ from cdrhub.ingest.writer import IngestWriter
 from cdrhub.jobs.worker import Worker
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
-from cdrhub.web import api_calls, api_unknowns, docs, errors, health, ingest
+from cdrhub.web import api_calls, api_unknowns, docs, errors, health, ingest, pages
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.metrics import Metrics
 
@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(crm_widget.router)
     app.include_router(docs.router)
     app.mount("/static", docs.static_files(), name="static")
+    pages.install(app)
     return app
 
 
