@@ -1,8 +1,10 @@
-"""What every command module shares: settings and input errors as one line, a migrated engine."""
+"""What every command module shares: what it adds to `cdrhub` (`Commands`), settings and input
+errors as one line, a migrated engine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 import typer
@@ -12,6 +14,16 @@ from cdrhub.config import ConfigError, Settings, load_settings
 from cdrhub.inputs import InputError
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Commands:
+    """What one command module adds to `cdrhub` (cli.py attaches every module's): `commands`,
+    a Typer whose commands become `cdrhub`'s own (`cdrhub serve`), and `groups`, a Typer each
+    under its name (`cdrhub rules check`), in the order `cdrhub --help` lists them."""
+
+    commands: typer.Typer
+    groups: Mapping[str, typer.Typer]
 
 
 def input_or_exit(check: Callable[[], T]) -> T:
