@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cdrhub.analytics.hook import rollup_hook
-from cdrhub.analytics.reports import REPORTS as ANALYTICS_REPORTS
-from cdrhub.analytics.reports import Report
 from cdrhub.automations import jobs as automations_jobs
-from cdrhub.automations import report as callbacks_report
 from cdrhub.automations.hook import make_hook as automations_hook
 from cdrhub.config import Settings
 from cdrhub.crm import jobs as crm_jobs
@@ -32,11 +29,14 @@ from cdrhub.jobs.registry import Handlers
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    from cdrhub.analytics.reports import Report
+
 
 @dataclass(frozen=True)
 class Domain:
-    """What one domain contributes. `routers` is called only by the web app, so that the other
-    runners (the ingest writer process, the command line) never build the HTTP routes."""
+    """What one domain contributes. `reports` and `routers` import what they return when called,
+    so that the ingest writer process, which imports this module for its hooks, loads neither
+    the reports nor the HTTP routes."""
 
     name: str
     hook: Callable[[Settings], LegHook] | None  # builds the domain's ingest hook
@@ -63,8 +63,16 @@ def _crm_routers() -> list[APIRouter]:
     return [api.router, widget.router]
 
 
+def _analytics_reports() -> dict[str, Report]:
+    from cdrhub.analytics.reports import REPORTS
+
+    return dict(REPORTS)
+
+
 def _callbacks_reports() -> dict[str, Report]:
-    spec = callbacks_report.spec()
+    from cdrhub.automations import report
+
+    spec = report.spec()
     return {spec.name: spec}
 
 
@@ -72,7 +80,7 @@ ANALYTICS = Domain(
     name="analytics",
     hook=rollup_hook,
     handlers=None,
-    reports=lambda: dict(ANALYTICS_REPORTS),
+    reports=_analytics_reports,
     routers=_analytics_routers,
 )
 AUTOMATIONS = Domain(
