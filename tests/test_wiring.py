@@ -166,3 +166,28 @@ def test_no_module_is_named_in_a_string() -> None:
         and dotted.fullmatch(node.value)
     ]
     assert found == []
+
+
+def test_the_ground_loads_nothing_above_it() -> None:
+    """docs/architecture.md, "Layer rules" 1: the ground imports only the ground."""
+    ground = (
+        "cdrhub.config",
+        "cdrhub.timefmt",
+        "cdrhub.longlived",
+        "cdrhub.inputs",
+        "cdrhub.timerange",
+        "cdrhub.redact",
+        "cdrhub.calls",
+    )
+    calls = ", ".join(f"cdrhub.calls.{p.stem}" for p in sorted((SRC / "calls").glob("[!_]*.py")))
+    code = (
+        f"import json, sys, {', '.join(ground)}, {calls}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('cdrhub'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = json.loads(out.stdout)
+    assert "cdrhub.calls.stitch" in loaded
+    above = [m for m in loaded if m != "cdrhub" and not m.startswith(ground)]
+    assert above == []
