@@ -1,14 +1,13 @@
 """The `cdrhub` command, built from cdrhub.commands: the core commands (serve, quarantine,
-secrets) and each domain's, attached here by name (the domains themselves know no command
-line)."""
+secrets) and each domain's. Every module there hands over one `Commands`; the domains themselves
+know no command line."""
 
 from __future__ import annotations
 
 import typer
 
-from cdrhub.commands import analytics, automations, core, crm, people
+from cdrhub.commands import analytics, automations, config, core, crm, people
 from cdrhub.commands.common import CommandGroup, input_or_exit, root_options, settings_or_exit
-from cdrhub.commands.config import config_app
 from cdrhub.commands.core import startup_lines
 
 # CommandGroup turns known errors of every command into one line and an exit code; a traceback
@@ -21,25 +20,21 @@ app = typer.Typer(
 )
 app.callback()(root_options)
 
-# `cdrhub --help` lists the commands in this order, then the groups in theirs.
-app.command()(core.serve)
-app.command()(analytics.report)
-app.command("import")(analytics.import_)
-app.command()(analytics.demo)
-app.command()(automations.worker)
-app.command("embed-link")(crm.embed_link)
-app.add_typer(core.quarantine_app, name="quarantine")
-app.add_typer(core.secrets_app, name="secrets")
-app.add_typer(analytics.analytics_app, name="analytics")
-app.add_typer(automations.rules_app, name="rules")
-app.add_typer(automations.jobs_app, name="jobs")
-app.add_typer(automations.callbacks_app, name="callbacks")
-app.add_typer(automations.optout_app, name="optout")
-app.add_typer(crm.crm_app, name="crm")
-app.add_typer(crm.contacts_app, name="contacts")
-app.add_typer(crm.recordings_app, name="recordings")
-app.add_typer(config_app, name="config")
-app.add_typer(people.users_app, name="users")
+# `cdrhub --help` lists the commands of every module in this order, then their groups.
+PARTS = (
+    core.COMMANDS,
+    analytics.COMMANDS,
+    automations.COMMANDS,
+    crm.COMMANDS,
+    config.COMMANDS,
+    people.COMMANDS,
+)
+for part in PARTS:
+    if part.commands is not None:
+        app.add_typer(part.commands)
+for part in PARTS:
+    for name, group in part.groups.items():
+        app.add_typer(group, name=name)
 
 __all__ = ["app", "input_or_exit", "settings_or_exit", "startup_lines"]
 

@@ -3,9 +3,9 @@
 CPython collects when the container objects allocated minus those freed since the last
 collection pass 700. The server keeps dozens of requests waiting for the ingest writer, so
 that count keeps crossing 700; what survives is promoted, and every so often a full collection
-walks everything the process holds (FastAPI, SQLAlchemy, psycopg, Prometheus: ~85 ms each).
-Under load on PostgreSQL the server spent ~95 us of its CPU per CDR collecting (7 full
-collections in 6 s), against 0-5 us per request of the no-op endpoint, whose objects die young.
+walks everything the process holds (FastAPI, SQLAlchemy, psycopg, Prometheus). Under load the
+server spent a good part of its CPU per CDR collecting, where the no-op endpoint, whose objects
+die young, spent next to none (bench/README.md, Ingest, session 4).
 
 What exists once the process has started lives as long as the process: frozen, no collection
 walks it again. A first-generation threshold of 10,000 lets the requests in flight come and go
@@ -32,7 +32,8 @@ def settle() -> None:
 @contextmanager
 def settled() -> Iterator[None]:
     """`settle` for a command that ends (`cdrhub import`, `demo`: a batch's thousands of legs
-    set off full collections too, ~15% of an import), then the collector as it was."""
+    set off full collections too: bench/README.md, Analytics, session 4), then the collector
+    as it was."""
     threshold = gc.get_threshold()
     settle()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cdrhub.domains import settings_keys
 from cdrhub.settings_keys import unknown_keys
-from cdrhub.web.pages.tiles import thresholds_for
+from cdrhub.thresholds import thresholds_for
 
 DASHBOARD = {
     "thresholds": {"service_level": [0.9, 0.7]},

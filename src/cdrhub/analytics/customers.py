@@ -73,8 +73,8 @@ EVERYTHING: tuple[Segment, ...] = (("a", ALL_TIME, ALL_TIME + timedelta(days=1))
 ALL_TIME_ADDED: tuple[Signed, ...] = ((1, *EVERYTHING[0]),)
 
 
-# rows of a period relative to a year's (numbers that repeated or missed in it; measured on the
-# benchmark's traffic: ~7,900 a year, ~5,500 a month, ~330 a day, ~7,300 all time)
+# rows of a period relative to a year's (numbers that repeated or missed in it, counted on the
+# benchmark's traffic: bench/README.md, Analytics, "Figures behind the code")
 ROWS_PER_PERIOD = {"a": 1.0, "y": 1.0, "m": 0.7, "d": 0.04}
 
 

@@ -45,8 +45,8 @@ def run_report(
         extra["_days"] = str(days)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            # for this transaction only: parallel workers take longer to start (~10 ms) than
-            # the index reads of a few thousand rows that reports make
+            # for this transaction only: parallel workers take longer to start than the index
+            # reads of a few thousand rows that reports make (bench/README.md, Analytics)
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         scope = Scope(
             start=filters.range.start_utc,

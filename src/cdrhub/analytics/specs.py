@@ -25,9 +25,10 @@ class Spec:
     counters: tuple[str, ...]
     grains: tuple[str, ...]  # subset of ("h", "d", "m", "y"), finest first
     int_dims: tuple[str, ...] = ()
-    # rows one period of each grain holds, roughly (measured on the benchmark's traffic): the
-    # range planner weighs reading a partial period against the whole period less the rest of
-    # it by them (periods.signed_cover); only their ratios matter
+    # rows one period of each grain holds, roughly (counted on the benchmark's traffic:
+    # bench/README.md, Analytics, "Figures behind the code"): the range planner weighs reading
+    # a partial period against the whole period less the rest of it by them
+    # (periods.signed_cover); only their ratios matter
     rows: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -43,8 +44,8 @@ CALLS = Spec(
     grains=("h", "d", "m", "y"),
     rows={"h": 60, "d": 255, "m": 390, "y": 390},
 )  # fmt: skip
-# The heat map without the agent (answered calls spread it over every agent, 20x the rows), and
-# with it for reports filtered by agent, which then read 1/agents of the rows.
+# The heat map without the agent (answered calls spread it over every agent: many times the
+# rows), and with it for reports filtered by agent, which then read 1/agents of the rows.
 PEAK = Spec(
     name="peak",
     table="an_peak",

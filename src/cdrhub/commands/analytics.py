@@ -12,7 +12,7 @@ from typing import Any, BinaryIO, cast
 import typer
 
 from cdrhub import domains, longlived
-from cdrhub.commands.common import migrated_engine, settings_or_exit
+from cdrhub.commands.common import Commands, migrated_engine, settings_or_exit
 from cdrhub.inputs import MAX_INT
 
 
@@ -41,6 +41,10 @@ def _summary(report: Any, seconds: float) -> str:
     )
 
 
+commands = typer.Typer()
+
+
+@commands.command()
 def report(
     name: str = typer.Argument(..., help=", ".join(domains.reports())),
     from_: str | None = typer.Option(
@@ -88,6 +92,7 @@ def report(
     typer.echo(RENDERERS[format_](answer))
 
 
+@commands.command("import")
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines or CSV."),
     batch_size: int = typer.Option(5000, min=1, max=100_000, help="Legs per transaction."),
@@ -122,6 +127,7 @@ def import_(
         raise typer.Exit(1)
 
 
+@commands.command()
 def demo(
     days: int = typer.Option(30, min=1, max=3660, help="Days of traffic, ending yesterday."),
     calls_per_day: int = typer.Option(1500, min=1, max=1_000_000, help="Calls on a busy weekday."),
@@ -165,3 +171,6 @@ def rebuild_command() -> None:
     started = time.perf_counter()
     count = rebuild(migrated_engine(settings), settings)
     typer.echo(f"rolled up {count} legs in {time.perf_counter() - started:.1f} s")
+
+
+COMMANDS = Commands(commands=commands, groups={"analytics": analytics_app})

@@ -13,7 +13,12 @@ import typer
 
 from cdrhub import domains
 from cdrhub.automations.config import check_file, config_file_dict
-from cdrhub.commands.common import input_or_exit, migrated_engine, settings_or_exit
+from cdrhub.commands.common import (
+    Commands,
+    input_or_exit,
+    migrated_engine,
+    settings_or_exit,
+)
 from cdrhub.config import Settings
 from cdrhub.inputs import MAX_INT, InputError, bounded_float, check_moment
 
@@ -100,6 +105,10 @@ def format_plan(leg: Any, config: Any, now: datetime) -> list[str]:
     return lines
 
 
+commands = typer.Typer()
+
+
+@commands.command()
 def worker(
     once: bool = typer.Option(False, help="Run the due jobs, then exit."),
     threads: int | None = typer.Option(None, help="Worker threads (default: [worker])."),
@@ -399,3 +408,14 @@ def optout_list() -> None:
     with migrated_engine(settings_or_exit()).connect() as conn:
         for row in suppression.list_opt_outs(conn):
             typer.echo(f"{row['number']}  {row['created_at']:%Y-%m-%d}  {row['reason'] or ''}")
+
+
+COMMANDS = Commands(
+    commands=commands,
+    groups={
+        "rules": rules_app,
+        "jobs": jobs_app,
+        "callbacks": callbacks_app,
+        "optout": optout_app,
+    },
+)

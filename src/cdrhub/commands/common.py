@@ -1,11 +1,13 @@
-"""What every command module shares: errors as one line and an exit code (`CommandGroup`, for
-every command at once), the root options (`--version`, `--config`), checked settings, and the
-database a command opens (named on stderr, created only by the commands that store)."""
+"""What every command module shares: what it adds to `cdrhub` (`Commands`), errors as one line
+and an exit code (`CommandGroup`, for every command at once), the root options (`--version`,
+`--config`), checked settings, and the database a command opens (named on stderr, created only
+by the commands that store)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +24,16 @@ T = TypeVar("T")
 # command line runs one command per process (tests run them one after another).
 _database_url: list[str] = []
 _CHECK_URL = "check CDRHUB_DATABASE_URL (database_url)"
+
+
+@dataclass(frozen=True)
+class Commands:
+    """What one command module adds to `cdrhub` (cli.py attaches every module's): `commands`,
+    a Typer whose commands become `cdrhub`'s own (`cdrhub serve`), and `groups`, a Typer each
+    under its name (`cdrhub rules check`), in the order `cdrhub --help` lists them."""
+
+    commands: typer.Typer | None
+    groups: Mapping[str, typer.Typer]
 
 
 def input_or_exit(check: Callable[[], T]) -> T:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from cdrhub.commands.common import Commands
 from cdrhub.config import ConfigError, load_settings, unknown_environment
 
 config_app = typer.Typer(no_args_is_help=True, help="The settings file and environment.")
@@ -43,3 +44,6 @@ def config_check(
         typer.echo(f"{settings.file_path}: OK")
     else:
         typer.echo("no settings file (give one, or set CDRHUB_CONFIG); the environment: OK")
+
+
+COMMANDS = Commands(commands=None, groups={"config": config_app})

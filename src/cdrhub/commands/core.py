@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cdrhub.commands.common import database_file_or_exit, migrated_engine, settings_or_exit
+from cdrhub.commands.common import (
+    Commands,
+    database_file_or_exit,
+    migrated_engine,
+    settings_or_exit,
+)
 from cdrhub.config import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -20,6 +25,10 @@ SHOWN_ONCE = (
 )
 
 
+commands = typer.Typer()
+
+
+@commands.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -32,7 +41,7 @@ def serve(
     import uvicorn
 
     from cdrhub import longlived
-    from cdrhub.web.app import create_app
+    from cdrhub.web.app import app_from_environment, create_app
 
     settings = settings_or_exit()
     if workers > 1 and settings.is_sqlite:
@@ -56,7 +65,7 @@ def serve(
     # Each worker process builds its own app from the same environment (uvicorn needs an
     # import string to start several).
     uvicorn.run(
-        "cdrhub.web.app:app_from_environment",
+        f"{app_from_environment.__module__}:{app_from_environment.__name__}",
         factory=True,
         workers=workers,
         host=host,
@@ -218,3 +227,8 @@ def _configured_secret(settings: Settings, which: SecretName) -> str | None:
         if crm.embed.secret:
             return "CDRHUB_EMBED_SECRET / [crm.embed] secret"
     return None
+
+
+COMMANDS = Commands(
+    commands=commands, groups={"quarantine": quarantine_app, "secrets": secrets_app}
+)

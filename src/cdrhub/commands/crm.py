@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cdrhub.commands.common import input_or_exit, migrated_engine, settings_or_exit
+from cdrhub.commands.common import (
+    Commands,
+    input_or_exit,
+    migrated_engine,
+    settings_or_exit,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -50,6 +55,10 @@ def contacts_import(
     typer.echo(f"{result.created} created, {result.updated} updated, {len(result.errors)} skipped")
 
 
+commands = typer.Typer()
+
+
+@commands.command("embed-link")
 def embed_link(
     phone: str = typer.Argument(..., help="The number, in any spelling."),
     ttl_days: float | None = typer.Option(
@@ -137,3 +146,9 @@ def recordings_status() -> None:
     _settings, engine = _engine()
     for status, n in status_counts(engine):
         typer.echo(f"{status}: {n}")
+
+
+COMMANDS = Commands(
+    commands=commands,
+    groups={"crm": crm_app, "contacts": contacts_app, "recordings": recordings_app},
+)

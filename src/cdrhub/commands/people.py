@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from cdrhub.commands.common import migrated_engine, settings_or_exit
+from cdrhub.commands.common import Commands, migrated_engine, settings_or_exit
 
 users_app = typer.Typer(help="Dashboard users: add, list, disable, enable, reset-password.")
 
@@ -152,3 +152,6 @@ def reset_password(
     typer.echo(f"new password set for {user.email}; its sessions ended")
     if one_time:
         typer.echo(f"one-time password: {secret} (to be changed at first sign-in)")
+
+
+COMMANDS = Commands(commands=None, groups={"users": users_app})

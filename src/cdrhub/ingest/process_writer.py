@@ -52,7 +52,7 @@ log = logging.getLogger("cdrhub.ingest")
 
 # The writer process answers a batch before it reads more. On SQLite smaller batches keep the
 # server and the writer both busy; on PostgreSQL, where each statement is a round trip, larger
-# ones win (bench/README.md, session 2).
+# ones win (bench/README.md, Ingest, "Tuning the writer process, measured").
 PROCESS_MAX_BATCH = {"sqlite": 16, "postgresql": 64}
 
 # Builds the hooks in the writer process: `cdrhub.domains.hooks`, or any function at module
@@ -62,9 +62,9 @@ HooksFactory = Callable[[Settings], list[LegHook]]
 
 def _writer_main(pipe: Pipe, settings: Settings, make_hooks: HooksFactory) -> None:
     """The writer process: deliveries in, outcomes (or failures) out, until the pipe closes."""
-    # No ping before each batch (a round trip that cost ~8% of the writer's time at batches of
-    # 32 on PostgreSQL): a connection that died is found by the batch itself, and
-    # `commit_batch` stores that batch again on a new one.
+    # No ping before each batch (a round trip per batch, a visible share of the writer's time on
+    # PostgreSQL: bench/README.md, Ingest, session 3): a connection that died is found by the
+    # batch itself, and `commit_batch` stores that batch again on a new one.
     engine = make_engine(
         settings.database_url, pool_pre_ping=False, timeout=settings.db_timeout_seconds
     )

@@ -7,8 +7,8 @@ timeout instead of failing on a read-to-write upgrade. PostgreSQL needs neither.
 Within one process, SQLite write transactions also take a Python lock (one per database file)
 before BEGIN. SQLite's busy handler polls: a writer that finds the database locked sleeps 1, 2,
 5, 10, ... up to 100 ms before trying again, so with many threads writing at once most of the
-time went to sleeping while the lock was free (ingest measured ~520 CDRs/s with second-long
-tails). A Python lock hands over at once. Other processes still queue on the busy timeout.
+time went to sleeping while the lock was free (bench/README.md, Ingest, "What dominates").
+A Python lock hands over at once. Other processes still queue on the busy timeout.
 
 Time limits (docs/ingest.md, "Deadlines"). Every PostgreSQL connection has a connect timeout and
 TCP keepalives, so a cut network is noticed in seconds rather than when TCP gives up. An engine
@@ -121,7 +121,7 @@ def _custom_plans(dbapi_conn: Any, _record: Any, also: list[str] | None = None) 
     they are now. psycopg prepares a statement after five runs, and PostgreSQL may then keep a
     generic plan made while a table was small: the ingest writer's lookup of a batch's
     recordings stayed a sequential scan as the table grew, and the benchmark's rate fell round
-    after round (0.29 -> 0.19 of the no-op; 0.35 -> 0.37 with custom plans, bench/README.md).
+    after round, where with custom plans it held (bench/README.md, Ingest, session 3).
     `fastexec` sends a batch's rows as one statement, so that is planned once per batch.
     `also`: further SET statements, sent in the same round trip."""
     statements = list(also or ())

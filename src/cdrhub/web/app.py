@@ -9,13 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from cdrhub import __version__, domains
-from cdrhub.analytics.api import reports_router
 from cdrhub.auth import secret_check
-from cdrhub.automations.api import ROUTERS as automation_routers
 from cdrhub.config import Settings
-from cdrhub.crm import api as crm_api
-from cdrhub.crm import widget as crm_widget
-from cdrhub.domains import job_handlers
+from cdrhub.domains import DOMAINS, job_handlers
 from cdrhub.ingest.pipeline import LegHook
 from cdrhub.ingest.process_writer import ProcessWriter
 from cdrhub.ingest.thread_writer import ThreadWriter
@@ -87,11 +83,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.include_router(ingest.noop_router)
     app.include_router(api_calls.router)
     app.include_router(api_unknowns.router)
-    app.include_router(reports_router(app.state.reports))
-    for router in automation_routers:
-        app.include_router(router)
-    app.include_router(crm_api.router)
-    app.include_router(crm_widget.router)
+    for domain in DOMAINS:
+        for router in domain.routers(app.state.reports):
+            app.include_router(router)
     app.include_router(docs.router)
     app.mount("/static", docs.static_files(), name="static")
     pages.install(app)

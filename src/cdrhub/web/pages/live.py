@@ -14,10 +14,10 @@ from cdrhub.analytics.service import run_report
 from cdrhub.automations import callbacks
 from cdrhub.calls.phones import display_number
 from cdrhub.people.sessions import Session
+from cdrhub.thresholds import thresholds_for
 from cdrhub.timefmt import utcnow
 from cdrhub.web.pages import guard
 from cdrhub.web.pages.templating import local_time, page
-from cdrhub.web.pages.tiles import thresholds_for
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,6 +1,6 @@
-"""Today's tiles per queue on the Live page, and their colours: green, amber or red by
-thresholds from settings (`[dashboard.thresholds]`, per queue under
-`[dashboard.queues."<queue name>"]`)."""
+"""Colours by thresholds: green, amber or red for a figure (the dashboard's tiles), from the
+settings file's `[dashboard.thresholds]` and, per queue, `[dashboard.queues."<queue name>"]`.
+Pure; the dashboard reads it, and the settings check knows its keys from here."""
 
 from __future__ import annotations
 
