@@ -10,11 +10,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Connection, Integer, RowMapping, select, update
+from sqlalchemy import BigInteger, Connection, Integer, RowMapping, bindparam, select, update
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.values import clean_text
-from cdrhub.store.fastexec import insert_ignoring_returning
+from cdrhub.store.bulk import OnConflict, insert_rows
 from cdrhub.store.schema import leg_versions, legs
 
 # CallLeg fields stored in a column of the same name.
@@ -155,9 +155,12 @@ def save_legs(
     the order of `items`, as if each had been saved alone in that order. An item's own
     `received_at`, when set, is the time of its delivery; `received_at` is that of the others.
 
-    The first leg of each id goes into one multi-row `INSERT ... ON CONFLICT DO NOTHING`; legs
-    already stored, and later legs of an id seen earlier in `items`, then go one by one through
-    the redelivery and revision path (`_save_existing`), in order."""
+    The one way legs are stored, for a webhook delivery of one leg as for an import of
+    thousands: the first leg of each id goes into one multi-row `INSERT ... ON CONFLICT DO
+    NOTHING` (COPY for many, `store.bulk`); of the others, the first of each id whose content
+    is the stored one is counted as a redelivery with the rest of them in one UPDATE, and
+    what is left (revisions, later legs of an id) goes one by one, in order, through
+    `_save_existing`."""
     prepared = [
         (item, content_hash(item.leg), leg_to_row(item.leg), item.received_at or received_at)
         for item in items
@@ -173,18 +176,68 @@ def save_legs(
     if firsts:
         columns = list(next(iter(firsts.values())))
         rows = [[row[c] for c in columns] for row in firsts.values()]
-        inserted = insert_ignoring_returning(
-            conn, legs, ("ivruniqueid",), columns, rows, ("id", "ivruniqueid")
+        inserted = insert_rows(
+            conn, legs, columns, rows, on_conflict=_BY_KEY, returning=("id", "ivruniqueid")
         )
         new_ids = {key: id_ for id_, key in inserted}
-    saved: list[StoredLeg] = []
-    for item, digest, row, at in prepared:
+    saved: list[StoredLeg | None] = []
+    rest: list[int] = []  # indexes of the items not inserted
+    for index, (item, digest, row, at) in enumerate(prepared):
         leg_id = new_ids.pop(item.leg.ivruniqueid, None)
         if leg_id is not None:
             saved.append(StoredLeg(leg_id, "new", item.leg, None, at, digest, row))
         else:
-            saved.append(_save_existing(conn, item, digest, row, at))
-    return saved
+            saved.append(None)
+            rest.append(index)
+    if rest:
+        _count_redeliveries(conn, prepared, rest, saved)
+    for index in rest:
+        if saved[index] is None:
+            saved[index] = _save_existing(conn, *prepared[index])
+    return [s for s in saved if s is not None]
+
+
+_BY_KEY = OnConflict(key=("ivruniqueid",))
+# Ids in one `IN (...)`: SQLite builds before 3.32 take 999 variables.
+_LOOKUP_CHUNK = 900
+_REDELIVERED = (
+    update(legs)
+    .where(legs.c.id == bindparam("b_id"))
+    .values(deliveries=legs.c.deliveries + 1, last_received_at=bindparam("b_at"))
+)
+
+
+def _count_redeliveries(
+    conn: Connection,
+    prepared: Sequence[tuple[Incoming, str, dict[str, Any], datetime]],
+    rest: Sequence[int],
+    saved: list[StoredLeg | None],
+) -> None:
+    """Of the items at `rest` (their ids are stored), the first of each id whose content is
+    the stored one: counted as redeliveries in one UPDATE, their results set in `saved`. The
+    stored rows are locked on PostgreSQL, as `_save_existing` locks its row."""
+    firsts: dict[str, int] = {}
+    for index in rest:
+        firsts.setdefault(prepared[index][0].leg.ivruniqueid, index)
+    ids = list(firsts)
+    stored: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        query = select(legs.c.id, legs.c.ivruniqueid, legs.c.content_hash).where(
+            legs.c.ivruniqueid.in_(ids[start : start + _LOOKUP_CHUNK])
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        stored.update({key: (id_, digest) for id_, key, digest in conn.execute(query)})
+    params: list[dict[str, Any]] = []
+    for key, index in firsts.items():
+        item, digest, row, at = prepared[index]
+        found = stored.get(key)  # None: gone meanwhile, which `_save_existing` reports
+        if found is not None and found[1] == digest:
+            leg_id = found[0]
+            params.append({"b_id": leg_id, "b_at": at})
+            saved[index] = StoredLeg(leg_id, "duplicate", item.leg, None, at, digest, row)
+    if params:
+        conn.execute(_REDELIVERED, params)
 
 
 def _save_existing(
