@@ -17,8 +17,8 @@ from sqlalchemy import select
 from cdrhub import domains
 from cdrhub.analytics import customers, query, reports
 from cdrhub.analytics.config import analytics_settings
-from cdrhub.analytics.importer import import_legs
 from cdrhub.analytics.facts import leg_facts
+from cdrhub.analytics.importer import import_legs
 from cdrhub.analytics.periods import Plan
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import numbers

@@ -6,11 +6,10 @@ parsing SQL text."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import ast
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, select
@@ -64,9 +63,13 @@ def test_insert_rows_matches_sqlalchemy(engine: Engine, way: str) -> None:
         stmt = _UPSERTS[conn.dialect.name]
         insert_rows(conn, probe, ["name", "at", "n", "doc"], rows, on_conflict=ADDING)
         # one call's rows have distinct keys (one statement on PostgreSQL); a later call adds
-        insert_rows(conn, probe, ["name", "at", "n", "doc"], [("a", at, 5, None)], on_conflict=ADDING)
+        insert_rows(
+            conn, probe, ["name", "at", "n", "doc"], [("a", at, 5, None)], on_conflict=ADDING
+        )
         # a statement's columns may come in any order
-        insert_rows(conn, probe, ["n", "name", "at", "doc"], [(10, "c", at, None)], on_conflict=ADDING)
+        insert_rows(
+            conn, probe, ["n", "name", "at", "doc"], [(10, "c", at, None)], on_conflict=ADDING
+        )
         conn.execute(stmt, [{"name": "d", "at": at, "n": 1, "doc": {"k": [1, "x"]}}])
     with engine.connect() as conn:
         got = {r.name: (r.at, r.n, r.doc) for r in conn.execute(select(probe))}
@@ -119,8 +122,6 @@ def test_insert_rows_sends_batches_wider_than_one_statement(engine: Engine, way:
     assert len(got) == 20_000
     assert (got["w00000"], got["w12345"], got["w19998"], got["w19999"]) == (0, 12345, 39996, 39998)
     metadata.drop_all(engine)
-
-
 
 
 def test_a_name_update_and_a_plain_insert(engine: Engine, way: str) -> None:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import bindparam, select, text
 
 from cdrhub.crm.tables import recordings
-from cdrhub.store.engine import make_engine
 from cdrhub.store.bulk import OnConflict, insert_rows
+from cdrhub.store.engine import make_engine
 
 
 @pytest.mark.postgres

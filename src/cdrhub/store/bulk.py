@@ -79,7 +79,7 @@ def _plan(
     the processors use."""
     quote = dialect.identifier_preparer.quote
     for name in (*columns, *returning, *(conflict.key if conflict else ())):
-        table.c[name]  # noqa: B018 (a KeyError for a column the table does not have)
+        table.c[name]  # a KeyError for a column the table does not have
     processors = []
     for index, name in enumerate(columns):
         column_type = table.c[name].type

@@ -227,7 +227,8 @@ def _count_redeliveries(
         )
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        stored.update({key: (id_, digest) for id_, key, digest in conn.execute(query)})
+        for found_row in conn.execute(query):
+            stored[str(found_row.ivruniqueid)] = (int(found_row.id), str(found_row.content_hash))
     params: list[dict[str, Any]] = []
     for key, index in firsts.items():
         item, digest, row, at = prepared[index]

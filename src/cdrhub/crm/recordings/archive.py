@@ -22,8 +22,8 @@ from cdrhub.crm.recordings.urlpolicy import is_fetchable
 from cdrhub.crm.settings import RecordingSettings
 from cdrhub.crm.tables import recordings
 from cdrhub.jobs.outbox import PermanentFailure, RetryLater
-from cdrhub.store.engine import write_transaction
 from cdrhub.store.bulk import insert_rows
+from cdrhub.store.engine import write_transaction
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
