@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from cdrhub import domains
-from cdrhub.analytics import customers, query, reports, rollup
-from cdrhub.analytics.bulk import bulk_store
+from cdrhub.analytics import customers, query, reports
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.facts import leg_facts
+from cdrhub.analytics.importer import import_legs
 from cdrhub.analytics.periods import Plan
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import numbers
+from cdrhub.store import bulk
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.schema import legs
 from cdrhub.voicenter.normalize import normalize
@@ -115,8 +116,8 @@ def _deliver(engine, settings, batch: list[tuple[dict, bool]]) -> None:
         received = datetime(2030, 1, 1)
         legs = [normalize(w, tz=settings.tz, received_at=received) for w in imported]
         with write_transaction(engine) as conn:
-            bulk_store(conn, legs, encoding="import", received_at=received, tz=settings.tz,
-                       cfg=analytics_settings(settings), hooks=domains.hooks(settings))  # fmt: skip
+            import_legs(conn, legs, settings, domains.hooks(settings), encoding="import",
+                        received_at=received)  # fmt: skip
 
 
 def _raw_plan(conn, spec, scope, grains=None, signed=False) -> Plan:
@@ -175,16 +176,13 @@ def _same_as_raw(engine, settings, name: str, params: dict[str, str]) -> None:
 )
 def test_rollups_equal_raw_legs(engine, settings, scenario, filters, weights) -> None:
     _truncate_all(engine)
-    copy_threshold = rollup.COPY_THRESHOLD
-    rollup.COPY_THRESHOLD = 1  # PostgreSQL: exercise the COPY path on these small batches
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            # random weights for the rows of an hour, day, month and year: the range planner
-            # then adds and subtracts periods in every way it can
-            patch.setattr(query, "plan", _weighted_plan(dict(zip("hdmy", weights, strict=True))))
-            _check(engine, settings, scenario, filters)
-    finally:
-        rollup.COPY_THRESHOLD = copy_threshold
+    with pytest.MonkeyPatch.context() as patch:
+        # PostgreSQL: exercise the COPY path on these small batches
+        patch.setattr(bulk, "COPY_ROWS", 1)
+        # random weights for the rows of an hour, day, month and year: the range planner
+        # then adds and subtracts periods in every way it can
+        patch.setattr(query, "plan", _weighted_plan(dict(zip("hdmy", weights, strict=True))))
+        _check(engine, settings, scenario, filters)
 
 
 def _weighted_plan(rows: dict[str, int]):

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import bindparam, select, text
 
 from cdrhub.crm.tables import recordings
+from cdrhub.store.bulk import OnConflict, insert_rows
 from cdrhub.store.engine import make_engine
-from cdrhub.store.fastexec import insert_ignoring_returning
 
 
 @pytest.mark.postgres
@@ -34,10 +34,10 @@ def test_a_prepared_read_is_still_planned_for_its_values(db_url: str) -> None:
     rows = [(f"plan-{i}", "https://rec.example/1.mp3", "x", None, None) for i in range(8)]
     try:
         with engine.begin() as conn:
-            insert_ignoring_returning(
-                conn, recordings, ("ivruniqueid",),
+            insert_rows(
+                conn, recordings,
                 ("ivruniqueid", "source_url", "status", "error", "call_started_at"),
-                rows, ("ivruniqueid",),
+                rows, on_conflict=OnConflict(("ivruniqueid",)), returning=("ivruniqueid",),
             )  # fmt: skip
             read = select(recordings.c.status).where(recordings.c.ivruniqueid == bindparam("u"))
             for i in range(7):

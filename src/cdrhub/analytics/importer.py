@@ -1,5 +1,6 @@
 """`cdrhub import FILE` and `cdrhub demo`: CDRs from JSON lines, CSV or the generator, through
-`normalize` and the bulk path, in batches, each batch one transaction."""
+`normalize` and the ingest pipeline's bulk mode (`store_bulk`), in batches, each batch one
+transaction."""
 
 from __future__ import annotations
 
@@ -11,20 +12,55 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from cdrhub.analytics.bulk import BulkResult, bulk_store
-from cdrhub.analytics.config import analytics_settings
+from cdrhub.analytics.hook import rollup_hook
 from cdrhub.calls.model import CallLeg
 from cdrhub.config import Settings
-from cdrhub.ingest.pipeline import LegHook
+from cdrhub.ingest.pipeline import Incoming, LegHook, store_bulk
 from cdrhub.store.engine import write_transaction
 from cdrhub.voicenter.normalize import NormalizeError, normalize
 
 
 @dataclass
+class ImportCounts:
+    new: int = 0
+    duplicate: int = 0
+    revised: int = 0
+
+    def add(self, other: ImportCounts) -> None:
+        self.new += other.new
+        self.duplicate += other.duplicate
+        self.revised += other.revised
+
+
+def import_legs(
+    conn: Connection,
+    legs: Sequence[CallLeg],
+    settings: Settings,
+    hooks: Sequence[LegHook],
+    *,
+    encoding: str,
+    received_at: datetime,
+) -> ImportCounts:
+    """Store a batch of imported legs on an open write transaction (the caller commits): the
+    new ones counted in the rollups only, revisions seen by every hook in `hooks`."""
+    items = [Incoming(leg, encoding) for leg in legs]
+    stored = store_bulk(conn, items, hooks, received_at, new_hooks=[rollup_hook(settings)])
+    counts = ImportCounts()
+    for leg in stored:
+        if leg.kind == "new":
+            counts.new += 1
+        elif leg.kind == "revised":
+            counts.revised += 1
+        else:
+            counts.duplicate += 1
+    return counts
+
+
+@dataclass
 class ImportReport:
-    result: BulkResult = field(default_factory=BulkResult)
+    result: ImportCounts = field(default_factory=ImportCounts)
     read: int = 0
     rejected: int = 0
     errors: list[str] = field(default_factory=list)  # the first few, with line numbers
@@ -71,18 +107,17 @@ def store_wires(
     progress: Callable[[int], None] | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Normalize and store wire dicts in batches; the hooks of other domains do not run.
-    `hooks` are the ingest hooks the caller composed (`cdrhub.domains.hooks(settings)`)."""
+    """Normalize and store wire dicts in batches (`import_legs`). `hooks` are the ingest
+    hooks the caller composed (`cdrhub.domains.hooks(settings)`)."""
     report = report or ImportReport()
-    tz, cfg = settings.tz, analytics_settings(settings)
+    tz = settings.tz
     batch: list[CallLeg] = []
 
     def flush() -> None:
         with write_transaction(engine) as conn:
-            outcome = bulk_store(
-                conn, batch, encoding=encoding, received_at=received_at, tz=tz, cfg=cfg,
-                hooks=hooks,
-            )  # fmt: skip
+            outcome = import_legs(
+                conn, batch, settings, hooks, encoding=encoding, received_at=received_at
+            )
         report.result.add(outcome)
         if progress:
             progress(len(batch))

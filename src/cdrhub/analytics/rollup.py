@@ -6,24 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.analytics.config import AnalyticsSettings
 from cdrhub.analytics.derived import refresh_numbers
 from cdrhub.analytics.facts import LegFacts, leg_facts
-from cdrhub.analytics.pgcopy import copy_insert
 from cdrhub.analytics.specs import CALLERS, SPECS
 from cdrhub.analytics.stored import as_stored, stored_leg
 from cdrhub.analytics.tables import ROLLUPS, names
 from cdrhub.calls.model import CallLeg
-from cdrhub.store.fastexec import executemany
+from cdrhub.store.bulk import OnConflict, insert_rows
 
-COPY_THRESHOLD = 200  # rows; below it a plain executemany is as fast
 Key = tuple[str, str, datetime, tuple[Any, ...]]  # (spec, grain, period, dims)
 _GRAINS = ("h", "d", "m", "y")
 
@@ -74,26 +71,14 @@ class Deltas:
         self.names.clear()
 
 
-@lru_cache(maxsize=32)
-def _upsert(dialect_name: str, spec_name: str) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE adding the counters; built once (building costs more
-    than running it for one leg)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    spec, table = SPECS[spec_name], ROLLUPS[spec_name]
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["grain", "period", *spec.dims],
-        set_={c: table.c[c] + stmt.excluded[c] for c in spec.counters},
-    )
+@cache
+def _adding(spec_name: str) -> OnConflict:
+    """A rollup row that exists gets the counters added."""
+    spec = SPECS[spec_name]
+    return OnConflict(key=("grain", "period", *spec.dims), add=tuple(spec.counters))
 
 
-@lru_cache(maxsize=4)
-def _names_upsert(dialect_name: str) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(names)
-    return stmt.on_conflict_do_update(
-        index_elements=["kind", "code"], set_={"name": stmt.excluded.name}
-    )
+_NAME_CHANGES = OnConflict(key=("kind", "code"), set=("name",))
 
 
 def write_deltas(conn: Connection, deltas: Deltas) -> None:
@@ -105,14 +90,7 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
         spec, table = SPECS[spec_name], ROLLUPS[spec_name]
         columns = ["grain", "period", *spec.dims, *spec.counters]
         rows.sort(key=lambda r: (r[0], r[1]))  # a stable lock order on PostgreSQL
-        if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
-            keys = ", ".join(["grain", "period", *spec.dims])
-            updates = ", ".join(f"{c} = {spec.table}.{c} + EXCLUDED.{c}" for c in spec.counters)
-            conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-            records = [dict(zip(columns, row, strict=True)) for row in rows]
-            copy_insert(conn, table, columns, records, conflict, order_by=["grain", "period"])
-            continue
-        executemany(conn, _upsert(conn.dialect.name, spec_name), columns, rows)
+        insert_rows(conn, table, columns, rows, on_conflict=_adding(spec_name))
     days: set[tuple[datetime, str]] = set()
     missed_changed: set[tuple[datetime, str]] = set()
     for (spec_name, grain, period, dims), counters in deltas.rows.items():
@@ -123,11 +101,12 @@ def write_deltas(conn: Connection, deltas: Deltas) -> None:
     if days:
         refresh_numbers(conn, sorted(days), missed_changed)
     if deltas.names:
-        executemany(
+        insert_rows(
             conn,
-            _names_upsert(conn.dialect.name),
+            names,
             ("kind", "code", "name"),
             [(k, c, n.replace("\x00", "")[:255]) for (k, c), n in sorted(deltas.names.items())],
+            on_conflict=_NAME_CHANGES,
         )
 
 

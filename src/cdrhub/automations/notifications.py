@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cdrhub.automations.tables import notifications
-from cdrhub.store.dml import insert_ignoring
+from cdrhub.store.bulk import insert_ignoring
 
 
 def _insert(conn: Connection, returning: bool) -> Any:

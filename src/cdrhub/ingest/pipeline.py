@@ -178,6 +178,29 @@ def store_legs(
     return stored
 
 
+def store_bulk(
+    conn: Connection,
+    items: Iterable[Incoming],
+    hooks: Sequence[LegHook],
+    received_at: datetime,
+    *,
+    new_hooks: Sequence[LegHook],
+) -> list[StoredLeg]:
+    """`store_legs` for a history of many legs (`cdrhub import`, the Call Log backfill): the
+    same save in its bulk mode (`save_legs(bulk=True)`: the ids looked up first, so a file
+    imported again costs no insert; many legs go in by COPY on PostgreSQL), then `new_hooks` once
+    over the new legs and `hooks` once over the revised ones, in the caller's transaction.
+    Importing history counts its new legs in the rollups without firing automations on them:
+    its caller hands in the rollups' hook alone as `new_hooks`."""
+    stored = legs_repo.save_legs(conn, list(items), received_at, bulk=True)
+    new = [s for s in stored if s.kind == "new"]
+    if new:
+        for hook in new_hooks:
+            hook(conn, new)
+    run_hooks(conn, hooks, (s for s in stored if s.kind == "revised"))
+    return stored
+
+
 def ingest(
     engine: Engine, items: Iterable[Incoming], hooks: Sequence[LegHook], received_at: datetime
 ) -> list[StoredLeg]:

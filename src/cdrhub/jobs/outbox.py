@@ -61,8 +61,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, select, update
 
 from cdrhub.jobs.tables import outbox_jobs
-from cdrhub.store.dml import insert_ignoring
-from cdrhub.store.fastexec import executemany
+from cdrhub.store.bulk import OnConflict, insert_ignoring, insert_rows
 
 DEFAULT_MAX_ATTEMPTS = 8
 FINISHED = ("done", "dead", "skipped")
@@ -150,6 +149,7 @@ def _insert(conn: Connection, returning: bool) -> Any:
     return insert_ignoring(conn, outbox_jobs, ("key",), outbox_jobs.c.id if returning else None)
 
 
+_BY_KEY = OnConflict(key=("key",))
 # The keys of `_job_row`, in order.
 _JOB_COLUMNS = (
     "kind", "key", "payload", "status", "attempts", "max_attempts", "run_at", "leg_id",
@@ -205,7 +205,7 @@ def enqueue_many(conn: Connection, jobs: Iterable[NewJob]) -> None:
     for columns in (_JOB_COLUMNS, _SKIPPED_COLUMNS):
         values = [tuple(r.values()) for r in rows.values() if len(r) == len(columns)]
         if values:
-            executemany(conn, _insert(conn, False), columns, values)
+            insert_rows(conn, outbox_jobs, columns, values, on_conflict=_BY_KEY)
 
 
 # --- claiming and finishing (the worker's side) ----------------------------------------------

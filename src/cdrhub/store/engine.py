@@ -122,7 +122,7 @@ def _custom_plans(dbapi_conn: Any, _record: Any, also: list[str] | None = None) 
     generic plan made while a table was small: the ingest writer's lookup of a batch's
     recordings stayed a sequential scan as the table grew, and the benchmark's rate fell round
     after round, where with custom plans it held (bench/README.md, Ingest, session 3).
-    `fastexec` sends a batch's rows as one statement, so that is planned once per batch.
+    `store.bulk` sends a batch's rows as one statement, so that is planned once per batch.
     `also`: further SET statements, sent in the same round trip."""
     statements = list(also or ())
     if dbapi_conn.info.server_version >= 120000:  # plan_cache_mode is PostgreSQL 12+

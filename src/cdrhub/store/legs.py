@@ -8,13 +8,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import BigInteger, Connection, Integer, RowMapping, select, update
+from sqlalchemy import BigInteger, Connection, Integer, RowMapping, bindparam, select, update
 
 from cdrhub.calls.model import CallLeg, IvrStep
 from cdrhub.calls.values import clean_text
-from cdrhub.store.fastexec import insert_ignoring_returning
+from cdrhub.store.bulk import OnConflict, insert_rows
 from cdrhub.store.schema import leg_versions, legs
 
 # CallLeg fields stored in a column of the same name.
@@ -149,42 +149,115 @@ def _meta(item: Incoming, digest: str, received_at: datetime) -> dict[str, Any]:
 
 
 def save_legs(
-    conn: Connection, items: Sequence[Incoming], received_at: datetime
+    conn: Connection, items: Sequence[Incoming], received_at: datetime, *, bulk: bool = False
 ) -> list[StoredLeg]:
     """Insert legs, count redeliveries, or revise legs keeping the earlier version; results in
     the order of `items`, as if each had been saved alone in that order. An item's own
     `received_at`, when set, is the time of its delivery; `received_at` is that of the others.
 
-    The first leg of each id goes into one multi-row `INSERT ... ON CONFLICT DO NOTHING`; legs
-    already stored, and later legs of an id seen earlier in `items`, then go one by one through
-    the redelivery and revision path (`_save_existing`), in order."""
-    prepared = [
-        (item, content_hash(item.leg), leg_to_row(item.leg), item.received_at or received_at)
-        for item in items
-    ]
-    firsts: dict[str, dict[str, Any]] = {}
-    for item, digest, row, at in prepared:
-        if item.leg.ivruniqueid not in firsts:
-            firsts[item.leg.ivruniqueid] = {
-                **row, **_meta(item, digest, at),
-                "revision": 1, "deliveries": 1, "first_received_at": at,
-            }  # fmt: skip
+    The one way legs are stored, for a webhook delivery of one leg as for an import of
+    thousands: the first leg of each id goes into one multi-row `INSERT ... ON CONFLICT DO
+    NOTHING` (COPY for many, `store.bulk`); of the others, the first of each id whose content
+    is the stored one is counted as a redelivery with the rest of them in one UPDATE, and
+    what is left (revisions, later legs of an id) goes one by one, in order, through
+    `_save_existing`.
+
+    `bulk` (an import, where many legs may be stored already: the same file again): the ids
+    are looked up before the insert, which then takes only the legs not stored, and a
+    redelivery's `StoredLeg.row` is None (not worked out: no hook sees a redelivery)."""
+    digests = [content_hash(item.leg) for item in items]
+    ats = [item.received_at or received_at for item in items]
+    rows: list[dict[str, Any] | None] = [None] * len(items)
+    firsts: dict[str, int] = {}  # id: the index of its first item
+    for index, item in enumerate(items):
+        firsts.setdefault(item.leg.ivruniqueid, index)
+        if not bulk:
+            rows[index] = leg_to_row(item.leg)
+    stored = _stored(conn, list(firsts)) if bulk else {}
+    fresh = [index for key, index in firsts.items() if key not in stored]
     new_ids: dict[str, int] = {}
-    if firsts:
-        columns = list(next(iter(firsts.values())))
-        rows = [[row[c] for c in columns] for row in firsts.values()]
-        inserted = insert_ignoring_returning(
-            conn, legs, ("ivruniqueid",), columns, rows, ("id", "ivruniqueid")
+    if fresh:
+        for index in fresh:
+            if rows[index] is None:
+                rows[index] = leg_to_row(items[index].leg)
+        records = [
+            {
+                **cast(dict[str, Any], rows[i]), **_meta(items[i], digests[i], ats[i]),
+                "revision": 1, "deliveries": 1, "first_received_at": ats[i],
+            }
+            for i in fresh
+        ]  # fmt: skip
+        columns = list(records[0])
+        inserted = insert_rows(
+            conn,
+            legs,
+            columns,
+            [[record[c] for c in columns] for record in records],
+            on_conflict=_BY_KEY,
+            returning=("id", "ivruniqueid"),
         )
         new_ids = {key: id_ for id_, key in inserted}
-    saved: list[StoredLeg] = []
-    for item, digest, row, at in prepared:
+    saved: list[StoredLeg | None] = []
+    rest: list[int] = []  # indexes of the items not inserted
+    for index, item in enumerate(items):
         leg_id = new_ids.pop(item.leg.ivruniqueid, None)
         if leg_id is not None:
-            saved.append(StoredLeg(leg_id, "new", item.leg, None, at, digest, row))
+            row = rows[index]
+            saved.append(StoredLeg(leg_id, "new", item.leg, None, ats[index], digests[index], row))
         else:
-            saved.append(_save_existing(conn, item, digest, row, at))
-    return saved
+            saved.append(None)
+            rest.append(index)
+    if rest:
+        first_of_id: dict[str, int] = {}
+        for index in rest:
+            first_of_id.setdefault(items[index].leg.ivruniqueid, index)
+        unknown = [key for key in first_of_id if key not in stored]
+        if unknown:
+            stored.update(_stored(conn, unknown))
+        redelivered: list[dict[str, Any]] = []
+        for key, index in first_of_id.items():
+            found = stored.get(key)  # None: gone meanwhile, which `_save_existing` reports
+            if found is not None and found[1] == digests[index]:
+                item, at = items[index], ats[index]
+                redelivered.append({"b_id": found[0], "b_at": at})
+                saved[index] = StoredLeg(
+                    found[0], "duplicate", item.leg, None, at, digests[index], rows[index]
+                )
+        if redelivered:
+            conn.execute(_REDELIVERED, redelivered)
+    for index in rest:
+        if saved[index] is None:
+            row = rows[index]
+            if row is None:
+                row = rows[index] = leg_to_row(items[index].leg)
+            saved[index] = _save_existing(conn, items[index], digests[index], row, ats[index])
+    return [s for s in saved if s is not None]
+
+
+_BY_KEY = OnConflict(key=("ivruniqueid",))
+# Ids in one `IN (...)`: SQLite builds before 3.32 take 999 variables.
+_LOOKUP_CHUNK = 900
+_REDELIVERED = (
+    update(legs)
+    .where(legs.c.id == bindparam("b_id"))
+    .values(deliveries=legs.c.deliveries + 1, last_received_at=bindparam("b_at"))
+)
+
+
+def _stored(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """(id, content hash) of each of `ids` that is stored; the rows locked on PostgreSQL, as
+    `_save_existing` locks its row, so that no revision comes between the comparison of a
+    redelivery's content and the count of it."""
+    stored: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        query = select(legs.c.id, legs.c.ivruniqueid, legs.c.content_hash).where(
+            legs.c.ivruniqueid.in_(ids[start : start + _LOOKUP_CHUNK])
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for found in conn.execute(query):
+            stored[str(found.ivruniqueid)] = (int(found.id), str(found.content_hash))
+    return stored
 
 
 def _save_existing(

@@ -22,8 +22,8 @@ from cdrhub.crm.recordings.urlpolicy import is_fetchable
 from cdrhub.crm.settings import RecordingSettings
 from cdrhub.crm.tables import recordings
 from cdrhub.jobs.outbox import PermanentFailure, RetryLater
+from cdrhub.store.bulk import insert_rows
 from cdrhub.store.engine import write_transaction
-from cdrhub.store.fastexec import executemany
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -37,7 +37,6 @@ def note_recording(conn: Connection, leg: CallLeg) -> bool:
 _SELECT_NOTED = select(recordings.c.ivruniqueid, recordings.c.source_url).where(
     recordings.c.ivruniqueid.in_(bindparam("b_ids", expanding=True))
 )
-_INSERT_NOTE = recordings.insert()
 _UPDATE_NOTE = (
     update(recordings)
     .where(recordings.c.ivruniqueid == bindparam("b_ivruniqueid"))
@@ -78,9 +77,9 @@ def note_recordings(conn: Connection, legs: Sequence[CallLeg]) -> list[bool]:
         else:
             new[uid] = (url, leg.started_at)
     if new:
-        executemany(
+        insert_rows(
             conn,
-            _INSERT_NOTE,
+            recordings,
             ("ivruniqueid", "source_url", "status", "call_started_at"),
             [(uid, url, "pending", t) for uid, (url, t) in new.items()],
         )
