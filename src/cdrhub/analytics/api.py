@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel
 
-from cdrhub.analytics.service import UnknownReport, run_report
+from cdrhub.analytics.render import as_csv
+from cdrhub.analytics.service import ReportError, UnknownReport, run_report
 from cdrhub.auth import require_api_key
 from cdrhub.httpapi import API_ERRORS, responses
-from cdrhub.inputs import MAX_INT
+from cdrhub.inputs import MAX_INT, InputError
 
 router = APIRouter(
     prefix="/api/reports",
@@ -56,8 +58,21 @@ def list_reports(request: Request) -> dict[str, Any]:
 LIST = "one value or several, comma-separated (at most 100)"
 
 
+CSV_TYPE = "text/csv; charset=utf-8"
+CSV_ANSWER = {
+    "description": "with `format=csv`: the rows for people (shekels, percentages, nested "
+    "figures as columns), after a UTF-8 byte order mark",
+    "schema": {"type": "string"},
+}
+
+
 @router.get(
-    "/{name}", response_model=None, responses={200: {"model": ReportAnswer}, **responses(404)}
+    "/{name}",
+    response_model=None,
+    responses={
+        200: {"model": ReportAnswer, "content": {"text/csv": CSV_ANSWER}},
+        **responses(404),
+    },
 )
 async def get_report(
     name: str,
@@ -76,11 +91,16 @@ async def get_report(
     by: str | None = Query(None, description="cost, callbacks: how rows are grouped"),
     min_calls: int | None = Query(None, ge=1, le=MAX_INT, description="repeat-callers"),
     within_hours: str | None = Query(None, description="callbacks: hours, comma-separated"),
-) -> dict[str, Any]:
+    format: Literal["json", "csv"] = Query(
+        "json",
+        description="json: exact values (money in integer agorot, ratios 0..1); csv: the "
+        "same rows for people (₪ 12.34, 56.7 %), UTF-8 with a byte order mark for Excel",
+    ),
+) -> dict[str, Any] | Response:
     # The declared parameters document and check; the report reads them by name.
     params = dict(request.query_params)
     try:
-        return await run_in_threadpool(
+        answer = await run_in_threadpool(
             run_report,
             request.app.state.engine,
             request.app.state.settings,
@@ -90,5 +110,11 @@ async def get_report(
         )
     except UnknownReport as exc:
         raise HTTPException(404, f"no report named {name!r}; see /api/reports") from exc
-    except ValueError as exc:
+    except (InputError, ReportError) as exc:  # our own one-line messages, never Python's
         raise HTTPException(422, str(exc)) from exc
+    if format == "csv":
+        disposition = f'attachment; filename="{answer["report"]}.csv"'
+        return Response(
+            as_csv(answer), media_type=CSV_TYPE, headers={"Content-Disposition": disposition}
+        )
+    return answer
