@@ -104,7 +104,7 @@ def report(
     except (InputError, ReportError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    typer.echo(RENDERERS[format_](answer))
+    typer.echo(RENDERERS[format_](answer), nl=format_ != "csv")  # CSV ends its own lines
 
 
 def import_(
