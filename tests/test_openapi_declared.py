@@ -57,7 +57,8 @@ def test_each_report_path_lists_exactly_its_parameters(spec: dict[str, Any]) -> 
         for path, item in spec["paths"].items()
         if path.startswith("/api/reports/")
     }
-    assert reports == REPORT_PARAMETERS
+    # each report's own, then `format` (json or csv) on every one
+    assert reports == {name: [*params, "format"] for name, params in REPORT_PARAMETERS.items()}
 
 
 def test_report_choices_are_declared(spec: dict[str, Any]) -> None:

@@ -91,7 +91,8 @@ def test_import_jsonl_is_idempotent_then_report(engine, settings, tmp_path: Path
     as_json = runner.invoke(cli_app, ["report", "agents", "--format", "json"], env=_env(settings))
     assert json.loads(as_json.stdout)["rows"][0]["agent_code"] == "11"
     as_csv = runner.invoke(cli_app, ["report", "queues", "--format", "csv"], env=_env(settings))
-    first = next(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert as_csv.stdout.startswith("\ufeff")  # a UTF-8 BOM, for Excel
+    first = next(csv.DictReader(io.StringIO(as_csv.stdout.removeprefix("\ufeff"))))
     assert (first["queue_id"], first["offered"]) == ("100", "2")
     bad = runner.invoke(cli_app, ["report", "nothing"], env=_env(settings))
     assert bad.exit_code == 2

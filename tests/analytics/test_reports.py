@@ -207,7 +207,7 @@ def test_overview_and_previous_range(day) -> None:
         "short_abandoned": 1, "abandon_rate": 0.375, "queue_offered": 6, "service_level": 0.4,
         "asa_seconds": 16.7, "aht_seconds": 70.0, "missed_contacts": 4, "missed_customers": 3,
         "outgoing_attempts": 3, "outgoing_answered": 2, "legs": 14, "unknown_type_legs": 1,
-        "cost_agorot": 41.5,
+        "cost_agorot": 42,  # 41.5 agorot, rounded half up to whole agorot
     }  # fmt: skip
     assert previous["period"] == "previous"
     assert (previous["offered"], previous["legs"]) == (0, 0)
@@ -231,12 +231,12 @@ def test_cost_groupings(day) -> None:
     by_type = by(rows(engine, settings, "cost", by="type"), "key")
     assert by_type["Click2Call leg2"]["cost_agorot"] == 31.0
     assert by_type["Click2Call leg1"]["cost_agorot"] == 1.0  # leg 1 costs money too
-    assert by_type["Mystery"]["cost_agorot"] == 2.5  # unknown types are shown
+    assert by_type["Mystery"]["cost_agorot"] == 3  # unknown types are shown (2.5 rounded up)
     assert by_type["Queue"]["legs"] == 6
     by_department = by(rows(engine, settings, "cost", by="department"), "key")
     assert by_department["7"]["name"] == "North"
     assert by_department["7"]["legs"] == 1
-    assert by_department[""]["cost_agorot"] == 41.5
+    assert by_department[""]["cost_agorot"] == 42
     by_agent = by(rows(engine, settings, "cost", by="agent"), "key")
     assert by_agent["12"]["cost_agorot"] == 32.0
     assert by(rows(engine, settings, "cost", by="country"), "key")["Germany"]["cost_agorot"] == 31

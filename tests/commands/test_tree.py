@@ -24,6 +24,7 @@ BEFORE: dict[str, Any] = {
         "--sort",
         "--to",
         "--type",
+        "--within-hours",  # added since: the callbacks report's own option
         "name",
     ],
     "import": ["--batch-size", "file"],
@@ -91,6 +92,7 @@ def test_report_help_names_every_report() -> None:
     result = CliRunner().invoke(app, ["report", "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0
     assert (
-        "agents, countries, peak-hours, queues, ivr, overview, repeat-callers, cost, callbacks"
-        in result.output
+        "agents (--sort), countries, peak-hours, queues, ivr, overview, repeat-callers "
+        "(--min-calls), cost (--by), callbacks (--by, --within-hours)"
+        in " ".join(result.output.replace("│", " ").split())
     )

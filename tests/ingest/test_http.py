@@ -70,7 +70,7 @@ def test_outgoing_call_api_shape(client: TestClient) -> None:
         "direction": "out",
         "status": "ANSWER",
         "started_at": "2023-11-15T07:20:00Z",
-        "started_at_local": "2023-11-15T09:20:00",
+        "started_at_local": "2023-11-15T09:20:00+02:00",
         "caller": "0722776772",
         "caller_e164": "+972722776772",
         "target": "972501234567",

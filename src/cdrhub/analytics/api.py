@@ -13,13 +13,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel
 
+from cdrhub.analytics.render import as_csv
 from cdrhub.analytics.reports import Report
-from cdrhub.analytics.service import run_report
+from cdrhub.analytics.service import ReportError, run_report
 from cdrhub.auth import require_api_key
 from cdrhub.httpapi import API_ERRORS, responses
-from cdrhub.inputs import MAX_INT
+from cdrhub.inputs import MAX_INT, InputError
 
 
 class ReportInfo(BaseModel):
@@ -91,15 +93,36 @@ def _query(report: Report, name: str) -> inspect.Parameter:
     )
 
 
-def _endpoint(report: Report) -> Callable[..., Awaitable[dict[str, Any]]]:
-    """The route of one report: its filters and parameters, each a declared query parameter."""
+CSV_TYPE = "text/csv; charset=utf-8"
+CSV_ANSWER = {
+    "description": "with `format=csv`: the rows for people (shekels, percentages, nested "
+    "figures as columns), after a UTF-8 byte order mark",
+    "schema": {"type": "string"},
+}
+FORMAT = inspect.Parameter(
+    "format",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=Query(
+        "json",
+        description="json: exact values (money in integer agorot, ratios 0..1); csv: the "
+        "same rows for people (₪ 12.34, 56.7 %), UTF-8 with a byte order mark for Excel",
+    ),
+    annotation=Literal["json", "csv"],
+)
+
+
+def _endpoint(report: Report) -> Callable[..., Awaitable[dict[str, Any] | Response]]:
+    """The route of one report: its filters and parameters, each a declared query parameter,
+    and `format` (json or csv)."""
     names = (*report.filters, *report.params)
 
-    async def endpoint(request: Request, **_declared: Any) -> dict[str, Any]:
+    async def endpoint(
+        request: Request, format: str = "json", **_declared: Any
+    ) -> dict[str, Any] | Response:
         # The declared parameters document and check; the report reads them by name.
         params = {k: v for k, v in request.query_params.items() if k in names}
         try:
-            return await run_in_threadpool(
+            answer = await run_in_threadpool(
                 run_report,
                 request.app.state.engine,
                 request.app.state.settings,
@@ -107,14 +130,20 @@ def _endpoint(report: Report) -> Callable[..., Awaitable[dict[str, Any]]]:
                 params,
                 reports={report.name: report},
             )
-        except ValueError as exc:
+        except (InputError, ReportError) as exc:  # our own one-line messages, never Python's
             raise HTTPException(422, str(exc)) from exc
+        if format == "csv":
+            disposition = f'attachment; filename="{report.name}.csv"'
+            return Response(
+                as_csv(answer), media_type=CSV_TYPE, headers={"Content-Disposition": disposition}
+            )
+        return answer
 
     request = inspect.Parameter(
         "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
     )
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [request, *(_query(report, name) for name in names)]
+        [request, *(_query(report, name) for name in names), FORMAT]
     )
     endpoint.__name__ = f"report_{_python_name(report.name)}"
     return endpoint
@@ -141,7 +170,7 @@ def reports_router(reports: Mapping[str, Report]) -> APIRouter:
             _endpoint(report),
             methods=["GET"],
             response_model=None,
-            responses={200: {"model": ReportAnswer}},
+            responses={200: {"model": ReportAnswer, "content": {"text/csv": CSV_ANSWER}}},
             summary=f"The {report.name} report",
             description=report.formula,
             operation_id=f"report_{_python_name(report.name)}",

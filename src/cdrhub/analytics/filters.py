@@ -10,11 +10,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, ScalarResult, or_, select
 
+from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.specs import FILTER_DIMS
 from cdrhub.analytics.tables import names
 from cdrhub.inputs import split_values
+from cdrhub.store.unknowns import received
 from cdrhub.timerange import Bound, TimeRange, parse_range
 from cdrhub.voicenter import vocab
+
+TYPE_TEXT = "`type` is neither a known call type nor one a stored leg carries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,9 @@ def resolve_dims(conn: Connection, filters: Filters) -> dict[str, frozenset[str]
     for dim, given in filters.dims.items():
         if dim == "type":
             found = {(t.name if (t := vocab.call_type(v)) else v) for v in given}
+            # an unknown type no leg carries can only select nothing: a typo, not a filter
+            if any(vocab.call_type(v) is None and not received(conn, "types", v) for v in given):
+                raise ReportError(TYPE_TEXT)
             resolved[dim] = frozenset(found)
             continue
         kind = dim

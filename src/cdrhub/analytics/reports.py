@@ -39,6 +39,12 @@ def ratio(part: float, whole: float, digits: int = 4) -> float | None:
     return round(part / whole, digits) if whole else None
 
 
+def agorot(milli: int) -> int:
+    """Whole agorot of a sum kept in thousandths of an agora (prices come with fractions),
+    half up: the JSON's money is an integer, its people's forms divide it into shekels."""
+    return (milli + 500) // 1000
+
+
 def _names(conn: Connection, kind: str) -> dict[str, str]:
     rows = conn.execute(select(names.c.code, names.c.name).where(names.c.kind == kind))
     return {code: name for code, name in rows.tuples()}
@@ -92,7 +98,7 @@ def _countries(conn: Connection, scope: Scope, params: Mapping[str, str]) -> lis
                 "answered": r["answered"],
                 "answer_ratio": ratio(r["answered"], r["contacts"]),
                 "acd_seconds": ratio(r["talk"], r["answered"], 1),
-                "cost_agorot": r["cost_milli"] / 1000,
+                "cost_agorot": agorot(r["cost_milli"]),
             }
         )
     rows.sort(key=lambda r: (-r["attempts"], r["country"]))
@@ -218,7 +224,7 @@ def _overview_figures(conn: Connection, scope: Scope) -> Row:
         "outgoing_answered": outgoing["answered"],
         "legs": every["legs"],
         "unknown_type_legs": sum(p["legs"] for p in parts if vocab.call_type(p["type"]) is None),
-        "cost_agorot": every["cost_milli"] / 1000,
+        "cost_agorot": agorot(every["cost_milli"]),
     }
 
 
@@ -259,7 +265,7 @@ def _cost(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row
             "name": label.get(r[by]),
             "legs": r["legs"],
             "contacts": r["contacts"],
-            "cost_agorot": r["cost_milli"] / 1000,
+            "cost_agorot": agorot(r["cost_milli"]),
         }
         for r in fetch(conn, "calls", scope, [by], counters=("legs", "contacts", "cost_milli"))
     ]

@@ -37,6 +37,7 @@ from cdrhub.inputs import MAX_INT, InputError, bounded_int
 from cdrhub.jobs import outbox
 from cdrhub.jobs.outbox import utcnow
 from cdrhub.store.engine import write_transaction
+from cdrhub.timefmt import json_times
 
 router = APIRouter(
     prefix="/api",
@@ -71,7 +72,7 @@ def list_jobs(
     with _engine(request).connect() as conn:
         jobs = outbox.list_jobs(conn, status=status, kind=kind, limit=limit, offset=offset)
         counts = outbox.count_jobs(conn)
-    return {"jobs": jobs, "counts": counts}
+    return {"jobs": json_times(jobs), "counts": counts}
 
 
 @router.post("/jobs/retry-dead", response_model=None, responses={200: {"model": shapes.Retried}})
@@ -88,7 +89,7 @@ def get_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
         job = outbox.get_job(conn, job_id)
     if job is None:
         raise HTTPException(404, "no such job")
-    return job
+    return json_times(job)
 
 
 @router.post(
@@ -102,7 +103,7 @@ def retry_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
             raise HTTPException(404, "no such job")
         if not outbox.retry_job(conn, job_id):
             raise HTTPException(409, "only dead or skipped jobs can be retried")
-        return outbox.get_job(conn, job_id) or {}
+        return json_times(outbox.get_job(conn, job_id) or {})
 
 
 # --- callback items --------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def list_callbacks(
             offset=offset,
         )
         open_count = callbacks.count_open(conn)
-    return {"items": items, "open": open_count}
+    return {"items": json_times(items), "open": open_count}
 
 
 @router.get(
@@ -148,7 +149,7 @@ def get_callback(request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
         item = callbacks.get_item(conn, item_id, utcnow())
     if item is None:
         raise HTTPException(404, "no such callback item")
-    return item
+    return json_times(item)
 
 
 @router.post(
@@ -161,7 +162,7 @@ def assign_callback(body: AssignBody, request: Request, item_id: int = ITEM_ID) 
     with write_transaction(_engine(request)) as conn:
         if not callbacks.assign(conn, item_id, body.agent, now):
             raise HTTPException(404, "no such callback item")
-        return callbacks.get_item(conn, item_id, now) or {}
+        return json_times(callbacks.get_item(conn, item_id, now) or {})
 
 
 @router.post(
@@ -177,7 +178,7 @@ def close_callback(body: CloseBody, request: Request, item_id: int = ITEM_ID) ->
             raise HTTPException(404, "no such callback item")
         if not callbacks.close(conn, item_id, now, note=body.note, by=body.by):
             raise HTTPException(409, f"the item is already {item['status']}")
-        return callbacks.get_item(conn, item_id, now) or {}
+        return json_times(callbacks.get_item(conn, item_id, now) or {})
 
 
 class CallBody(Body):
@@ -231,7 +232,7 @@ def _e164(request: Request, number: str) -> str:
 @router.get("/optouts", response_model=None, responses={200: {"model": shapes.OptOutList}})
 def list_optouts(request: Request) -> dict[str, Any]:
     with _engine(request).connect() as conn:
-        return {"optouts": suppression.list_opt_outs(conn)}
+        return {"optouts": json_times(suppression.list_opt_outs(conn))}
 
 
 @router.post(
@@ -268,11 +269,11 @@ def remove_optout(number: str, request: Request) -> dict[str, Any]:
 )
 def latest_notifications(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
     with _engine(request).connect() as conn:
-        return {"notifications": notifications.latest(conn, limit)}
+        return {"notifications": json_times(notifications.latest(conn, limit))}
 
 
 def _sse(note: dict[str, Any]) -> str:
-    data = json.dumps(jsonable_encoder(note), ensure_ascii=False)
+    data = json.dumps(jsonable_encoder(json_times(note)), ensure_ascii=False)
     return f"id: {note['id']}\nevent: notification\ndata: {data}\n\n"
 
 

@@ -19,6 +19,7 @@ from cdrhub.automations.sms import count_segments
 from cdrhub.calls.model import CallLeg
 from cdrhub.jobs.hosts import host_of
 from cdrhub.jobs.outbox import idempotency_key
+from cdrhub.timefmt import iso_wall, json_times
 
 JOB_PREFIX = "automations."
 
@@ -55,7 +56,9 @@ def leg_data(leg: CallLeg) -> dict[str, Any]:
     data = leg.as_dict()
     data.pop("raw", None)
     data["customer_number"] = leg.customer_number
-    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+    # times with their zone: the instant in UTC, the local reading with its offset
+    data["started_at_local"] = iso_wall(leg.started_at_local, leg.started_at)
+    return json.loads(json.dumps(json_times(data), default=str, ensure_ascii=False))
 
 
 def customer_raw(leg: CallLeg) -> str | None:

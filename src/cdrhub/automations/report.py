@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from cdrhub.automations.tables import callback_items
 from cdrhub.inputs import bounded_float, split_values
+from cdrhub.timefmt import iso_utc
 
 if TYPE_CHECKING:
     from cdrhub.analytics.reports import Report
@@ -143,8 +144,8 @@ def callbacks_report(
     return {
         "report": "callbacks",
         "filters": {
-            "from": start.isoformat() if start else None,
-            "to": end.isoformat() if end else None,
+            "from": iso_utc(start),
+            "to": iso_utc(end),
             "by": by,
         },
         "settings": {"timezone": str(tz), "returned_within_hours": list(within_hours)},

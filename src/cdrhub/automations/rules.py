@@ -200,7 +200,7 @@ def _check_status(value: Any) -> str | None:
 
 
 def _check_direction(value: Any) -> str | None:
-    allowed = {"in", "out", "leg1", "transfer", "conference", "unknown"}
+    allowed = set(vocab.DIRECTIONS)
     problem = _check_text_list(value)
     if problem:
         return problem

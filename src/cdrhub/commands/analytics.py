@@ -41,12 +41,23 @@ def _summary(report: Any, seconds: float) -> str:
     )
 
 
+def _report_names() -> str:
+    """Every report, with the options only it reads: `agents (--sort), ..., callbacks (--by,
+    --within-hours)`."""
+    return ", ".join(
+        f"{r.name} ({', '.join('--' + p.replace('_', '-') for p in r.params)})"
+        if r.params
+        else r.name
+        for r in domains.reports().values()
+    )
+
+
 commands = typer.Typer()
 
 
 @commands.command()
 def report(
-    name: str = typer.Argument(..., help=", ".join(domains.reports())),
+    name: str = typer.Argument(..., help=_report_names()),
     from_: str | None = typer.Option(
         None,
         "--from",
@@ -60,25 +71,38 @@ def report(
     agent: str | None = typer.Option(None, help="Agent code, extension or name (default: all)."),
     type_: str | None = typer.Option(None, "--type", help="Call type (default: all)."),
     sort: str | None = typer.Option(None, help="agents: incoming | outgoing."),
-    by: str | None = typer.Option(None, help="cost: department | agent | type | country."),
+    by: str | None = typer.Option(
+        None,
+        help="cost: department | agent | type | country; callbacks: none | queue | day | agent.",
+    ),
     min_calls: int | None = typer.Option(
         None,
         min=1,
         max=MAX_INT,
         help="repeat-callers: calls in one day (default: [analytics] repeat_min_calls).",
     ),
-    format_: str = typer.Option("table", "--format", help="table | json | csv"),
+    within_hours: str | None = typer.Option(
+        None, help="callbacks: returned within these hours, comma-separated (default 2,24)."
+    ),
+    format_: str = typer.Option(
+        "table",
+        "--format",
+        help="table | json | csv. Tables and CSV are for people (₪ 12.34, 56.7 %; CSV with a "
+        "UTF-8 BOM for Excel); JSON keeps exact values (integer agorot, ratios 0..1).",
+    ),
 ) -> None:
     """Print a report (a table, or JSON / CSV)."""
     from cdrhub.analytics.render import RENDERERS
-    from cdrhub.analytics.service import UnknownReport, run_report
+    from cdrhub.analytics.service import ReportError, UnknownReport, run_report
+    from cdrhub.inputs import InputError
 
     if format_ not in RENDERERS:
         raise typer.BadParameter("table, json or csv", param_hint="--format")
     settings = settings_or_exit()
     params = {"from": from_, "to": to, "department": department, "queue": queue,
               "agent": agent, "type": type_, "sort": sort, "by": by,
-              "min_calls": str(min_calls) if min_calls is not None else None}  # fmt: skip
+              "min_calls": str(min_calls) if min_calls is not None else None,
+              "within_hours": within_hours}  # fmt: skip
     try:
         answer = run_report(
             migrated_engine(settings), settings, name, params, reports=domains.reports()
@@ -86,10 +110,10 @@ def report(
     except UnknownReport as exc:
         typer.echo(f"no report named {name!r}", err=True)
         raise typer.Exit(2) from exc
-    except ValueError as exc:
+    except (InputError, ReportError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    typer.echo(RENDERERS[format_](answer))
+    typer.echo(RENDERERS[format_](answer), nl=format_ != "csv")  # CSV ends its own lines
 
 
 @commands.command("import")

@@ -21,6 +21,7 @@ from cdrhub.commands.common import (
 )
 from cdrhub.config import Settings
 from cdrhub.inputs import MAX_INT, InputError, bounded_float, check_moment
+from cdrhub.timefmt import iso_utc, iso_wall, json_times
 
 
 def _moment(text: str) -> datetime:
@@ -33,7 +34,7 @@ def _moment(text: str) -> datetime:
 
 
 def _echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, default=str, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(json_times(value), default=str, ensure_ascii=False, indent=2))
 
 
 def _config_path(path: Path | None) -> Path:
@@ -55,7 +56,7 @@ def format_plan(leg: Any, config: Any, now: datetime) -> list[str]:
         f"leg {leg.ivruniqueid}: {leg.type or '?'} {leg.status or '?'} {leg.direction}, "
         f"customer {leg.customer_number or '-'}, queue {leg.queue_name or '-'}, "
         f"wait {leg.wait_seconds if leg.wait_seconds is not None else '-'} s, "
-        f"local start {leg.started_at_local or '-'}"
+        f"local start {iso_wall(leg.started_at_local, leg.started_at) or '-'}"
     ]
     missed = is_missed_contact(leg, config.missed)
     opens = missed and config.missed.open_on_missed
@@ -233,7 +234,7 @@ def jobs_list(
         error = f"  {j['last_error']}" if j["last_error"] and j["status"] != "done" else ""
         typer.echo(
             f"{j['id']:>6} {j['status']:<8} {j['kind']:<24} attempts {j['attempts']}"
-            f"/{j['max_attempts']} run_at {j['run_at']:%Y-%m-%d %H:%M:%S}  {j['key']}"
+            f"/{j['max_attempts']} run_at {iso_utc(j['run_at'])}  {j['key']}"
             f"{error}"
         )
     typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no jobs")

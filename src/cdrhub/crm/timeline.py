@@ -22,7 +22,7 @@ from cdrhub.crm.contacts import contacts_for_phone
 from cdrhub.crm.tables import recordings
 from cdrhub.store.legs import row_to_leg
 from cdrhub.store.schema import legs
-from cdrhub.timefmt import iso_utc
+from cdrhub.timefmt import iso_utc, iso_wall
 
 MAX_HOPS = 3  # transfer chains followed this many links deep
 
@@ -153,9 +153,7 @@ def call_item(
     return {
         "id": call.id,
         "started_at": iso_utc(call.started_at),
-        "started_at_local": call.started_at_local.isoformat(timespec="seconds")
-        if call.started_at_local
-        else None,
+        "started_at_local": iso_wall(call.started_at_local, call.started_at),
         "direction": call.direction,
         "outcome": call.outcome,
         "status": main.status,

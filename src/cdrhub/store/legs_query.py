@@ -24,7 +24,7 @@ class LegFilter:
     end: datetime | None = None
     phone_e164: str | None = None  # the caller, target or DID in E.164
     phone_text: str | None = None  # not a phone number: the caller, target or DID as written
-    agent: str | None = None  # the agent's or representative's code, or either extension
+    agent: str | None = None  # the agent's (or representative's) code or name, or an extension
     type_key: str | None = None  # a known call type's canonical name
     type_text: str | None = None  # an unknown type as received
     status: str | None = None
@@ -54,6 +54,8 @@ def conditions(found: LegFilter) -> list[ColumnElement[bool]]:
                 c.representative_code == agent,
                 c.caller_extension == agent,
                 c.target_extension == agent,
+                c.agent_name == agent,
+                c.representative_name == agent,
             )
         )
     if found.type_key is not None:

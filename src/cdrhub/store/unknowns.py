@@ -83,3 +83,12 @@ def unknown_names(conn: Connection, limit: int = 100) -> dict[str, list[dict[str
         "statuses": _column(conn, legs.c.status, where["statuses"], limit),
         "fields": _fields(conn, where["fields"], limit),
     }
+
+
+def received(conn: Connection, kind: str, name: str) -> bool:
+    """Whether some stored leg carries the unknown type (`kind` "types") or status ("statuses")
+    `name`, read through the partial index of such legs."""
+    column = legs.c.type if kind == "types" else legs.c.status
+    where = conditions(conn.dialect.name)[kind]
+    found = conn.execute(select(legs.c.id).where(where, column == name).limit(1)).first()
+    return found is not None

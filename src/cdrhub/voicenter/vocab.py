@@ -99,3 +99,5 @@ CALL_STATUSES = frozenset(
 )
 DIAL_ERRORS = frozenset({"CONGESTION", "CHANUNAVAIL", "INVALIDARGS", "SSWPREAUTH"})
 KNOWN_STATUSES = CALL_STATUSES | DIAL_ERRORS
+# A leg's direction, as normalization sets it.
+DIRECTIONS = ("in", "out", "leg1", "transfer", "conference", "unknown")

@@ -13,11 +13,12 @@ from cdrhub.auth import require_api_key
 from cdrhub.calls.phones import to_e164
 from cdrhub.config import Settings
 from cdrhub.httpapi import API_ERRORS, responses
-from cdrhub.inputs import MAX_INT, bounded_int, check_moment
+from cdrhub.inputs import MAX_INT, InputError, bounded_int, check_moment
 from cdrhub.store import quarantine as quarantine_repo
+from cdrhub.store import unknowns
 from cdrhub.store.legs import get_leg_row
 from cdrhub.store.legs_query import Key, LegFilter, page_legs
-from cdrhub.timefmt import iso_utc
+from cdrhub.timefmt import iso_utc, iso_wall
 from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
@@ -33,7 +34,6 @@ def _number(value: float | None) -> int | float | None:
 
 def leg_json(row: RowMapping) -> dict[str, Any]:
     """The API's shape of a stored leg."""
-    local = row["started_at_local"]
     return {
         "ivruniqueid": row["ivruniqueid"],
         "type": row["type_key"] or row["type"],
@@ -45,7 +45,7 @@ def leg_json(row: RowMapping) -> dict[str, Any]:
         "status_known": row["status_known"],
         "leg1_status": row["leg1_status"],
         "started_at": iso_utc(row["started_at"]),
-        "started_at_local": local.isoformat(timespec="seconds") if local else None,
+        "started_at_local": iso_wall(row["started_at_local"], row["started_at"]),
         "time_raw": row["time_raw"],
         "time_mismatch_seconds": row["time_mismatch_seconds"],
         **{
@@ -130,6 +130,11 @@ def _decode_cursor(cursor: str) -> Key:
         raise HTTPException(422, "invalid cursor") from exc
 
 
+DIRECTION_TEXT = "`direction` must be one of " + ", ".join(vocab.DIRECTIONS)
+TYPE_TEXT = "`type` is neither a known call type nor one a stored leg carries"
+STATUS_TEXT = "`status` is neither a known call status nor one a stored leg carries"
+
+
 def leg_filter(
     settings: Settings,
     *,
@@ -142,8 +147,11 @@ def leg_filter(
     queue: str | None,
     direction: str | None,
 ) -> LegFilter:
-    """The query parameters of `/api/calls`, read (InputError, a 422, when one cannot be)."""
+    """The query parameters of `/api/calls`, read (InputError, a 422, when one cannot be).
+    An unknown type or status is checked against the stored legs by `check_received`."""
     span = parse_range(from_, to, settings.tz)
+    if direction and direction.lower() not in vocab.DIRECTIONS:
+        raise InputError(DIRECTION_TEXT)
     e164 = to_e164(phone, settings.default_region) if phone else None
     known = vocab.call_type(type_) if type_ else None
     numeric = queue is not None and queue.isascii() and queue.isdigit()
@@ -162,6 +170,17 @@ def leg_filter(
     )
 
 
+def check_received(conn: Connection, found: LegFilter) -> None:
+    """422 for a type or status that is neither known nor carried by a stored leg (it could
+    only ever select nothing: a typo, not an empty answer)."""
+    if found.type_text is not None and not unknowns.received(conn, "types", found.type_text):
+        raise InputError(TYPE_TEXT)
+    status = found.status
+    known = status is None or status in vocab.KNOWN_STATUSES
+    if not known and not unknowns.received(conn, "statuses", str(status)):
+        raise InputError(STATUS_TEXT)
+
+
 @router.get("/calls", response_model=None, responses={200: {"model": shapes.CallsPage}})
 def list_calls(
     request: Request,
@@ -172,11 +191,15 @@ def list_calls(
         None, description="local date (inclusive: the whole day) or ISO datetime (exclusive)"
     ),
     phone: str | None = Query(None, description="any written form; matched in E.164"),
-    agent: str | None = None,
-    type: str | None = Query(None, description="call type, loosely spelled"),
-    status: str | None = None,
+    agent: str | None = Query(
+        None, description="agent (Voicenter user) code or name, or extension code or name"
+    ),
+    type: str | None = Query(
+        None, description="call type, loosely spelled, or an unknown type as received"
+    ),
+    status: str | None = Query(None, description="call status (ANSWER, NOANSWER, ...)"),
     queue: str | None = Query(None, description="queue id or name"),
-    direction: str | None = Query(None, description="in, out, leg1, transfer, conference"),
+    direction: str | None = Query(None, description=", ".join(vocab.DIRECTIONS)),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of a page"),
 ) -> dict[str, Any]:
@@ -195,6 +218,7 @@ def list_calls(
     )
     after = _decode_cursor(cursor) if cursor else None
     with _read(request) as conn:
+        check_received(conn, found)
         rows, last = page_legs(conn, found, after=after, limit=limit)
     return {
         "calls": [leg_json(r) for r in rows],

@@ -10,7 +10,7 @@ import phonenumbers
 from cdrhub.calls.model import CallLeg
 from cdrhub.calls.stitch import outcome_of
 from cdrhub.crm.timeline import ai_parts
-from cdrhub.timefmt import iso_utc
+from cdrhub.timefmt import iso_utc, iso_wall, json_times
 
 
 def national_digits(e164: str) -> str | None:
@@ -68,22 +68,10 @@ def summary_text(leg: CallLeg) -> str:
     return "\n".join(lines)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_utc(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def call_event(leg: CallLeg) -> dict[str, Any]:
     """The normalized call as the generic webhook sends it (Standard Webhooks' envelope)."""
-    data = _jsonable(leg.as_dict())
-    data["started_at_local"] = (
-        leg.started_at_local.isoformat(timespec="seconds") if leg.started_at_local else None
-    )
+    data = json_times(leg.as_dict())
+    data["started_at_local"] = iso_wall(leg.started_at_local, leg.started_at)
     frm, to = from_to(leg)
     data.update(
         outcome=outcome_of(leg.status),
