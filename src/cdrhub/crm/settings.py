@@ -7,7 +7,7 @@ ttl_seconds = 2592000       # lifetime of a minted link (30 days; at most 366 da
 frame_ancestors = "*"       # CSP frame-ancestors of the widget page
 
 [crm.recordings]
-enabled = true
+enabled = false             # true: download every leg's recording into the archive (off unless set)
 storage = "local"           # or "s3"
 local_dir = "./recordings"
 voicenter_code = ""         # appended as ?code=... when set (env CDRHUB_VOICENTER_CODE)
@@ -95,7 +95,9 @@ class S3Settings:
 
 @dataclass(frozen=True)
 class RecordingSettings:
-    enabled: bool = True
+    # Off unless configured: with no settings, nothing is fetched from anywhere (a recording
+    # download without `voicenter_code` fails on Voicenter's hosts and ends in a dead job).
+    enabled: bool = False
     storage: str = "local"
     local_dir: Path = Path("recordings")
     voicenter_code: str | None = None
