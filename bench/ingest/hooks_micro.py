@@ -3,9 +3,10 @@
 Realistic legs from the analytics demo generator (answered legs get a recording URL, as
 Voicenter sends), on SQLite (a temporary file) and PostgreSQL (a fresh `cdrhub_hooks_*`
 database, dropped afterwards). Two settings: the recordings archive on (`[crm.recordings]
-enabled = true`, off by default) and the same plus the example rule of docs/automations.md. For each, per leg: what `store_legs`
-does, step by step in the same transactions (saving the legs, the analytics rollup hook, the
-automations + CRM hooks); commit is not included. Median of --repeat runs.
+enabled = true`, off by default) and the same plus the example rule of docs/automations.md.
+For each, per leg: what `store_legs` does, step by step in the same transactions (saving the
+legs, the analytics rollup hook, the automations + CRM hooks); commit is not included.
+Median of --repeat runs.
 
     .venv/bin/python bench/ingest/hooks_micro.py [--legs 1024] [--engines sqlite,postgres]
 """
@@ -37,7 +38,7 @@ ARCHIVE_TOML = """
 enabled = true
 """
 
-RULE_TOML = ARCHIVE_TOML + """
+RULE = """
 [channels.twilio]
 account_sid = "AC0123456789"
 auth_token = "secret"
@@ -53,6 +54,7 @@ actions = [
   { do = "notify" },
 ]
 """  # noqa: E501
+RULE_TOML = ARCHIVE_TOML + RULE
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

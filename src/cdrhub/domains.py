@@ -31,6 +31,16 @@ def hooks(settings: Settings) -> list[LegHook]:
     return [rollup_hook(settings), automations_hook(settings), make_crm_hook(settings)]
 
 
+def local_hooks(settings: Settings) -> list[LegHook]:
+    """The hooks whose effects stay in the database, for generated traffic (`cdrhub demo`):
+    rollups and callback items; no rule runs and no CRM hook, so nothing is enqueued to go out
+    whatever the settings say."""
+    from cdrhub.analytics.hook import rollup_hook
+    from cdrhub.automations.hook import make_hook as automations_hook
+
+    return [rollup_hook(settings), automations_hook(settings, rules=False)]
+
+
 def job_handlers() -> Handlers:
     """Every domain's job handlers, for a Worker (a kind handled twice raises ValueError)."""
     return Handlers.combine(
