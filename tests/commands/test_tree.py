@@ -47,9 +47,9 @@ BEFORE: dict[str, Any] = {
         "close": ["--by", "--note", "item_id"],
     },
     "optout": {"add": ["--reason", "number"], "remove": ["number"], "list": []},
-    "crm": {"backfill": ["--since"]},
-    "contacts": {"import": ["file"]},
-    "recordings": {"prune": ["--older-than-days"], "status": []},
+    "crm": {"backfill": ["--quiet", "--since"]},
+    "contacts": {"import": ["--quiet", "file"]},
+    "recordings": {"prune": ["--older-than-days", "--quiet"], "status": []},
 }
 
 
