@@ -123,3 +123,18 @@ def test_demo_into_a_named_database_is_as_varied_as_real_traffic(
     else:
         assert "deletes a SQLite demo file only" in refused.output
     assert _count(engine, legs) == LEGS
+
+
+def test_a_bad_demo_database_is_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"CDRHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'configured.db'}"}
+    bad = runner.invoke(cli_app, ["demo", "--database", "nonsense"], env=env)
+    assert bad.exit_code == 2
+    assert "not a database URL (sqlite:///FILE or" in bad.output
+    url = "postgresql://demo:s3cr3t-pass@127.0.0.1:1/demo"
+    unreachable = runner.invoke(cli_app, ["demo", "--database", url], env=env)
+    assert unreachable.exit_code == 1
+    assert unreachable.output.startswith(
+        "cannot open the demo database postgresql://demo:***@127.0.0.1:1/demo: "
+    )
+    assert len(unreachable.output.splitlines()) == 1 and "s3cr3t" not in unreachable.output

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from cdrhub.calls.model import CallLeg
 from cdrhub.config import Settings
@@ -41,6 +42,17 @@ def default_demo_url(directory: Path) -> str:
     """The demo's own database: `cdrhub-demo.db` in `directory` (an absolute path, so that the
     printed `serve` line works from anywhere)."""
     return f"sqlite:///{(directory / DEMO_FILE).resolve()}"
+
+
+def check_url(url: str) -> str | None:
+    """Why `url` cannot be the demo's database (not a URL, not SQLite or PostgreSQL), or None."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        return "not a database URL (sqlite:///FILE or postgresql://...)"
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        return f"{backend} is not supported: SQLite or PostgreSQL"
+    return None
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from cdrhub import domains, longlived
 from cdrhub.commands.common import migrated_engine, settings_or_exit
@@ -121,6 +122,8 @@ def demo(
 
     settings = settings_or_exit()
     url = database or demofill.default_demo_url(Path.cwd())
+    if (problem := demofill.check_url(url)) is not None:
+        raise typer.BadParameter(problem, param_hint="--database")
     if remove:
         _remove_demo(url, settings.database_url)
         return
@@ -131,7 +134,12 @@ def demo(
     else:
         raise typer.BadParameter("a day from 1971 to 9998, after --days", param_hint="--until")
     demo_settings = settings.with_(database_url=url)
-    engine = migrated_engine(demo_settings)
+    try:
+        engine = migrated_engine(demo_settings)
+    except DBAPIError as exc:  # the one line of the driver's reason, never the URL's password
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        typer.echo(f"cannot open the demo database {_shown_url(url)}: {reason}", err=True)
+        raise typer.Exit(1) from None
     generator = Generator(days=days, calls_per_day=calls_per_day, end=end, seed=seed,
                           tz=settings.tz)  # fmt: skip
     start = calendar.timegm(generator.start_local.timetuple())
