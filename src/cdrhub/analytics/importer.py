@@ -1,5 +1,5 @@
-"""`cdrhub import FILE` and `cdrhub demo`: CDRs from JSON lines, CSV or the generator, through
-`normalize` and the bulk path, in batches, each batch one transaction."""
+"""`cdrhub import FILE`: CDRs from JSON lines or CSV, through `normalize` and the bulk path, in
+batches, each batch one transaction (`cdrhub demo` stores through `demofill.fill`)."""
 
 from __future__ import annotations
 
