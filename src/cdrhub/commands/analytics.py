@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from cdrhub import domains, longlived
 from cdrhub.commands.common import migrated_engine, settings_or_exit
 from cdrhub.commands.progress import QUIET, progress_bar
+from cdrhub.config import ConfigError
 from cdrhub.inputs import MAX_INT
 
 
@@ -134,6 +135,11 @@ def demo(
     else:
         raise typer.BadParameter("a day from 1971 to 9998, after --days", param_hint="--until")
     demo_settings = settings.with_(database_url=url)
+    try:  # the domains read their sections here (thresholds, callback settings)
+        hooks = domains.local_hooks(demo_settings)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         engine = migrated_engine(demo_settings)
     except DBAPIError as exc:  # the one line of the driver's reason, never the URL's password
@@ -153,7 +159,7 @@ def demo(
     started = time.perf_counter()
     with longlived.settled(), progress_bar("demo (days)", days, quiet=quiet) as bar:
         result = demofill.fill(
-            engine, demo_settings, wires(), domains.local_hooks(demo_settings),
+            engine, demo_settings, wires(), hooks,
             progress=lambda _count: bar.set(reached[0]),
         )  # fmt: skip
         bar.set(days)
