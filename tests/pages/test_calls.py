@@ -93,6 +93,7 @@ def test_a_recording_plays_in_the_page_with_ranges(
     config = {
         "local_dir": str(tmp_path / "rec"),
         "voicenter_code": "C0DE",
+        "enabled": True,
         "backoff_seconds": 0.01,
         "max_wait_seconds": 5,
         **LOCAL_RECORDINGS,
