@@ -96,7 +96,7 @@ def country_of_number(e164: str | None) -> str:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return ""
-    regions = phonenumbers.region_codes_for_country_code(number.country_code)
+    regions = phonenumbers.region_codes_for_country_code(number.country_code or 0)
     if len(regions) == 1:
         return COUNTRY_NAMES.get(regions[0], "")
     valid = [r for r in regions if phonenumbers.is_valid_number_for_region(number, r)]

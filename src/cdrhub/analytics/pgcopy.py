@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Connection, Table
 
 
@@ -27,6 +26,8 @@ def copy_insert(
     order_by: Sequence[str] = (),
 ) -> list[Any]:
     """INSERT rows into `table` via COPY; `conflict` is the ON CONFLICT clause."""
+    from psycopg.types.json import Jsonb  # here: a process on SQLite never imports psycopg
+
     temp = f"_copy_{table.name}"
     cols = ", ".join(columns)
     json_cols = _adapt(table, columns)

@@ -16,15 +16,15 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import psycopg
-from psycopg import RawCursor
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+if TYPE_CHECKING:  # psycopg is imported on PostgreSQL only: a process on SQLite needs none of it
+    import psycopg
 
 Processor = Callable[[Any], Any]
 
@@ -38,8 +38,14 @@ class Compiled:
 
 
 _cache: dict[tuple[str, int, tuple[str, ...]], Compiled] = {}
-# SQLAlchemy's dialect constructors carry no annotations.
-_PG_NUMERIC = psycopg_dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _pg_numeric() -> Dialect:
+    from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+
+    # SQLAlchemy's dialect constructors carry no annotations.
+    return psycopg_dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 
 
 def _compile(stmt: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) -> Compiled:
@@ -48,7 +54,7 @@ def _compile(stmt: ClauseElement, dialect: Dialect, columns: tuple[str, ...]) ->
     if found is not None:
         return found
     # PostgreSQL: compiled with its own $n placeholders, for a raw cursor (`executemany`).
-    target = _PG_NUMERIC if dialect.name == "postgresql" else dialect
+    target = _pg_numeric() if dialect.name == "postgresql" else dialect
     # A DML statement compiles to a SQLCompiler (positional, positiontup and binds are its).
     compiled = cast(SQLCompiler, stmt.compile(dialect=target, column_keys=list(columns)))
     positional = bool(compiled.positional)
@@ -100,6 +106,8 @@ def executemany(
         if statement is not None:
             _pg_insert_rows(conn, statement, values, returning=False)
         else:  # a form the multi-row rewrite does not know: one statement per row
+            from psycopg import RawCursor
+
             with RawCursor(_psycopg(conn)) as cursor:
                 cursor.executemany(compiled.sql, values)
     elif compiled.positional:
@@ -164,6 +172,8 @@ def _pg_insert_rows(
     return the rows' ids unasked)."""
     out: list[tuple[Any, ...]] = []
     per_statement = max(1, _PG_PARAMETERS // len(statement.casts))
+    from psycopg import RawCursor
+
     # A raw cursor takes PostgreSQL's own $n placeholders: psycopg does not convert the query.
     with RawCursor(_psycopg(conn)) as cursor:
         for start in range(0, len(values), per_statement):
