@@ -7,7 +7,12 @@
 Each run starts a real `cdrhub serve` (the `cdrhub` script, exactly as deployed: uvicorn, the
 ingest writer process, the outbox worker) on a fresh SQLite database in a temporary directory,
 and times from the start until `/healthz` answers 200 (`healthz_s`) and until `/readyz` does
-(`readyz_s`: the writer process has committed its heartbeat). After `--idle` seconds more it reads
+(`readyz_s`: the writer process has committed its heartbeat); then, once stopped, a second start
+on the same database until `/healthz` answers (`restart_healthz_s`: no migration to apply).
+With each, the CPU time the server process had used by then (`*_cpu_s`, user + system, from
+/proc/PID/stat): on a busy machine the wall time stretches with the load, the CPU time much less,
+and on a quiet one the start is about that long.
+Before stopping the first, after `--idle` seconds more, it reads
 the memory of the server and of every process below it from /proc/PID/smaps_rollup: RSS
 (resident), PSS (resident, pages shared between processes split among them) and USS (private
 to the process: what killing it gives back). The sum of PSS is the honest total of the tree.
@@ -41,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TOKEN = "footprint-ingest-token-0123456789"
 API_KEY = "footprint-api-key-0123456789"
+TICKS = os.sysconf("SC_CLK_TCK")
 FIELDS = {"Rss": "rss", "Pss": "pss", "Private_Clean": "uss", "Private_Dirty": "uss"}
 
 
@@ -73,6 +79,13 @@ def wait_for(url: str, start: float, proc: subprocess.Popen[bytes], limit: float
             raise RuntimeError(f"cdrhub serve exited ({proc.returncode})")
         time.sleep(0.01)
     raise RuntimeError(f"{url} did not answer 200 within {limit:g} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (its children not counted)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def descendants(pid: int) -> list[int]:
@@ -108,8 +121,32 @@ def memory_mib(pid: int) -> dict[str, Any]:
     return {"pid": pid, "command": command, **{k: round(v / 1024, 1) for k, v in kib.items()}}
 
 
+def start(cdrhub: str, tmp: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with open(Path(tmp) / "serve.log", "ab") as out:
+        return subprocess.Popen(
+            [cdrhub, "serve", "--port", str(port)],
+            cwd=tmp,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def one_run(cdrhub: str, idle: float, limit: float) -> dict[str, Any]:
+    """A first start on a new database (migrations create it), memory after `idle` seconds,
+    then a second start on that database (what a restart costs)."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="cdrhub-footprint-") as tmp:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("CDRHUB_")},
@@ -117,33 +154,30 @@ def one_run(cdrhub: str, idle: float, limit: float) -> dict[str, Any]:
             "CDRHUB_INGEST_TOKEN": TOKEN,
             "CDRHUB_API_KEY": API_KEY,
         }
-        base = f"http://127.0.0.1:{port}"
-        with open(Path(tmp) / "serve.log", "wb") as out:
-            start = time.perf_counter()
-            proc = subprocess.Popen(
-                [cdrhub, "serve", "--port", str(port)],
-                cwd=tmp,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                healthz = wait_for(f"{base}/healthz", start, proc, limit)
-                readyz = wait_for(f"{base}/readyz", start, proc, limit)
-                time.sleep(idle)
-                processes = [memory_mib(pid) for pid in [proc.pid, *descendants(proc.pid)]]
-            finally:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+        began = time.perf_counter()
+        proc = start(cdrhub, tmp, port, env)
+        try:
+            healthz = wait_for(f"{base}/healthz", began, proc, limit)
+            healthz_cpu = cpu_seconds(proc.pid)
+            readyz = wait_for(f"{base}/readyz", began, proc, limit)
+            time.sleep(idle)
+            processes = [memory_mib(pid) for pid in [proc.pid, *descendants(proc.pid)]]
+        finally:
+            stop(proc)
+        began = time.perf_counter()
+        proc = start(cdrhub, tmp, port, env)
+        try:
+            again = wait_for(f"{base}/healthz", began, proc, limit)
+            again_cpu = cpu_seconds(proc.pid)
+        finally:
+            stop(proc)
     total = {k: round(sum(p[k] for p in processes), 1) for k in ("rss", "pss", "uss")}
     return {
         "healthz_s": round(healthz, 3),
         "readyz_s": round(readyz, 3),
+        "restart_healthz_s": round(again, 3),
+        "healthz_cpu_s": round(healthz_cpu, 2),
+        "restart_healthz_cpu_s": round(again_cpu, 2),
         "processes": processes,
         "total": total,
         "largest_rss": max(p["rss"] for p in processes),
@@ -161,6 +195,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "healthz_s": of(lambda r: r["healthz_s"]),
         "readyz_s": of(lambda r: r["readyz_s"]),
+        "restart_healthz_s": of(lambda r: r["restart_healthz_s"]),
+        "healthz_cpu_s": of(lambda r: r["healthz_cpu_s"]),
+        "restart_healthz_cpu_s": of(lambda r: r["restart_healthz_cpu_s"]),
         "server_rss": of(lambda r: r["processes"][0]["rss"]),
         "server_uss": of(lambda r: r["processes"][0]["uss"]),
         "children_rss": [
@@ -176,17 +213,19 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def table(results: dict[str, dict[str, Any]]) -> str:
     head = (
-        "| variant | /healthz s | /readyz s | server RSS | children RSS | "
+        "| variant | /healthz s (CPU) | /readyz s | restart /healthz s (CPU) | server RSS | "
+        "children RSS | "
         "largest RSS | total RSS | total PSS | total USS |"
     )
-    rows = [head, "|---" * 9 + "|"]
+    rows = [head, "|---" * 10 + "|"]
     for name, result in results.items():
         s = result["median"]
         kids = " + ".join(f"{v:g}" for v in s["children_rss"])
         rows.append(
-            f"| {name} | {s['healthz_s']:.2f} | {s['readyz_s']:.2f} | {s['server_rss']:g} | "
-            f"{kids} | {s['largest_rss']:g} | {s['total_rss']:g} | {s['total_pss']:g} | "
-            f"{s['total_uss']:g} |"
+            f"| {name} | {s['healthz_s']:.2f} ({s['healthz_cpu_s']:.2f}) | {s['readyz_s']:.2f} | "
+            f"{s['restart_healthz_s']:.2f} ({s['restart_healthz_cpu_s']:.2f}) | "
+            f"{s['server_rss']:g} | {kids} | {s['largest_rss']:g} | {s['total_rss']:g} | "
+            f"{s['total_pss']:g} | {s['total_uss']:g} |"
         )
     return "\n".join(rows)
 
@@ -216,8 +255,10 @@ def main() -> None:
             run["load_average"] = round(os.getloadavg()[0], 2)
             runs[name].append(run)
             log(
-                f"run {i + 1} {name}: healthz {run['healthz_s']:.2f} s, readyz "
-                f"{run['readyz_s']:.2f} s, RSS {[p['rss'] for p in run['processes']]} MiB, "
+                f"run {i + 1} {name}: healthz {run['healthz_s']:.2f} s "
+                f"(CPU {run['healthz_cpu_s']:.2f} s), readyz "
+                f"{run['readyz_s']:.2f} s, again {run['restart_healthz_s']:.2f} s, "
+                f"RSS {[p['rss'] for p in run['processes']]} MiB, "
                 f"PSS total {run['total']['pss']} MiB (load {run['load_average']})"
             )
     results = {name: {"median": summary(rs), "runs": rs} for name, rs in runs.items()}
