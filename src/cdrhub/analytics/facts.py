@@ -86,10 +86,11 @@ def is_outgoing_attempt(leg: CallLeg) -> bool:
 
 @lru_cache(maxsize=65536)
 def country_of_number(e164: str | None) -> str:
-    """The English name of the number's country, "" when its country code is shared by regions
-    it is valid in more than one (or none) of: what phonenumbers' geocoder answers
-    (`country_name_for_number`), without importing the geocoder, whose place names of every
-    prefix cost ~100 MB in each process (bench/README.md, Footprint)."""
+    """The English name of the number's country, as phonenumbers' geocoder gives it
+    (`country_name_for_number`): the region of its country code, or, when regions share the
+    code, the one region the number is valid in ("" when it is valid in none or several).
+    Without importing the geocoder, whose place names of every prefix would be most of each
+    process's memory (bench/README.md, Footprint)."""
     if not e164:
         return ""
     try:
