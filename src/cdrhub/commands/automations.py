@@ -106,12 +106,12 @@ def worker(
 ) -> None:
     """Run outbox jobs (SMS, e-mail, webhooks, CRM pushes, ...) until stopped."""
     import dataclasses
-    import logging
 
+    from cdrhub import logs
     from cdrhub.jobs.worker import Worker, WorkerConfig
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = settings_or_exit()
+    logs.configure(settings)
     engine = migrated_engine(settings)
     config = WorkerConfig.from_section(settings.section("worker"))
     if threads:

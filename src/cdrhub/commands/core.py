@@ -27,10 +27,13 @@ def serve(
     CDRHUB_RUN_WORKER=false). Migrates the database first."""
     import uvicorn
 
-    from cdrhub import longlived
+    from cdrhub import logs, longlived
     from cdrhub.web.app import create_app
 
     settings = settings_or_exit()
+    logs.configure(settings)
+    # uvicorn sets up each process it starts (the --workers too) with the same configuration
+    log_config = logs.dict_config(settings)
     if workers > 1 and settings.is_sqlite:
         typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
         raise typer.Exit(2)
@@ -44,7 +47,14 @@ def serve(
         typer.echo(line)
     if workers == 1:
         longlived.settle()
-        uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_config=log_config,
+            log_level=settings.log_level,
+            access_log=False,  # ours is cdrhub.access (web/accesslog.py), redacted
+        )
         return
     application.state.engine.dispose()
     # Each worker process builds its own app from the same environment (uvicorn needs an
@@ -55,7 +65,8 @@ def serve(
         workers=workers,
         host=host,
         port=port,
-        log_level="info",
+        log_config=log_config,
+        log_level=settings.log_level,
         access_log=False,
     )
 

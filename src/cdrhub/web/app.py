@@ -24,6 +24,7 @@ from cdrhub.jobs.worker import Worker
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.web import api_calls, api_unknowns, errors, health, ingest
+from cdrhub.web.accesslog import AccessLog
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.metrics import Metrics
 
@@ -78,6 +79,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     # Every route that reads a body reads at most this much (web/bodylimit.py).
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # outermost: it sees every answer, the body limit's too (web/accesslog.py)
+    app.add_middleware(
+        AccessLog, secrets=(settings.ingest_token, settings.api_key, settings.metrics_token)
+    )
     app.include_router(health.router)
     app.include_router(ingest.router)
     if settings.bench_noop:
