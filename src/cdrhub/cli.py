@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from cdrhub.commands import analytics, automations, core, crm
+from cdrhub.commands import analytics, automations, core, crm, ops
 from cdrhub.commands.common import input_or_exit, settings_or_exit
 from cdrhub.commands.core import startup_lines
 
@@ -19,6 +19,8 @@ app.command("import")(analytics.import_)
 app.command()(analytics.demo)
 app.command()(automations.worker)
 app.command("embed-link")(crm.embed_link)
+app.command()(ops.backup)
+app.command()(ops.purge)
 app.add_typer(core.quarantine_app, name="quarantine")
 app.add_typer(core.secrets_app, name="secrets")
 app.add_typer(analytics.analytics_app, name="analytics")

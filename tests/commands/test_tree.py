@@ -30,6 +30,9 @@ BEFORE: dict[str, Any] = {
     "demo": ["--calls-per-day", "--days", "--seed"],
     "worker": ["--once", "--threads"],
     "embed-link": ["--ttl-days", "phone"],
+    # added after the move: operations (commands/ops.py)
+    "backup": ["file"],
+    "purge": ["--before", "--yes"],
     "quarantine": {"replay": ["--all"], "list": ["--all", "--cursor", "--limit"]},
     "secrets": {"rotate": ["which"]},
     "analytics": {"rebuild": []},

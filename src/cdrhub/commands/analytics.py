@@ -150,9 +150,13 @@ analytics_app = typer.Typer(no_args_is_help=True, help="Analytics maintenance.")
 @analytics_app.command("rebuild")
 def rebuild_command() -> None:
     """Recompute every rollup from the stored legs (after changing thresholds)."""
-    from cdrhub.analytics.rebuild import rebuild
+    from cdrhub.analytics.rebuild import RebuildRefused, rebuild
 
     settings = settings_or_exit()
     started = time.perf_counter()
-    count = rebuild(migrated_engine(settings), settings)
+    try:
+        count = rebuild(migrated_engine(settings), settings)
+    except RebuildRefused as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"rolled up {count} legs in {time.perf_counter() - started:.1f} s")

@@ -129,6 +129,10 @@ def worker(
 
     # SIGTERM: finish the jobs in hand, then exit (SIGKILL leaves them to their lease).
     signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    if settings.retention_days is not None:  # the daily purge (cdrhub/retention.py)
+        from cdrhub.retention import Retention
+
+        Retention(engine, settings).start()
     w.run_forever()
 
 

@@ -59,6 +59,11 @@ def _insert(conn: Connection, key: str, value: str, *, replace: bool) -> None:
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
 
+def write_value(conn: Connection, key: str, value: str) -> None:
+    """Keep `value` under `key`, replacing what was kept, in the caller's transaction."""
+    _insert(conn, key, value, replace=True)
+
+
 def get_or_create_secret(engine: Engine, key: str) -> str:
     """The secret kept (in plain) under `key`, generated the first time. For the embed key."""
     with engine.connect() as conn:
