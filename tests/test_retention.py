@@ -4,6 +4,7 @@ after, refusals where a figure would come out short."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from cdrhub.jobs.tables import outbox_jobs
 from cdrhub.retention import Retention, count, horizon, purge, retention_horizon
 from cdrhub.store.engine import write_transaction
 from cdrhub.store.schema import leg_versions, legs, quarantine
+from cdrhub.web.app import create_app
 from tests.conftest import sample
 
 JSON = {"content-type": "application/json"}
@@ -173,3 +175,20 @@ def test_retention_days(app: FastAPI, settings: Settings) -> None:
     job = Retention(app.state.engine, settings.with_(retention_days=30))
     assert job.run_once(now)["legs"] == 2
     assert _figures(app, settings) == before
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_serve_runs_retention_with_its_worker(settings: Settings) -> None:
+    def running() -> bool:
+        return any(t.name == "cdrhub-retention" for t in threading.enumerate())
+
+    for changes, expected in (
+        ({"run_worker": True, "retention_days": 30}, True),
+        ({"run_worker": True}, False),  # off by default
+        ({"run_worker": False, "retention_days": 30}, False),  # the worker's job
+    ):
+        application = create_app(settings.with_(**changes))
+        with TestClient(application):
+            assert running() is expected, changes
+        assert not running()
+        application.state.engine.dispose()
