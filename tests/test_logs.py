@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from cdrhub.config import load_settings
-from cdrhub.logs import JsonFormatter, TextFormatter
+from cdrhub.logs import JsonFormatter, TextFormatter, configure
 from cdrhub.web.accesslog import redacted_target
 from tests.conftest import sample_bytes
 from tests.serverproc import start_server, wait_ready
@@ -91,7 +91,8 @@ def test_access_log_redacts_secrets_and_numbers(
     client.get(f"/api/calls?phone=%2B972-50-123-4567&api_key={KEY}&limit=5", headers=API)
     client.get("/api/contacts/0501234567/timeline", headers=API)
     client.get("/healthz", headers={"x-api-key": KEY, "authorization": f"Bearer {KEY}"})
-    lines = [re.sub(r" [0-9.]+ ms$", " <ms> ms", r.getMessage()) for r in caplog.records]
+    records = _records(caplog, "cdrhub.access")
+    lines = [re.sub(r" [0-9.]+ ms$", " <ms> ms", r.getMessage()) for r in records]
     assert lines == [
         '127.0.0.1 "POST /voicenter/cdr/[redacted]?x=1" 200 <ms> ms',
         '127.0.0.1 "POST /voicenter/cdr?token=[redacted]" 200 <ms> ms',
@@ -99,10 +100,10 @@ def test_access_log_redacts_secrets_and_numbers(
         '127.0.0.1 "GET /api/contacts/[number]/timeline" 200 <ms> ms',
         '127.0.0.1 "GET /healthz" 200 <ms> ms',
     ]
-    assert [sorted(r.fields) for r in caplog.records] == [  # type: ignore[attr-defined]
+    assert [sorted(r.fields) for r in records] == [  # type: ignore[attr-defined]
         ["client", "method", "ms", "path", "status"]
     ] * 5
-    everything = "".join(r.getMessage() + json.dumps(r.fields) for r in caplog.records)  # type: ignore[attr-defined]
+    everything = "".join(r.getMessage() + json.dumps(r.fields) for r in records)  # type: ignore[attr-defined]
     assert TOKEN not in everything and KEY not in everything and "1234567" not in everything
 
 
@@ -148,6 +149,23 @@ def test_formats() -> None:
         "fields": {"a": 1},
     }
     assert json.loads(JsonFormatter().format(_record("x\ny")))["fields"] == {}
+
+
+def test_logs_follow_stderr_as_it_is_now(capsys: pytest.CaptureFixture[str]) -> None:
+    """Set up while a command's output was captured (CliRunner swaps sys.stderr, then closes
+    it), the logs still write to the stderr of the moment."""
+    import io
+    import sys
+
+    swapped = io.StringIO()
+    real, sys.stderr = sys.stderr, swapped
+    try:
+        configure(load_settings(env={}))
+    finally:
+        sys.stderr = real
+        swapped.close()
+    logging.getLogger("cdrhub.test").warning("after the swap")
+    assert re.fullmatch(r"\S+ WARNING cdrhub\.test after the swap\n", capsys.readouterr().err)
 
 
 def test_log_settings() -> None:

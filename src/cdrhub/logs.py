@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,6 +60,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a line is written, not when it was set up: a
+    tool that swaps it for a while (a test runner capturing a command's output) then closes
+    it must not leave the logs writing to a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def dict_config(settings: Settings) -> dict[str, Any]:
     """The `logging.config.dictConfig` of these settings; uvicorn is handed the same, so that
     every worker process it spawns sets itself up alike."""
@@ -68,13 +86,7 @@ def dict_config(settings: Settings) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"cdrhub": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "cdrhub",
-                "stream": "ext://sys.stderr",
-            }
-        },
+        "handlers": {"stderr": {"class": f"{__name__}.StderrHandler", "formatter": "cdrhub"}},
         "root": {"handlers": ["stderr"], "level": "WARNING"},
         "loggers": {
             "cdrhub": {"level": level},
