@@ -11,11 +11,48 @@ from cdrhub.config import ConfigError, load_settings
 
 
 def test_defaults() -> None:
-    s = load_settings(env={})
-    assert s.database_url == "sqlite:///./cdrhub.db"
+    s = load_settings(env={"HOME": "/home/agent"})
+    assert s.database_url == "sqlite:////home/agent/.local/share/cdrhub/cdrhub.db"
     assert (s.timezone, s.time_mode, s.default_region) == ("Asia/Jerusalem", "local", "IL")
     assert s.ingest_token is None and s.api_key is None and s.ingest_allow == ()
     assert s.max_body_bytes == 1048576 and s.run_worker is True
+
+
+def test_the_default_database_is_in_the_users_data_folder_whatever_the_current_one() -> None:
+    xdg = {"HOME": "/home/agent", "XDG_DATA_HOME": "/srv/data"}
+    assert load_settings(env=xdg).database_url == "sqlite:////srv/data/cdrhub/cdrhub.db"
+    relative = {"HOME": "/home/agent", "XDG_DATA_HOME": "data"}  # not absolute: ignored (XDG)
+    assert load_settings(env=relative).database_url == (
+        "sqlite:////home/agent/.local/share/cdrhub/cdrhub.db"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "mysql://cdrhub:hunter2-secret@db/cdrhub",
+            "database_url: 'mysql' databases are not supported; use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+        ),
+        (
+            "cdrhub.db",
+            "database_url: a URL without a scheme is not supported; use sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+        ),
+        (
+            "postgresql+psycopg2://cdrhub:hunter2-secret@db/cdrhub",
+            "database_url: 'postgresql+psycopg2' is not supported; use postgresql:// "
+            "(cdrhub uses psycopg 3)",
+        ),
+    ],
+)
+def test_an_unsupported_database_url_is_one_line_without_its_password(
+    url: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"CDRHUB_DATABASE_URL": url})
+    assert str(caught.value) == message
 
 
 def test_environment_wins_over_file(tmp_path: Path) -> None:

@@ -149,7 +149,7 @@ def test_the_report_command_counts_the_same_legs(
     env = {"CDRHUB_DATABASE_URL": settings.database_url, "CDRHUB_API_KEY": "range-api-key-012345"}
     result = CliRunner().invoke(cli_app, args, env=env)
     assert result.exit_code == 0, result.output
-    assert _counted(json.loads(result.output)["rows"], department_of) == expected
+    assert _counted(json.loads(result.stdout)["rows"], department_of) == expected
 
 
 @pytest.mark.parametrize(

@@ -120,7 +120,7 @@ def test_rotating_the_ingest_token_reaches_a_running_server(
 
     out = CliRunner().invoke(cli, ["secrets", "rotate", "ingest-token"])
     assert out.exit_code == 0, out.output
-    lines = out.output.splitlines()
+    lines = out.stdout.splitlines()
     new = lines[0].removeprefix("New ingest token: ")
     assert len(new) == 32 and new != old
     assert lines[1:] == [
@@ -142,8 +142,8 @@ def test_rotating_the_api_key(generated_app: FastAPI, unset: Settings, cli_env: 
     old = generated_app.state.generated_secrets["api_key"]
     out = CliRunner().invoke(cli, ["secrets", "rotate", "api-key"])
     assert out.exit_code == 0, out.output
-    new = out.output.splitlines()[0].removeprefix("New API key: ")
-    assert out.output.splitlines()[1:] == [
+    new = out.stdout.splitlines()[0].removeprefix("New API key: ")
+    assert out.stdout.splitlines()[1:] == [
         f"Running servers take it within {REFRESH_SECONDS:g} seconds and refuse the old one.",
         "Shown this once: the database keeps only its hash.",
     ]
@@ -168,7 +168,7 @@ def test_rotating_the_embed_secret_revokes_links(
 
         out = CliRunner().invoke(cli, ["secrets", "rotate", "embed-secret"])
         assert out.exit_code == 0, out.output
-        assert out.output == (
+        assert out.stdout == (
             f"New embed secret kept (never shown). Running servers take it within "
             f"{REFRESH_SECONDS:g} seconds; links signed before stop working.\n"
         )

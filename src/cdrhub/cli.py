@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import typer
 
-from cdrhub.commands import analytics, automations, core, crm, ops
-from cdrhub.commands.common import input_or_exit, settings_or_exit
+from cdrhub.commands import analytics, automations, core, crm, ops, people
+from cdrhub.commands.common import CommandGroup, input_or_exit, root_options, settings_or_exit
+from cdrhub.commands.config import config_app
 from cdrhub.commands.core import startup_lines
 
-app = typer.Typer(no_args_is_help=True, help="cdrhub: Voicenter CDRs, stored and put to use.")
+# CommandGroup turns known errors of every command into one line and an exit code; a traceback
+# that does get through shows no local variables (they may hold secrets).
+app = typer.Typer(
+    cls=CommandGroup,
+    no_args_is_help=True,
+    help="cdrhub: Voicenter CDRs, stored and put to use.",
+    pretty_exceptions_show_locals=False,
+)
+app.callback()(root_options)
 
 # `cdrhub --help` lists the commands in this order, then the groups in theirs.
 app.command()(core.serve)
@@ -31,6 +40,8 @@ app.add_typer(automations.optout_app, name="optout")
 app.add_typer(crm.crm_app, name="crm")
 app.add_typer(crm.contacts_app, name="contacts")
 app.add_typer(crm.recordings_app, name="recordings")
+app.add_typer(config_app, name="config")
+app.add_typer(people.users_app, name="users")
 
 __all__ = ["app", "input_or_exit", "settings_or_exit", "startup_lines"]
 

@@ -30,9 +30,24 @@ class ConfigError(ValueError):
     """A setting has a value cdrhub cannot use."""
 
 
+def default_database_path(env: Mapping[str, str]) -> Path:
+    """Where the SQLite database lives unless `database_url` says otherwise: the user's data
+    directory (XDG Base Directory: `$XDG_DATA_HOME/cdrhub/cdrhub.db`, by default
+    `~/.local/share/cdrhub/cdrhub.db`), the same whatever folder a command runs in."""
+    xdg = env.get("XDG_DATA_HOME", "")
+    base = (
+        Path(xdg) if os.path.isabs(xdg) else Path(env.get("HOME") or Path.home()) / ".local/share"
+    )
+    return base / "cdrhub" / "cdrhub.db"
+
+
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    return f"sqlite:///{default_database_path(os.environ if env is None else env)}"
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///./cdrhub.db"
+    database_url: str = field(default_factory=default_database_url)
     ingest_token: str | None = None  # None: generated on first start and kept in the database
     api_key: str | None = None  # None: generated on first start and kept in the database
     ingest_allow: tuple[IpNetwork, ...] = ()  # empty: any source address
@@ -67,6 +82,7 @@ class Settings:
     # and `cdrhub worker` (docs/deploy.md, "Retention"); None: kept for ever.
     retention_days: int | None = None
     file: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML file
+    file_path: str | None = None  # where `file` was read from (CDRHUB_CONFIG)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -102,6 +118,14 @@ def _parse_allow(value: Any) -> tuple[IpNetwork, ...]:
     except ValueError as exc:
         raise ConfigError(f"CDRHUB_INGEST_ALLOW: {exc}") from exc
 
+
+_NOT_KEYS = ("file", "file_path")  # fields of Settings that are no setting
+# The settings of the file's top level and their variables (each domain adds its own sections
+# and variables: cdrhub.domains joins them).
+CORE_KEYS: Mapping[str, None] = {f.name: None for f in fields(Settings) if f.name not in _NOT_KEYS}
+CORE_ENVIRONMENT = frozenset({"CDRHUB_CONFIG", *(f"CDRHUB_{k.upper()}" for k in CORE_KEYS)})
+# Variables of the test suite and the benchmarks, read by them rather than by cdrhub.
+_NOT_SETTINGS = ("CDRHUB_TEST_", "CDRHUB_BENCH_")
 
 _SECONDS = ("ack_deadline_seconds", "db_timeout_seconds", "ready_timeout_seconds")
 
@@ -142,9 +166,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
             raise ConfigError(f"CDRHUB_CONFIG: cannot read {path}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"CDRHUB_CONFIG: {path}: {exc}") from exc
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"database_url": default_database_url(env)}
     for f in fields(Settings):
-        if f.name == "file":
+        if f.name in _NOT_KEYS:
             continue
         if f.name in file and not isinstance(file[f.name], dict):
             values[f.name] = _coerce(f.name, file[f.name])
@@ -152,9 +176,46 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         if env_value is not None:
             values[f.name] = _coerce(f.name, env_value)
     values.update(overrides)
-    settings = Settings(**values, file=file)
+    settings = Settings(**values, file=file, file_path=path or None)
     _validate(settings)
     return settings
+
+
+def unknown_environment(env: Mapping[str, str], known: frozenset[str]) -> list[str]:
+    """A warning for each `CDRHUB_*` variable cdrhub does not read, naming the nearest known one.
+    Warned rather than refused: the environment is shared with other tools (a container
+    platform, a test harness), so a name cdrhub does not know need not be a mistake."""
+    from cdrhub.settings_keys import nearest  # only the commands need it, not every process
+
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith("CDRHUB_") or name in known or name.startswith(_NOT_SETTINGS):
+            continue
+        close = nearest(name.removeprefix("CDRHUB_"), [k.removeprefix("CDRHUB_") for k in known])
+        hint = f"; did you mean CDRHUB_{close}?" if close else ""
+        warnings.append(f"warning: unknown environment variable {name} is ignored{hint}")
+    return warnings
+
+
+# The engines cdrhub runs on, with the drivers it ships (psycopg 3; SQLite's is built in).
+_DATABASES = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg"), "postgres": ("",)}
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
+def check_database_url(url: str) -> None:
+    """ConfigError for a URL of an engine or driver cdrhub does not support; the message names
+    the scheme only, never the rest (it may hold a password)."""
+    scheme, sep, _rest = url.partition("://")
+    backend, _, driver = scheme.partition("+")
+    if not sep or backend.lower() not in _DATABASES:
+        what = f"{scheme!r} databases are" if sep else "a URL without a scheme is"
+        raise ConfigError(f"database_url: {what} not supported; use {DATABASE_URL_FORMS}")
+    if driver.lower() not in _DATABASES[backend.lower()]:
+        plain = "sqlite" if backend.lower() == "sqlite" else "postgresql"
+        uses = "the built-in sqlite3" if plain == "sqlite" else "psycopg 3"
+        raise ConfigError(
+            f"database_url: {scheme!r} is not supported; use {plain}:// (cdrhub uses {uses})"
+        )
 
 
 def check_secret_length(value: Any, name: str) -> None:
@@ -164,6 +225,7 @@ def check_secret_length(value: Any, name: str) -> None:
 
 
 def _validate(settings: Settings) -> None:
+    check_database_url(settings.database_url)
     check_secret_length(settings.ingest_token, "ingest_token (CDRHUB_INGEST_TOKEN)")
     check_secret_length(settings.api_key, "api_key (CDRHUB_API_KEY)")
     check_secret_length(settings.metrics_token, "metrics_token (CDRHUB_METRICS_TOKEN)")

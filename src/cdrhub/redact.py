@@ -129,3 +129,24 @@ def redact_delivery(
         reason=redact_text(reason, literals),
         content_type=None if content_type is None else redact_text(content_type, literals),
     )
+
+
+def _is_secret_setting(name: str) -> bool:
+    lowered = name.lower().replace("-", "_")
+    words = ("token", "secret", "password", "api_key", "apikey")
+    return _is_secret_param(lowered) or any(word in lowered for word in words)
+
+
+def redact_settings(value: object) -> object:
+    """A settings section fit to show: values of secret-named keys (token, code, key, secret,
+    password, ...) replaced by `[redacted]`, at any depth; URLs' secret parameters too."""
+    if isinstance(value, Mapping):
+        return {
+            str(k): REDACTED if _is_secret_setting(str(k)) and v else redact_settings(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_settings(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -14,3 +14,8 @@ def iso_utc(value: datetime | None) -> str | None:
 def iso_utc_or_value(value: Any) -> Any:
     """For JSON rows that mix datetimes with other values: datetimes as `iso_utc`."""
     return iso_utc(value) if isinstance(value, datetime) else value
+
+
+def utcnow() -> datetime:
+    """Now, as cdrhub keeps instants: naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -89,9 +89,9 @@ def test_import_jsonl_is_idempotent_then_report(engine, settings, tmp_path: Path
     assert table.exit_code == 0
     assert "Germany" in table.output and "acd_seconds" in table.output
     as_json = runner.invoke(cli_app, ["report", "agents", "--format", "json"], env=_env(settings))
-    assert json.loads(as_json.output)["rows"][0]["agent_code"] == "11"
+    assert json.loads(as_json.stdout)["rows"][0]["agent_code"] == "11"
     as_csv = runner.invoke(cli_app, ["report", "queues", "--format", "csv"], env=_env(settings))
-    first = next(csv.DictReader(io.StringIO(as_csv.output)))
+    first = next(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert (first["queue_id"], first["offered"]) == ("100", "2")
     bad = runner.invoke(cli_app, ["report", "nothing"], env=_env(settings))
     assert bad.exit_code == 2

@@ -82,10 +82,10 @@ def test_jobs_callbacks_and_optout_commands(
     monkeypatch.setenv("CDRHUB_CONFIG", str(tmp_path / "cdrhub.toml"))
     monkeypatch.setenv("CDRHUB_DATABASE_URL", db_url)
     deliver(engine, settings, recent())
-    out = runner.invoke(app, ["jobs", "list"]).output
+    out = runner.invoke(app, ["jobs", "list"]).stdout
     assert "automations.sms" in out and "pending: 1" in out
     assert runner.invoke(app, ["jobs", "retry", "1"]).exit_code == 1  # not dead
-    out = runner.invoke(app, ["callbacks", "list"]).output
+    out = runner.invoke(app, ["callbacks", "list"]).stdout
     assert "+972501234567" in out and "1 item(s)" in out
     item_id = out.split()[0]
     assert runner.invoke(app, ["callbacks", "assign", item_id, "2001"]).exit_code == 0

@@ -36,7 +36,7 @@ def test_0009_puts_the_jobs_it_finds_in_their_lanes(engine: Engine) -> None:
     try:
         with engine.connect() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "automations@-1")  # 0009_outbox_lanes -> 0005
+            command.downgrade(cfg, "0005_automations_calls")  # to before 0009_outbox_lanes
             conn.commit()
             old = table(
                 "outbox_jobs",

@@ -52,6 +52,24 @@ BEFORE: dict[str, Any] = {
     "crm": {"backfill": ["--since"]},
     "contacts": {"import": ["file"]},
     "recordings": {"prune": ["--older-than-days"], "status": []},
+    "config": {"check": ["file"]},  # added since
+    "users": {
+        "add": [
+            "--agent-code",
+            "--department",
+            "--extension",
+            "--lang",
+            "--name",
+            "--password",
+            "--queue",
+            "--role",
+            "email",
+        ],
+        "list": [],
+        "disable": ["email"],
+        "enable": ["email"],
+        "reset-password": ["--password", "email"],
+    },
 }
 
 

@@ -81,12 +81,13 @@ def test_minted_links_through_the_api_and_cli(settings: Settings, monkeypatch) -
 
     monkeypatch.setenv("CDRHUB_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CDRHUB_EMBED_SECRET", SECRET)
+    monkeypatch.setenv("CDRHUB_PUBLIC_URL", "https://cdrhub.example.com/")
     out = CliRunner().invoke(app, ["embed-link", "0546666666", "--ttl-days", "1"])
     assert out.exit_code == 0, out.output
-    url = out.output.strip()
-    assert url.startswith("http://127.0.0.1:8000/embed/contacts/%2B972546666666?exp=")
+    url = out.stdout.strip()
+    assert url.startswith("https://cdrhub.example.com/embed/contacts/%2B972546666666?exp=")
     with _client(settings) as client:
-        assert client.get(url.removeprefix("http://127.0.0.1:8000")).status_code == 200
+        assert client.get(url.removeprefix("https://cdrhub.example.com")).status_code == 200
 
 
 def test_generated_secret_is_kept(settings: Settings) -> None:
@@ -152,7 +153,7 @@ def test_widget_shows_ai_summary_transcript_and_open_callback(
         )
     with _client(settings) as client:
         html = client.get(embed_path(SECRET, "+972501234567", int(time.time()) + 60)).text
-    assert "Wants a refund" in html
-    assert "I want &lt;my&gt; money back" in html  # escaped
-    assert "Callback open since 2023-11-15T10:06:40Z" in html
+    assert '<div dir="auto">Wants a refund</div>' in html
+    assert "<bdi>I want &lt;my&gt; money back</bdi>" in html  # escaped
+    assert 'Callback open since <bdi title="2023-11-15T10:06:40Z">2023-11-15 12:06:40</bdi>' in html
     assert html.index("zxcv9012") < html.index("badge abandoned")  # newest first

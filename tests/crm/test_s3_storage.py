@@ -201,7 +201,7 @@ def test_no_credentials_anywhere_is_retried_not_a_crash(
         ),
         (
             {"bucket": "b", "sesion_token": "typo"},
-            "[crm.recordings.s3]: unknown setting 'sesion_token'",
+            "[crm.recordings.s3]: unknown setting 'sesion_token'; did you mean 'session_token'?",
         ),
     ],
 )

@@ -188,7 +188,7 @@ def test_backfill_since_reads_like_from(
     store(config, engine, *samples("outgoing-answered", "queue-abandoned"))
     monkeypatch.setattr("cdrhub.commands.common.load_settings", lambda: config)
     out = CliRunner().invoke(app, ["crm", "backfill", "--since", since])
-    assert (out.exit_code, out.output) == (
+    assert (out.exit_code, out.stdout) == (
         0,
         f"{seen} leg(s) looked at; the worker runs the jobs\n",
     )

@@ -75,7 +75,7 @@ def test_distinct_get_deliveries_are_kept_apart_and_replayed_from_their_query(
         )
     out = CliRunner().invoke(cli, ["quarantine", "replay"])
     assert out.exit_code == 0, out.output
-    assert out.output.splitlines()[-1] == "50 replayed, 50 cleared, 0 still failing"
+    assert out.stdout.splitlines()[-1] == "50 replayed, 50 cleared, 0 still failing"
     with app.state.engine.connect() as conn:
         ids = conn.execute(select(legs.c.ivruniqueid).order_by(legs.c.ivruniqueid)).scalars()
         assert list(ids) == [f"20240101000000get{n:03d}" for n in range(50)]
@@ -133,7 +133,7 @@ def test_no_secret_is_kept_or_shown(client: TestClient, app: FastAPI, cli_env: N
 
     shown = client.get("/api/quarantine", headers=API).text
     shown += "".join(client.get(f"/api/quarantine/{r['id']}", headers=API).text for r in kept)
-    shown += CliRunner().invoke(cli, ["quarantine", "list"]).output
+    shown += CliRunner().invoke(cli, ["quarantine", "list"]).stdout
     assert "[redacted]" in shown
     assert TOKEN not in shown and code not in shown
 
@@ -167,7 +167,7 @@ def test_pages_by_id(client: TestClient, app: FastAPI, cli_env: None) -> None:
     reason = (
         "invalid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
     )
-    assert out.output.splitlines() == [
+    assert out.stdout.splitlines() == [
         f"#{ids[10]} POST x1 7 bytes: {reason}",
         f"#{ids[11]} POST x1 7 bytes: {reason}",
         f"more: cdrhub quarantine list --cursor {ids[11]}",

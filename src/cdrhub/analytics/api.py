@@ -1,24 +1,25 @@
-"""`GET /api/reports/{name}`: every report as JSON, behind the API key."""
+"""`GET /api/reports/{name}`: every report as JSON, behind the API key.
+
+Each report has a route of its own, so that OpenAPI lists exactly the filters and parameters
+it takes (`reports_router`, built from the reports the app is composed with).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+import keyword
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from cdrhub.analytics.service import UnknownReport, run_report
+from cdrhub.analytics.reports import Report
+from cdrhub.analytics.service import run_report
 from cdrhub.auth import require_api_key
 from cdrhub.httpapi import API_ERRORS, responses
 from cdrhub.inputs import MAX_INT
-
-router = APIRouter(
-    prefix="/api/reports",
-    tags=["reports"],
-    dependencies=[Depends(require_api_key)],
-    responses=API_ERRORS,
-)
 
 
 class ReportInfo(BaseModel):
@@ -42,7 +43,6 @@ class ReportAnswer(BaseModel):
     rows: list[dict[str, Any]]
 
 
-@router.get("", response_model=None, responses={200: {"model": ReportList}})
 def list_reports(request: Request) -> dict[str, Any]:
     # the reports the app was composed with (`app.state.reports`, from cdrhub.domains.reports)
     return {
@@ -55,40 +55,98 @@ def list_reports(request: Request) -> dict[str, Any]:
 
 LIST = "one value or several, comma-separated (at most 100)"
 
+# How each parameter is declared to OpenAPI and checked by FastAPI, by name; a report's
+# parameter missing here is declared as optional text.
+PARAMETERS: dict[str, tuple[Any, str, dict[str, Any]]] = {
+    "from": (str | None, "local date (its start) or ISO datetime", {}),
+    "to": (str | None, "local date (inclusive: the whole day) or ISO datetime (exclusive)", {}),
+    "department": (str | None, f"department id or name: {LIST}", {}),
+    "queue": (str | None, f"queue id or name: {LIST}", {}),
+    "agent": (str | None, f"agent code, extension or name: {LIST}", {}),
+    "type": (str | None, f"call type: {LIST}", {}),
+    "sort": (str | None, "which answered calls order the rows (default: the first)", {}),
+    "by": (str | None, "how rows are grouped (default: the first)", {}),
+    "min_calls": (
+        int | None,
+        "incoming contacts on one local day (default 2)",
+        {"ge": 1, "le": MAX_INT},
+    ),
+    "within_hours": (str | None, "hours, comma-separated (default 2,24)", {}),
+}
 
-@router.get(
-    "/{name}", response_model=None, responses={200: {"model": ReportAnswer}, **responses(404)}
-)
-async def get_report(
-    name: str,
-    request: Request,
-    from_: str | None = Query(
-        None, alias="from", description="local date (its start) or ISO datetime"
-    ),
-    to: str | None = Query(
-        None, description="local date (inclusive: the whole day) or ISO datetime (exclusive)"
-    ),
-    department: str | None = Query(None, description=f"department id or name: {LIST}"),
-    queue: str | None = Query(None, description=f"queue id or name: {LIST}"),
-    agent: str | None = Query(None, description=f"agent code, extension or name: {LIST}"),
-    type: str | None = Query(None, description=f"call type: {LIST}"),
-    sort: str | None = Query(None, description="agents: incoming | outgoing"),
-    by: str | None = Query(None, description="cost, callbacks: how rows are grouped"),
-    min_calls: int | None = Query(None, ge=1, le=MAX_INT, description="repeat-callers"),
-    within_hours: str | None = Query(None, description="callbacks: hours, comma-separated"),
-) -> dict[str, Any]:
-    # The declared parameters document and check; the report reads them by name.
-    params = dict(request.query_params)
-    try:
-        return await run_in_threadpool(
-            run_report,
-            request.app.state.engine,
-            request.app.state.settings,
-            name,
-            params,
-            reports=request.app.state.reports,
+
+def _python_name(name: str) -> str:
+    plain = name.replace("-", "_")
+    return f"{plain}_" if keyword.iskeyword(plain) or not plain.isidentifier() else plain
+
+
+def _query(report: Report, name: str) -> inspect.Parameter:
+    annotation, description, bounds = PARAMETERS.get(name, (str | None, name, {}))
+    choices = report.choices.get(name)
+    if choices:
+        annotation = Literal[choices] | None
+    query = Query(None, alias=name, description=description, **bounds)
+    return inspect.Parameter(
+        _python_name(name), inspect.Parameter.KEYWORD_ONLY, default=query, annotation=annotation
+    )
+
+
+def _endpoint(report: Report) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The route of one report: its filters and parameters, each a declared query parameter."""
+    names = (*report.filters, *report.params)
+
+    async def endpoint(request: Request, **_declared: Any) -> dict[str, Any]:
+        # The declared parameters document and check; the report reads them by name.
+        params = {k: v for k, v in request.query_params.items() if k in names}
+        try:
+            return await run_in_threadpool(
+                run_report,
+                request.app.state.engine,
+                request.app.state.settings,
+                report.name,
+                params,
+                reports={report.name: report},
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+
+    request = inspect.Parameter(
+        "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
+    )
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [request, *(_query(report, name) for name in names)]
+    )
+    endpoint.__name__ = f"report_{_python_name(report.name)}"
+    return endpoint
+
+
+def unknown_report(name: str) -> None:
+    raise HTTPException(404, f"no report named {name!r}; see /api/reports")
+
+
+def reports_router(reports: Mapping[str, Report]) -> APIRouter:
+    """`/api/reports` and a route per report (`GET /api/reports/{its name}`)."""
+    router = APIRouter(
+        prefix="/api/reports",
+        tags=["reports"],
+        dependencies=[Depends(require_api_key)],
+        responses=API_ERRORS,
+    )
+    router.add_api_route(
+        "", list_reports, response_model=None, responses={200: {"model": ReportList}}
+    )
+    for report in reports.values():
+        router.add_api_route(
+            f"/{report.name}",
+            _endpoint(report),
+            methods=["GET"],
+            response_model=None,
+            responses={200: {"model": ReportAnswer}},
+            summary=f"The {report.name} report",
+            description=report.formula,
+            operation_id=f"report_{_python_name(report.name)}",
         )
-    except UnknownReport as exc:
-        raise HTTPException(404, f"no report named {name!r}; see /api/reports") from exc
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    router.add_api_route(
+        "/{name}", unknown_report, include_in_schema=False, responses=responses(404)
+    )
+    return router

@@ -19,6 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdrhub.config import ConfigError, Settings
+from cdrhub.settings_keys import ANY_NAME, Schema
+
+_THRESHOLD_KEYS: Schema = {"service_level_seconds": None, "short_abandon_seconds": None}
+# The keys of the `[analytics]` section (cdrhub.settings_keys): a typo is refused.
+SETTINGS_KEYS: Schema = {
+    "analytics": {
+        **_THRESHOLD_KEYS,
+        "repeat_min_calls": None,
+        "repeat_limit": None,
+        "queues": {ANY_NAME: _THRESHOLD_KEYS},
+    }
+}
 
 
 @dataclass(frozen=True, slots=True)

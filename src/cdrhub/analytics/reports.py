@@ -4,7 +4,7 @@ formula it follows. They read rollups only (through `query.fetch`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,12 +14,14 @@ from cdrhub.analytics.customers import missed_customers, repeat_callers
 from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.facts import OUTGOING_TYPES
 from cdrhub.analytics.query import Scope, fetch, total
-from cdrhub.analytics.specs import WAIT_LABELS
+from cdrhub.analytics.specs import FILTER_DIMS, WAIT_LABELS
 from cdrhub.analytics.tables import names
 from cdrhub.voicenter import vocab
 
 Row = dict[str, Any]
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+# The filters every analytics report honours: the time range and the dimensions.
+FILTERS = ("from", "to", *FILTER_DIMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,10 @@ class Report:
     name: str
     formula: str
     run: Callable[[Connection, Scope, Mapping[str, str]], list[Row]]
-    params: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()  # the report's own parameters, besides `filters`
+    filters: tuple[str, ...] = FILTERS  # those of FILTERS it honours
+    # the values a parameter takes (the report checks them; the API declares them)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def ratio(part: float, whole: float, digits: int = 4) -> float | None:
@@ -39,9 +44,12 @@ def _names(conn: Connection, kind: str) -> dict[str, str]:
     return {code: name for code, name in rows.tuples()}
 
 
+AGENT_SORTS = ("incoming", "outgoing")
+
+
 def _agents(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
     sort = params.get("sort") or "incoming"
-    if sort not in ("incoming", "outgoing"):
+    if sort not in AGENT_SORTS:
         raise ReportError("sort must be `incoming` or `outgoing`")
     label = _names(conn, "agent")
     by_agent: dict[str, Row] = {}
@@ -269,6 +277,7 @@ REPORTS: dict[str, Report] = {
             "avg_handle_seconds = talk seconds / (incoming + outgoing answered)",
             _agents,
             ("sort",),
+            choices={"sort": AGENT_SORTS},
         ),
         Report(
             "countries",
@@ -314,6 +323,7 @@ REPORTS: dict[str, Report] = {
             "sum(price) of every leg (leg 1 and unknown types included), grouped by `by`",
             _cost,
             ("by",),
+            choices={"by": COST_GROUPS},
         ),
     )
 }

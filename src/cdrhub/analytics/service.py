@@ -11,10 +11,10 @@ from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.filters import parse_filters, resolve_dims
 from cdrhub.analytics.purged import check_exact
 from cdrhub.analytics.query import Scope
-from cdrhub.analytics.reports import REPORTS, Report, ReportError
+from cdrhub.analytics.reports import FILTERS, REPORTS, Report, ReportError
 from cdrhub.config import Settings
 
-FILTER_KEYS = ("from", "to", "department", "queue", "agent", "type")
+FILTER_KEYS = FILTERS
 
 
 class UnknownReport(LookupError):
@@ -39,7 +39,7 @@ def run_report(
         raise UnknownReport(name)
     tz = settings.tz
     cfg = analytics_settings(settings)
-    filters = parse_filters(params, tz)
+    filters = parse_filters({k: v for k, v in params.items() if k in report.filters}, tz)
     extra = {k: str(v) for k, v in params.items() if k in report.params and v not in (None, "")}
     days = filters.range.whole_days
     if days is not None:

@@ -30,7 +30,7 @@ from pydantic import Field
 from sqlalchemy import Engine
 
 from cdrhub.auth import require_api_key
-from cdrhub.automations import callbacks, notifications, suppression
+from cdrhub.automations import callbacks, notifications, shapes, suppression
 from cdrhub.calls.phones import to_e164
 from cdrhub.httpapi import API_ERRORS, Body, responses
 from cdrhub.inputs import MAX_INT, InputError, bounded_int
@@ -58,7 +58,7 @@ def _engine(request: Request) -> Engine:
 # --- jobs ------------------------------------------------------------------------------------
 
 
-@router.get("/jobs")
+@router.get("/jobs", response_model=None, responses={200: {"model": shapes.JobList}})
 def list_jobs(
     request: Request,
     status: str | None = Query(None, description="pending | running | done | dead | skipped"),
@@ -74,13 +74,15 @@ def list_jobs(
     return {"jobs": jobs, "counts": counts}
 
 
-@router.post("/jobs/retry-dead")
+@router.post("/jobs/retry-dead", response_model=None, responses={200: {"model": shapes.Retried}})
 def retry_dead_jobs(request: Request, kind: str | None = None) -> dict[str, Any]:
     with write_transaction(_engine(request)) as conn:
         return {"retried": outbox.retry_dead(conn, kind=kind)}
 
 
-@router.get("/jobs/{job_id}", responses=responses(404))
+@router.get(
+    "/jobs/{job_id}", response_model=None, responses={200: {"model": shapes.Job}, **responses(404)}
+)
 def get_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         job = outbox.get_job(conn, job_id)
@@ -89,7 +91,11 @@ def get_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
     return job
 
 
-@router.post("/jobs/{job_id}/retry", responses=responses(404, 409))
+@router.post(
+    "/jobs/{job_id}/retry",
+    response_model=None,
+    responses={200: {"model": shapes.Job}, **responses(404, 409)},
+)
 def retry_job(request: Request, job_id: int = JOB_ID) -> dict[str, Any]:
     with write_transaction(_engine(request)) as conn:
         if outbox.get_job(conn, job_id) is None:
@@ -111,7 +117,7 @@ class CloseBody(Body):
     by: str | None = Field(None, max_length=128)
 
 
-@router.get("/callbacks")
+@router.get("/callbacks", response_model=None, responses={200: {"model": shapes.CallbackList}})
 def list_callbacks(
     request: Request,
     status: str = Query("open", description="open | returned | reached | closed | all"),
@@ -132,7 +138,11 @@ def list_callbacks(
     return {"items": items, "open": open_count}
 
 
-@router.get("/callbacks/{item_id}", responses=responses(404))
+@router.get(
+    "/callbacks/{item_id}",
+    response_model=None,
+    responses={200: {"model": shapes.CallbackItem}, **responses(404)},
+)
 def get_callback(request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         item = callbacks.get_item(conn, item_id, utcnow())
@@ -141,7 +151,11 @@ def get_callback(request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     return item
 
 
-@router.post("/callbacks/{item_id}/assign", responses=responses(404))
+@router.post(
+    "/callbacks/{item_id}/assign",
+    response_model=None,
+    responses={200: {"model": shapes.CallbackItem}, **responses(404)},
+)
 def assign_callback(body: AssignBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     now = utcnow()
     with write_transaction(_engine(request)) as conn:
@@ -150,7 +164,11 @@ def assign_callback(body: AssignBody, request: Request, item_id: int = ITEM_ID) 
         return callbacks.get_item(conn, item_id, now) or {}
 
 
-@router.post("/callbacks/{item_id}/close", responses=responses(404, 409))
+@router.post(
+    "/callbacks/{item_id}/close",
+    response_model=None,
+    responses={200: {"model": shapes.CallbackItem}, **responses(404, 409)},
+)
 def close_callback(body: CloseBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     now = utcnow()
     with write_transaction(_engine(request)) as conn:
@@ -168,36 +186,30 @@ class CallBody(Body):
     request_id: str | None = Field(None, max_length=64, description="dedupes double clicks")
 
 
-@router.post("/callbacks/{item_id}/call", status_code=202, responses=responses(404))
+@router.post(
+    "/callbacks/{item_id}/call",
+    status_code=202,
+    response_model=None,
+    responses={202: {"model": shapes.CallQueued}, **responses(404)},
+)
 def call_back(body: CallBody, request: Request, item_id: int = ITEM_ID) -> dict[str, Any]:
     """Ring the agent's phone, then dial the customer (Voicenter Click2Call, via the outbox)."""
-    from cdrhub.automations.hook import config_from_settings
+    from cdrhub.automations import calling
 
-    config = config_from_settings(request.app.state.settings)
-    names = [c.name for c in config.channels.values() if c.type == "voicenter"]
-    via = body.via or (names[0] if names else None)
-    if via not in names:
-        raise HTTPException(422, "no Voicenter channel: add [channels.voicenter] with its code")
+    try:
+        via = calling.voicenter_channel(request.app.state.settings, body.via)
+    except calling.NoVoicenterChannel as exc:
+        raise HTTPException(422, str(exc)) from None
     now = utcnow()
+    stamp = body.request_id or now.strftime("%Y%m%d%H%M")  # one call a minute per agent
     with write_transaction(_engine(request)) as conn:
-        item = callbacks.get_item(conn, item_id, now)
-        if item is None:
-            raise HTTPException(404, "no such callback item")
-        stamp = body.request_id or now.strftime("%Y%m%d%H%M")  # one call a minute per agent
-        key = f"callback:{item_id}:call:{body.agent}:{stamp}"
-        payload = {
-            "via": via,
-            "to": item["customer_number"],
-            "agent": body.agent,
-            "customer": True,
-            "callback_item": item_id,
-        }
-        job_id = outbox.enqueue(conn, "automations.click2call", key[:255], payload)
-        if job_id is None:
-            return {"queued": False, "reason": "already requested", "key": key}
-        if not item["assigned_to"]:
-            callbacks.assign(conn, item_id, body.agent, now)
-    return {"queued": True, "job_id": job_id, "key": key}
+        try:
+            done = calling.request_call(conn, via, item_id, body.agent, stamp, now)
+        except calling.NoSuchItem:
+            raise HTTPException(404, "no such callback item") from None
+    if not done.queued:
+        return {"queued": False, "reason": "already requested", "key": done.key}
+    return {"queued": True, "job_id": done.job_id, "key": done.key}
 
 
 # --- opt-outs --------------------------------------------------------------------------------
@@ -216,13 +228,18 @@ def _e164(request: Request, number: str) -> str:
     return e164
 
 
-@router.get("/optouts")
+@router.get("/optouts", response_model=None, responses={200: {"model": shapes.OptOutList}})
 def list_optouts(request: Request) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         return {"optouts": suppression.list_opt_outs(conn)}
 
 
-@router.post("/optouts", status_code=201)
+@router.post(
+    "/optouts",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": shapes.OptOutAdded}},
+)
 def add_optout(body: OptOutBody, request: Request) -> dict[str, Any]:
     number = _e164(request, body.number)
     with write_transaction(_engine(request)) as conn:
@@ -230,7 +247,11 @@ def add_optout(body: OptOutBody, request: Request) -> dict[str, Any]:
     return {"number": number, "added": added}
 
 
-@router.delete("/optouts/{number}", responses=responses(404))
+@router.delete(
+    "/optouts/{number}",
+    response_model=None,
+    responses={200: {"model": shapes.OptOutRemoved}, **responses(404)},
+)
 def remove_optout(number: str, request: Request) -> dict[str, Any]:
     e164 = _e164(request, number)
     with write_transaction(_engine(request)) as conn:
@@ -242,7 +263,9 @@ def remove_optout(number: str, request: Request) -> dict[str, Any]:
 # --- notifications ---------------------------------------------------------------------------
 
 
-@router.get("/notifications")
+@router.get(
+    "/notifications", response_model=None, responses={200: {"model": shapes.NotificationList}}
+)
 def latest_notifications(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
     with _engine(request).connect() as conn:
         return {"notifications": notifications.latest(conn, limit)}
@@ -253,7 +276,16 @@ def _sse(note: dict[str, Any]) -> str:
     return f"id: {note['id']}\nevent: notification\ndata: {data}\n\n"
 
 
-@router.get("/notifications/stream")
+@router.get(
+    "/notifications/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: one `data:` line of JSON per notification",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def notification_stream(
     request: Request,
     after: int | None = Query(

@@ -25,9 +25,11 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cdrhub.automations import live
 from cdrhub.automations.tables import callback_items
 from cdrhub.calls.model import CallLeg
 from cdrhub.store.schema import legs
+from cdrhub.timefmt import iso_utc
 from cdrhub.voicenter import vocab
 
 OPEN = "open"
@@ -266,6 +268,7 @@ def _record_missed(
             conn.execute(
                 update(callback_items).where(callback_items.c.id == existing["id"]).values(**values)
             )
+            _popup(conn, live.MISSED, {**existing, **values}, leg, now)
             return existing["id"]
         answer = _later_answer(conn, number, at, until)
         row: dict[str, Any] = {
@@ -279,6 +282,7 @@ def _record_missed(
             "last_ivruniqueid": leg.ivruniqueid,
             "queue_name": leg.queue_name,
             "department_id": leg.department_id,
+            "department_name": leg.department_name,
             "rule": rule,
             "assigned_to": assign,
             "assigned_at": now if assign else None,
@@ -295,8 +299,23 @@ def _record_missed(
             return conn.execute(_INSERT_CLOSED, row).scalar()
         new_id = conn.execute(_insert_open(conn), row).scalar()
         if new_id is not None:
+            _popup(conn, live.OPENED, {**row, "id": new_id}, leg, now)
             return new_id
     return None
+
+
+def _popup(conn: Connection, kind: str, item: dict[str, Any], leg: CallLeg, now: datetime) -> None:
+    live.record(
+        conn,
+        kind,
+        item,
+        now,
+        opened_at=iso_utc(item["opened_at"]),
+        last_missed_at=iso_utc(item["last_missed_at"]),
+        missed_count=item["missed_count"],
+        ivruniqueid=leg.ivruniqueid,
+        assigned_to=item.get("assigned_to"),
+    )
 
 
 def answered_number(leg: CallLeg) -> tuple[str, str] | None:
@@ -359,7 +378,17 @@ def record_answered(
     )
     if items is not None:
         items.closed(number)
+    live.record(conn, live.CLOSED, item, now, status=state, by_agent=leg.agent_code)
     return [item["id"]]
+
+
+# What a live event names of its item.
+_EVENT_COLUMNS = (
+    callback_items.c.id,
+    callback_items.c.customer_number,
+    callback_items.c.queue_name,
+    callback_items.c.department_name,
+)
 
 
 # --- reading and operating -------------------------------------------------------------------
@@ -419,21 +448,37 @@ def items_for_number(conn: Connection, e164: str, now: datetime) -> list[dict[st
 
 
 def assign(conn: Connection, item_id: int, agent: str | None, now: datetime) -> bool:
-    result = conn.execute(
-        update(callback_items)
-        .where(callback_items.c.id == item_id)
-        .values(assigned_to=agent, assigned_at=now if agent else None, updated_at=now)
+    row = (
+        conn.execute(
+            update(callback_items)
+            .where(callback_items.c.id == item_id)
+            .values(assigned_to=agent, assigned_at=now if agent else None, updated_at=now)
+            .returning(*_EVENT_COLUMNS)
+        )
+        .mappings()
+        .first()
     )
-    return result.rowcount == 1
+    if row is None:
+        return False
+    live.record(conn, live.ASSIGNED, dict(row), now, assigned_to=agent)
+    return True
 
 
 def close(
     conn: Connection, item_id: int, now: datetime, *, note: str | None = None, by: str | None = None
 ) -> bool:
     """Close an open item by hand."""
-    result = conn.execute(
-        update(callback_items)
-        .where(callback_items.c.id == item_id, callback_items.c.status == OPEN)
-        .values(status="closed", closed_at=now, closed_by_agent=by, note=note, updated_at=now)
+    row = (
+        conn.execute(
+            update(callback_items)
+            .where(callback_items.c.id == item_id, callback_items.c.status == OPEN)
+            .values(status="closed", closed_at=now, closed_by_agent=by, note=note, updated_at=now)
+            .returning(*_EVENT_COLUMNS)
+        )
+        .mappings()
+        .first()
     )
-    return result.rowcount == 1
+    if row is None:
+        return False
+    live.record(conn, live.CLOSED, dict(row), now, status="closed", by_agent=by)
+    return True

@@ -25,9 +25,16 @@ from zoneinfo import ZoneInfo
 
 from cdrhub.automations import guards
 from cdrhub.automations.missed import MissedSettings
-from cdrhub.automations.rules import CUSTOMER_ALIASES, Problem, Rule, parse_rules
-from cdrhub.automations.toml_lines import TomlLines
+from cdrhub.automations.rules import (
+    CUSTOMER_ALIASES,
+    Problem,
+    Rule,
+    allowed_keys,
+    parse_rules,
+)
 from cdrhub.calls.phones import to_e164
+from cdrhub.settings_keys import Schema, check_keys
+from cdrhub.toml_lines import TomlLines
 
 CHANNEL_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # channel type: (required keys, optional keys)
@@ -51,6 +58,29 @@ CHANNEL_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "webhook": (("url", "secret"), ("headers", "timeout")),
     "voicenter": (("code",), ("base_url", "timeout")),
 }
+# The keys of the sections automations read (cdrhub.settings_keys): a typo is refused. Rules
+# and channels check their own keys (their allowed keys depend on the action or channel type).
+SETTINGS_KEYS: Schema = {
+    "automations": {
+        "quiet_hours": None,
+        "text_once_per_hours": None,
+        "internal_numbers": None,
+        "max_attempts": None,
+        "max_age": None,
+        "notify_poll_seconds": None,
+        "notify_keepalive_seconds": None,
+    },
+    "callbacks": {
+        "open_on_missed": None,
+        "missed_statuses": None,
+        "voend_min_seconds": None,
+        "min_wait_seconds": None,
+        "returned_within_hours": None,
+    },
+    "rules": None,
+    "channels": None,
+}
+
 CHANNEL_ALIASES = {"whatsapp_cloud": "meta", "email": "smtp", "click2call": "voicenter"}
 # Which channel types each action can go through.
 ACTION_CHANNELS = {
@@ -125,7 +155,7 @@ def _parse_channels(raw: Any) -> tuple[dict[str, Channel], list[Problem]]:
                     Problem(
                         None,
                         f"{section}.{key}",
-                        f"unknown key; allowed: {', '.join(sorted(allowed))}",
+                        f"unknown key; {allowed_keys(key, allowed)}",
                         section=section,
                     )
                 )
@@ -298,7 +328,8 @@ def check_text(
         return None, [f"{filename}: {exc}"]
     config = load_config(file)
     lines = TomlLines(text)
-    messages = []
+    own = {k: v for k, v in file.items() if k in SETTINGS_KEYS}
+    messages = check_keys(text, own, SETTINGS_KEYS, filename=filename)
     for problem in config.problems:
         line = _line(lines, problem)
         where = f"{filename}:{line}" if line else filename

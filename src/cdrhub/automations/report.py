@@ -179,4 +179,11 @@ def spec() -> Report:
     """The report as the analytics reports run it (composed in `cdrhub.domains.reports`)."""
     from cdrhub.analytics.reports import Report
 
-    return Report("callbacks", FORMULA, _registered_run, ("by", "within_hours"))
+    return Report(
+        "callbacks",
+        FORMULA,
+        _registered_run,
+        ("by", "within_hours"),
+        filters=("from", "to", "department", "queue"),  # items keep no agent or call type
+        choices={"by": GROUPS},
+    )

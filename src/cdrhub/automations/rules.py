@@ -17,7 +17,7 @@ point at the TOML line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from cdrhub.automations import guards, templates
 from cdrhub.automations.missed import is_missed_contact
 from cdrhub.calls.model import CallLeg
 from cdrhub.calls.phones import country_of
+from cdrhub.settings_keys import nearest
 from cdrhub.voicenter import vocab
 
 
@@ -83,6 +84,13 @@ CUSTOMER_ACTIONS = ("sms", "whatsapp", "click2call")
 CUSTOMER_ALIASES = ("caller", "customer")
 
 
+def allowed_keys(key: str, allowed: Iterable[str], word: str = "allowed") -> str:
+    """`did you mean 'text'? allowed: subject, text, to` (the nearest name when one is close)."""
+    names = sorted(allowed)
+    close = nearest(key, names)
+    return f"{f'did you mean {close!r}? ' if close else ''}{word}: {', '.join(names)}"
+
+
 def _problems_of_action(index: int, a: int, raw: Any) -> tuple[Action | None, list[Problem]]:
     out: list[Problem] = []
 
@@ -99,7 +107,7 @@ def _problems_of_action(index: int, a: int, raw: Any) -> tuple[Action | None, li
     allowed = ACTION_KEYS[do] | COMMON_KEYS
     for key in raw:
         if key not in allowed:
-            problem(key, f"unknown key for {do!r}; allowed: {', '.join(sorted(allowed))}")
+            problem(key, f"unknown key for {do!r}; {allowed_keys(key, allowed)}")
     for key in REQUIRED.get(do, ()):
         if key not in raw:
             problem(key, f"{do!r} needs {key!r}")
@@ -323,8 +331,7 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
             continue
         for key in raw:
             if key not in RULE_KEYS:
-                allowed = ", ".join(RULE_KEYS)
-                found.append(Problem(index, key, f"unknown key; allowed: {allowed}"))
+                found.append(Problem(index, key, f"unknown key; {allowed_keys(key, RULE_KEYS)}"))
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             found.append(Problem(index, "name", "every rule needs a name (it keys its jobs)"))
@@ -341,8 +348,8 @@ def parse_rules(items: Any) -> tuple[list[Rule], list[Problem]]:
         for key, value in when.items():
             condition = CONDITIONS.get(key)
             if condition is None:
-                known = ", ".join(sorted(CONDITIONS))
-                found.append(Problem(index, f"when.{key}", f"unknown condition; known: {known}"))
+                hint = allowed_keys(key, CONDITIONS, "known")
+                found.append(Problem(index, f"when.{key}", f"unknown condition; {hint}"))
                 continue
             message = condition.check(value)
             if message:

@@ -4,7 +4,7 @@ table, created by 0003_automations too, is defined in `cdrhub.jobs.tables`.)"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Table, Text, text
 
 from cdrhub.store.schema import Id, Json, metadata
 
@@ -24,6 +24,7 @@ callback_items = Table(
     Column("last_ivruniqueid", String(128), nullable=False),
     Column("queue_name", String(255)),
     Column("department_id", Id),
+    Column("department_name", String(255)),  # for a manager's scope (0012_live_events)
     Column("rule", String(128)),
     Column("assigned_to", String(128)),
     Column("assigned_at", DateTime),
@@ -75,4 +76,23 @@ text_log = Table(
     Column("number", String(32), primary_key=True),
     Column("job_key", String(255), nullable=False),
     Column("sent_at", DateTime, nullable=False),
+)
+
+# What happens to callback items, for the dashboard's live stream (automations/live.py): a
+# pop-up for each item opened or missed again, and each item closed or assigned. `tx` is the
+# writing transaction's id on PostgreSQL, so a reader can wait for rows that commit out of id
+# order; SQLite has one writer at a time and leaves it 0.
+live_events = Table(
+    "live_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tx", BigInteger, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("item_id", Id, nullable=False),
+    Column("customer_number", String(32)),
+    Column("queue_name", String(255)),
+    Column("department_name", String(255)),
+    Column("data", Json, nullable=False),
+    Index("ix_live_events_tx_id", "tx", "id"),
 )

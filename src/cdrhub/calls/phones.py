@@ -86,3 +86,24 @@ def _cached_country(e164: str) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
     except phonenumbers.NumberParseException:
         return None
+
+
+def display_number(e164: str, region: str = "IL") -> str:
+    """A number as people of `region` write it: national (`050-123-4567`) when it is of that
+    region, international (`+49 1511 2345678`) otherwise; as given when it is no number."""
+    if len(e164) > MAX_PHONE_CHARS:
+        return e164
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_possible_number(parsed):
+        return e164
+    # by country code: numbers in ranges phonenumbers does not know yet are still local
+    local = parsed.country_code == phonenumbers.country_code_for_region(region.upper())
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if local
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)

@@ -44,19 +44,24 @@ def _summary(report: Any, seconds: float) -> str:
 def report(
     name: str = typer.Argument(..., help=", ".join(domains.reports())),
     from_: str | None = typer.Option(
-        None, "--from", help="Local date (its start) or ISO datetime (local unless offset)."
+        None,
+        "--from",
+        help="Local date (its start) or ISO datetime (local unless offset); default: no start.",
     ),
     to: str | None = typer.Option(
-        None, "--to", help="Local date (inclusive) or ISO datetime (exclusive)."
+        None, "--to", help="Local date (inclusive) or ISO datetime (exclusive); default: no end."
     ),
-    department: str | None = typer.Option(None, help="Department id or name."),
-    queue: str | None = typer.Option(None, help="Queue id or name."),
-    agent: str | None = typer.Option(None, help="Agent code, extension or name."),
-    type_: str | None = typer.Option(None, "--type", help="Call type."),
+    department: str | None = typer.Option(None, help="Department id or name (default: all)."),
+    queue: str | None = typer.Option(None, help="Queue id or name (default: all)."),
+    agent: str | None = typer.Option(None, help="Agent code, extension or name (default: all)."),
+    type_: str | None = typer.Option(None, "--type", help="Call type (default: all)."),
     sort: str | None = typer.Option(None, help="agents: incoming | outgoing."),
     by: str | None = typer.Option(None, help="cost: department | agent | type | country."),
     min_calls: int | None = typer.Option(
-        None, min=1, max=MAX_INT, help="repeat-callers: calls in one day."
+        None,
+        min=1,
+        max=MAX_INT,
+        help="repeat-callers: calls in one day (default: [analytics] repeat_min_calls).",
     ),
     format_: str = typer.Option("table", "--format", help="table | json | csv"),
 ) -> None:
@@ -91,7 +96,7 @@ def import_(
     from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
 
     settings = settings_or_exit()
-    engine = migrated_engine(settings)
+    engine = migrated_engine(settings, create=True)
     report = ImportReport()
     started = time.perf_counter()
     size = file.stat().st_size
@@ -111,6 +116,10 @@ def import_(
     typer.echo(_summary(report, time.perf_counter() - started))
     for error in report.errors:
         typer.echo(f"  rejected {error}", err=True)
+    r = report.result
+    if report.rejected and not (r.new or r.duplicate or r.revised):
+        typer.echo(f"every line of {file} was rejected: nothing stored", err=True)
+        raise typer.Exit(1)
 
 
 def demo(
@@ -123,7 +132,7 @@ def demo(
     from cdrhub.analytics.importer import ImportReport, store_wires
 
     settings = settings_or_exit()
-    engine = migrated_engine(settings)
+    engine = migrated_engine(settings, create=True)
     end = datetime.now(UTC).astimezone(settings.tz).date()
     generator = Generator(days=days, calls_per_day=calls_per_day, end=end, seed=seed,
                           tz=settings.tz)  # fmt: skip

@@ -164,7 +164,7 @@ def rules_test(
         ..., help="A CDR file (JSON, XML-RPC or form), as Voicenter sends it."
     ),
     config_file: Path | None = typer.Option(None, "--config", help="Default: $CDRHUB_CONFIG."),
-    now: str | None = typer.Option(None, help="Pretend it is this UTC time (ISO)."),
+    now: str | None = typer.Option(None, help="Pretend it is this UTC time (ISO; default: now)."),
 ) -> None:
     """Show which rules a CDR fires and what they would send (sends nothing)."""
     from cdrhub.automations.config import load_config
@@ -209,11 +209,15 @@ jobs_app = typer.Typer(no_args_is_help=True, help="Outbox jobs: list, show, retr
 
 @jobs_app.command("list")
 def jobs_list(
-    status: str | None = typer.Option(None, help="pending, running, done, dead, skipped"),
-    kind: str | None = typer.Option(None),
-    limit: int = typer.Option(50, min=1, max=1000),
+    status: str | None = typer.Option(
+        None, help="pending, running, done, dead or skipped (default: every status)."
+    ),
+    kind: str | None = typer.Option(
+        None, help="Only jobs of this kind, e.g. sms, webhook (default: every kind)."
+    ),
+    limit: int = typer.Option(50, min=1, max=1000, help="Most jobs listed."),
 ) -> None:
-    """Jobs, newest first."""
+    """Jobs, newest first, then the count of each status."""
     from cdrhub.jobs import outbox
 
     engine = migrated_engine(settings_or_exit())
@@ -231,7 +235,8 @@ def jobs_list(
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: int = typer.Argument(..., min=1, max=MAX_INT)) -> None:
+def jobs_show(job_id: int = typer.Argument(..., min=1, max=MAX_INT, help="The job's id.")) -> None:
+    """One job in full, as JSON (payload, attempts, last error)."""
     from cdrhub.jobs import outbox
 
     engine = migrated_engine(settings_or_exit())
@@ -245,7 +250,9 @@ def jobs_show(job_id: int = typer.Argument(..., min=1, max=MAX_INT)) -> None:
 
 @jobs_app.command("retry")
 def jobs_retry(
-    job_id: int | None = typer.Argument(None, min=1, max=MAX_INT),
+    job_id: int | None = typer.Argument(
+        None, min=1, max=MAX_INT, help="The job's id (or give --dead)."
+    ),
     dead: bool = typer.Option(False, "--dead", help="Retry every dead job."),
 ) -> None:
     """Put a dead or skipped job (or every dead job) back in the queue."""
@@ -288,7 +295,7 @@ callbacks_app = typer.Typer(no_args_is_help=True, help="Callback items: list, as
 @callbacks_app.command("list")
 def callbacks_list(
     status: str = typer.Option("open", help="open, returned, reached, closed or all"),
-    limit: int = typer.Option(100, min=1, max=1000),
+    limit: int = typer.Option(100, min=1, max=1000, help="Most items listed."),
 ) -> None:
     """Items oldest first, with how long the customer has waited."""
     from cdrhub.automations import callbacks
@@ -312,8 +319,10 @@ def callbacks_list(
 
 @callbacks_app.command("assign")
 def callbacks_assign(
-    item_id: int = typer.Argument(..., min=1, max=MAX_INT), agent: str = typer.Argument(...)
+    item_id: int = typer.Argument(..., min=1, max=MAX_INT, help="The callback item's id."),
+    agent: str = typer.Argument(..., help="The agent's code or name."),
 ) -> None:
+    """Assign a callback item to an agent."""
     from cdrhub.automations import callbacks
     from cdrhub.jobs.outbox import utcnow
     from cdrhub.store.engine import write_transaction
@@ -327,10 +336,11 @@ def callbacks_assign(
 
 @callbacks_app.command("close")
 def callbacks_close(
-    item_id: int = typer.Argument(..., min=1, max=MAX_INT),
-    note: str | None = typer.Option(None),
-    by: str | None = typer.Option(None),
+    item_id: int = typer.Argument(..., min=1, max=MAX_INT, help="The callback item's id."),
+    note: str | None = typer.Option(None, help="Why it is closed (kept with the item)."),
+    by: str | None = typer.Option(None, help="Who closed it (an agent code or name)."),
 ) -> None:
+    """Close an open callback item (the customer needs no call back)."""
     from cdrhub.automations import callbacks
     from cdrhub.jobs.outbox import utcnow
     from cdrhub.store.engine import write_transaction
@@ -356,7 +366,11 @@ def _number(settings: Settings, number: str) -> str:
 
 
 @optout_app.command("add")
-def optout_add(number: str, reason: str | None = typer.Option(None)) -> None:
+def optout_add(
+    number: str = typer.Argument(..., help="The number, in any spelling."),
+    reason: str | None = typer.Option(None, help="Why (kept with the number)."),
+) -> None:
+    """Never text this number again (automations skip it)."""
     from cdrhub.automations import suppression
     from cdrhub.jobs.outbox import utcnow
     from cdrhub.store.engine import write_transaction
@@ -369,7 +383,8 @@ def optout_add(number: str, reason: str | None = typer.Option(None)) -> None:
 
 
 @optout_app.command("remove")
-def optout_remove(number: str) -> None:
+def optout_remove(number: str = typer.Argument(..., help="The number, in any spelling.")) -> None:
+    """Take a number off the opt-out list."""
     from cdrhub.automations import suppression
     from cdrhub.store.engine import write_transaction
 
@@ -382,6 +397,7 @@ def optout_remove(number: str) -> None:
 
 @optout_app.command("list")
 def optout_list() -> None:
+    """Every opted-out number, with the date and reason."""
     from cdrhub.automations import suppression
 
     with migrated_engine(settings_or_exit()).connect() as conn:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
-from cdrhub.commands.common import settings_or_exit
+from cdrhub.commands.common import database_file_or_exit, migrated_engine, settings_or_exit
 from cdrhub.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SHOWN_ONCE = (
     "Generated now and shown this once: the database keeps only its hash. Note it down; "
@@ -37,6 +41,7 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
         raise typer.Exit(2)
+    database_file_or_exit(settings, create=True)
     try:  # the domains read their sections here (CRM, automations, analytics)
         application = create_app(settings)
     except ConfigError as exc:
@@ -45,6 +50,7 @@ def serve(
     base = settings.public_url or f"http://{host}:{port}"
     for line in startup_lines(settings, application.state.generated_secrets, base):
         typer.echo(line)
+    typer.echo(dashboard_line(application.state.engine, base))
     if workers == 1:
         longlived.settle()
         uvicorn.run(
@@ -98,6 +104,17 @@ def startup_lines(settings: Settings, generated: MutableMapping[str, str], base:
     return lines
 
 
+def dashboard_line(engine: Engine, base: str) -> str:
+    """Where the dashboard is; while no user exists, its one-time set-up link instead (a new
+    one at each start, the last one printed being the one that works)."""
+    from cdrhub.people.setup import new_setup_token
+
+    token, base = new_setup_token(engine), base.rstrip("/")
+    if token is None:
+        return f"Dashboard: {base}/"
+    return f"Dashboard set-up (one-time link, creates the first admin): {base}/setup?token={token}"
+
+
 quarantine_app = typer.Typer(help="Deliveries that could not be read as CDRs.")
 
 
@@ -108,12 +125,9 @@ def quarantine_replay(
     """Run quarantined bodies through ingest again (after a fix); those that still fail stay."""
     from cdrhub import domains
     from cdrhub.ingest.replay import replay
-    from cdrhub.store.engine import make_engine
-    from cdrhub.store.migrate import upgrade
 
     settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     results = replay(engine, settings, domains.hooks(settings), include_replayed=all_)
     for r in results:
         outcome = f"still failing: {r.error}" if r.error else "ok"
@@ -127,17 +141,16 @@ def quarantine_replay(
 @quarantine_app.command("list")
 def quarantine_list(
     limit: int = typer.Option(50, min=1, max=500, help="Rows on this page."),
-    cursor: int | None = typer.Option(None, min=0, help="Start after this id (the last page's)."),
+    cursor: int | None = typer.Option(
+        None, min=0, help="Start after this id (the last page's; default: the first page)."
+    ),
     all_: bool = typer.Option(False, "--all", help="Also deliveries replayed already."),
 ) -> None:
     """List pending quarantined deliveries, a page at a time, oldest first."""
     from cdrhub.store import quarantine
-    from cdrhub.store.engine import make_engine
-    from cdrhub.store.migrate import upgrade
 
     settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     with engine.connect() as conn:
         rows, next_cursor = quarantine.page(conn, after=cursor, limit=limit, include_replayed=all_)
     for row in rows:
@@ -166,8 +179,6 @@ def secrets_rotate(which: SecretName = typer.Argument(..., help="Which secret.")
     """Replace a generated secret with a new one, shown once. Running servers take it within a
     few seconds; the old one is refused from then on (for embed-secret: every link signed
     before stops working)."""
-    from cdrhub.store.engine import make_engine
-    from cdrhub.store.migrate import upgrade
     from cdrhub.store.state import REFRESH_SECONDS, rotate_secret
 
     settings = settings_or_exit()
@@ -179,8 +190,7 @@ def secrets_rotate(which: SecretName = typer.Argument(..., help="Which secret.")
             err=True,
         )
         raise typer.Exit(2)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     later = f"Running servers take it within {REFRESH_SECONDS:g} seconds"
     if which is SecretName.embed_secret:
         from cdrhub.crm.embed import SECRET_KEY

@@ -62,7 +62,15 @@ def embed_link(
     from cdrhub.crm.settings import load_crm_settings
     from cdrhub.inputs import bounded_float
 
-    settings, engine = _engine()
+    settings = settings_or_exit()
+    if not settings.public_url:
+        typer.echo(
+            "embed-link needs the address the server is reached at: set CDRHUB_PUBLIC_URL "
+            "(public_url), e.g. https://cdrhub.example.com",
+            err=True,
+        )
+        raise typer.Exit(2)
+    engine = migrated_engine(settings)
     crm = load_crm_settings(settings)
     e164 = to_e164(phone, crm.region)
     if e164 is None:
@@ -73,8 +81,7 @@ def embed_link(
         days = input_or_exit(lambda: bounded_float(text, "--ttl-days", low=0, high=366))
         ttl = max(1, int(days * 86400))
     path = embed_path(embed_secret(engine, crm), e164, int(time.time()) + ttl)
-    base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
-    typer.echo(base + path)
+    typer.echo(settings.public_url.rstrip("/") + path)
 
 
 @recordings_app.command("prune")

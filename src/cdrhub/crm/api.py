@@ -12,6 +12,7 @@ from pydantic import Field
 from cdrhub.auth import require_api_key
 from cdrhub.calls.model import CallLeg
 from cdrhub.crm import contacts as repo
+from cdrhub.crm import shapes
 from cdrhub.crm.embed import embed_path
 from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.serving import (
@@ -67,7 +68,14 @@ def _contact_json(contact: dict[str, Any]) -> dict[str, Any]:
 @router.post(
     "/contacts",
     status_code=201,
-    responses={200: {"description": "an existing contact (same phone or id) was updated"}},
+    response_model=None,
+    responses={
+        201: {"model": shapes.ContactSaved},
+        200: {
+            "model": shapes.ContactSaved,
+            "description": "an existing contact (same phone or id) was updated",
+        },
+    },
 )
 def create_contact(body: ContactBody, request: Request, response: Response) -> dict[str, Any]:
     """Create a contact, or update the one that shares a phone number or an external id."""
@@ -91,7 +99,7 @@ def create_contact(body: ContactBody, request: Request, response: Response) -> d
     return {"created": created, "contact": _contact_json(contact or {})}
 
 
-@router.get("/contacts")
+@router.get("/contacts", response_model=None, responses={200: {"model": shapes.ContactList}})
 def list_contacts(
     request: Request,
     limit: int = Query(100, ge=1, le=1000),
@@ -109,7 +117,11 @@ def list_contacts(
     return {"contacts": [_contact_json(c) for c in found]}
 
 
-@router.get("/contacts/{contact_id:int}", responses=responses(404))
+@router.get(
+    "/contacts/{contact_id:int}",
+    response_model=None,
+    responses={200: {"model": shapes.Contact}, **responses(404)},
+)
 def get_contact(request: Request, contact_id: int = CONTACT_ID) -> dict[str, Any]:
     with engine(request).connect() as conn:
         contact = repo.get_contact(conn, contact_id)
@@ -126,7 +138,9 @@ def delete_contact(request: Request, contact_id: int = CONTACT_ID) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/contacts/{phone}/timeline")
+@router.get(
+    "/contacts/{phone}/timeline", response_model=None, responses={200: {"model": shapes.Timeline}}
+)
 def timeline(
     phone: str,
     request: Request,
@@ -157,7 +171,12 @@ def timeline(
     return result
 
 
-@router.post("/embed-links", status_code=201)
+@router.post(
+    "/embed-links",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": shapes.EmbedLink}},
+)
 def mint_embed_link(body: EmbedLinkBody, request: Request) -> dict[str, Any]:
     """A signed, expiring link to the number's widget, for an iframe in a CRM."""
     e164 = phone_or_none(request, body.phone)
@@ -175,12 +194,15 @@ def mint_embed_link(body: EmbedLinkBody, request: Request) -> dict[str, Any]:
     }
 
 
+AUDIO = {"schema": {"type": "string", "format": "binary"}}
+
+
 @router.get(
     "/recordings/{ivruniqueid}",
     response_class=Response,
     responses={
-        200: {"description": "the archived recording", "content": {"audio/*": {}}},
-        206: {"description": "the requested range of it", "content": {"audio/*": {}}},
+        200: {"description": "the archived recording", "content": {"audio/*": AUDIO}},
+        206: {"description": "the requested range of it", "content": {"audio/*": AUDIO}},
         307: {"description": "not archived: Voicenter's URL"},
         416: {"description": "the range is outside the recording"},
         **responses(404),

@@ -5,6 +5,7 @@
 secret = "..."              # default: generated once and kept in the database
 ttl_seconds = 2592000       # lifetime of a minted link (30 days; at most 366 days)
 frame_ancestors = "*"       # CSP frame-ancestors of the widget page
+language = "en"             # the widget's language and direction: "en" or "he" (right to left)
 
 [crm.recordings]
 enabled = true
@@ -58,6 +59,8 @@ from typing import Any
 
 from cdrhub.config import ConfigError, Settings, check_secret_length
 from cdrhub.crm.recordings.urlpolicy import VOICENTER_HOSTS, UrlPolicy, normal_pattern
+from cdrhub.crm.widget_text import LANGUAGES
+from cdrhub.settings_keys import Schema, nearest
 
 RECORDING_STORAGES = ("local", "s3")
 
@@ -72,6 +75,7 @@ class EmbedSettings:
     secret: str | None = None
     ttl_seconds: int = 30 * 24 * 3600
     frame_ancestors: str = "*"
+    language: str = "en"  # one of widget_text.LANGUAGES
 
 
 S3_EXTRA_MISSING = "storage = \"s3\" needs boto3: pip install 'cdrhub[s3]'"
@@ -177,6 +181,34 @@ class CrmSettings:
         return next((w for w in self.webhooks if w.name == name), None)
 
 
+def _keys(cls: type[Any], **tables: Schema) -> Schema:
+    return {**{name: None for name in cls.__dataclass_fields__ if name not in tables}, **tables}
+
+
+# The keys of the `[crm.*]` sections and the variables CRM reads (cdrhub.settings_keys): a typo
+# is refused.
+SETTINGS_KEYS: Schema = {
+    "crm": {
+        "embed": _keys(EmbedSettings),
+        "recordings": _keys(RecordingSettings, s3=_keys(S3Settings)),
+        "hubspot": _keys(HubSpotSettings),
+        "pipedrive": _keys(PipedriveSettings),
+        "webhooks": _keys(WebhookTarget),
+    }
+}
+ENVIRONMENT = frozenset(
+    {
+        "CDRHUB_EMBED_SECRET",
+        "CDRHUB_S3_ACCESS_KEY_ID",
+        "CDRHUB_S3_SECRET_ACCESS_KEY",
+        "CDRHUB_S3_SESSION_TOKEN",
+        "CDRHUB_VOICENTER_CODE",
+        "CDRHUB_HUBSPOT_TOKEN",
+        "CDRHUB_PIPEDRIVE_API_TOKEN",
+    }
+)
+
+
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
@@ -191,7 +223,9 @@ def _pick(cls: type[Any], data: Mapping[str, Any], where: str, **extra: Any) -> 
         if key not in known:
             if isinstance(value, Mapping):
                 continue
-            raise ConfigError(f"{where}: unknown setting {key!r}")
+            close = nearest(key, known)
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise ConfigError(f"{where}: unknown setting {key!r}{hint}")
         values[key] = value
     values.update({k: v for k, v in extra.items() if v not in (None, "")})
     try:
@@ -245,6 +279,8 @@ def load_crm_settings(settings: Settings, env: Mapping[str, str] | None = None) 
     ttl = embed.ttl_seconds
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= MAX_TTL_SECONDS:
         raise ConfigError(f"[crm.embed] ttl_seconds must be 1 to {MAX_TTL_SECONDS} (366 days)")
+    if embed.language not in LANGUAGES:
+        raise ConfigError(f"[crm.embed] language must be one of {', '.join(LANGUAGES)}")
     rec_data = _section(crm, "recordings")
     s3 = _pick(
         S3Settings,

@@ -4,14 +4,17 @@ reached through a signed, expiring link (never the API key), and its recordings.
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cdrhub.calls.model import CallLeg
-from cdrhub.calls.phones import MAX_PHONE_CHARS, parse_e164
+from cdrhub.calls.phones import MAX_PHONE_CHARS, display_number, parse_e164
 from cdrhub.crm.embed import recording_path, verify
 from cdrhub.crm.serving import (
     crm_settings,
@@ -21,6 +24,7 @@ from cdrhub.crm.serving import (
     secret,
 )
 from cdrhub.crm.timeline import build_timeline
+from cdrhub.crm.widget_text import TEXTS, direction
 
 router = APIRouter(prefix="/embed", tags=["embed"], include_in_schema=False)
 _TEMPLATES = Environment(
@@ -57,6 +61,19 @@ def _duration(seconds: Any) -> str:
 _TEMPLATES.filters["duration"] = _duration
 
 
+def local_time(iso_text: Any, tz: ZoneInfo) -> str:
+    """An ISO time as the account's wall clock, `2023-11-15 12:06:40`: one with a zone (`Z`, an
+    offset) converted to `tz`, one without taken as a wall-clock reading already; anything
+    else as it is. Calls and callbacks are written alike through it."""
+    try:
+        instant = datetime.fromisoformat(str(iso_text))
+    except ValueError:
+        return str(iso_text or "")
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(tz)
+    return instant.strftime("%Y-%m-%d %H:%M:%S")
+
+
 @router.get("/contacts/{phone}", response_class=HTMLResponse)
 def contact_page(
     phone: str,
@@ -73,10 +90,18 @@ def contact_page(
 
     with engine(request).connect() as conn:
         data = build_timeline(conn, e164, recording_link=link, limit=_PAGE_SIZE, parties_only=True)
+    crm = crm_settings(request)
+    language = crm.embed.language
     html = _TEMPLATES.get_template("embed.html").render(
-        phone=e164, data=data, timezone=request.app.state.settings.timezone
+        phone=e164,
+        data=data,
+        lang=language,
+        dir=direction(language),
+        t=TEXTS[language],
+        number=partial(display_number, region=crm.region),
+        local_time=partial(local_time, tz=request.app.state.settings.tz),
     )
-    ancestors = crm_settings(request).embed.frame_ancestors
+    ancestors = crm.embed.frame_ancestors
     headers = {
         "content-security-policy": (
             "default-src 'none'; style-src 'unsafe-inline'; media-src 'self' https:; "

@@ -3,6 +3,7 @@ query behind `GET /api/calls`). Values come in read and typed; nothing here pars
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,11 +72,17 @@ def conditions(found: LegFilter) -> list[ColumnElement[bool]]:
 
 
 def page_legs(
-    conn: Connection, found: LegFilter, *, after: Key | None = None, limit: int = 50
+    conn: Connection,
+    found: LegFilter,
+    *,
+    after: Key | None = None,
+    limit: int = 50,
+    limits: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[RowMapping], Key | None]:
     """Up to `limit` legs newest first (started_at, then id, descending), after the leg `after`
-    names; and the key of the last one when more follow (None on the last page)."""
-    where = conditions(found)
+    names; and the key of the last one when more follow (None on the last page). `limits`:
+    more conditions (what a dashboard user may see), in the same query."""
+    where = [*conditions(found), *limits]
     if after is not None:
         at, ident = after
         where.append(or_(legs.c.started_at < at, and_(legs.c.started_at == at, legs.c.id < ident)))

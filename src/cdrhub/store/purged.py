@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from cdrhub.store.schema import app_state
-from cdrhub.store.state import write_value
+from cdrhub.store.state import put_value
 
 FIRST, LAST, BEFORE = "purged_legs_first", "purged_legs_last", "purged_before"
 
@@ -49,8 +49,8 @@ def record_purge(
         before = max(before, old.before)
         first = min((t for t in (first, old.first) if t is not None), default=None)
         last = max((t for t in (last, old.last) if t is not None), default=None)
-    write_value(conn, BEFORE, before.isoformat())
+    put_value(conn, BEFORE, before.isoformat())
     if first is not None and last is not None:
-        write_value(conn, FIRST, first.isoformat())
-        write_value(conn, LAST, last.isoformat())
+        put_value(conn, FIRST, first.isoformat())
+        put_value(conn, LAST, last.isoformat())
     return Purged(before, first, last)

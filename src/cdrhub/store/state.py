@@ -59,8 +59,8 @@ def _insert(conn: Connection, key: str, value: str, *, replace: bool) -> None:
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
 
-def write_value(conn: Connection, key: str, value: str) -> None:
-    """Keep `value` under `key`, replacing what was kept, in the caller's transaction."""
+def put_value(conn: Connection, key: str, value: str) -> None:
+    """Keep `value` under `key`, replacing what was kept."""
     _insert(conn, key, value, replace=True)
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from cdrhub import __version__, domains
-from cdrhub.analytics.api import router as reports_router
+from cdrhub.analytics.api import reports_router
 from cdrhub.auth import secret_check
 from cdrhub.automations.api import ROUTERS as automation_routers
 from cdrhub.config import Settings
@@ -24,7 +24,7 @@ from cdrhub.jobs.worker import Worker
 from cdrhub.retention import Retention
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
-from cdrhub.web import api_calls, api_unknowns, errors, health, ingest
+from cdrhub.web import api_calls, api_unknowns, docs, errors, health, ingest, pages
 from cdrhub.web.accesslog import AccessLog
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.metrics import Metrics
@@ -71,6 +71,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         version=__version__,
         description="Receives, keeps and puts to use Voicenter call detail records.",
         lifespan=lifespan,
+        # /docs from the package's own files (web/docs.py); ReDoc would come from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -97,11 +100,14 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.include_router(ingest.noop_router)
     app.include_router(api_calls.router)
     app.include_router(api_unknowns.router)
-    app.include_router(reports_router)
+    app.include_router(reports_router(app.state.reports))
     for router in automation_routers:
         app.include_router(router)
     app.include_router(crm_api.router)
     app.include_router(crm_widget.router)
+    app.include_router(docs.router)
+    app.mount("/static", docs.static_files(), name="static")
+    pages.install(app)
     return app
 
 

@@ -71,7 +71,10 @@ def _may_read_metrics(request: Request) -> bool:
     "/metrics",
     response_class=Response,
     responses={
-        200: {"description": "Prometheus text format", "content": {"text/plain": {}}},
+        200: {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
         401: {
             "description": "metrics_token is set and was not given",
             "content": {"text/plain": {}},

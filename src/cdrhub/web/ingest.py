@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request, Response, Security
+from fastapi.openapi.models import APIKey, APIKeyIn, HTTPBase
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel
 
 from cdrhub.auth import SecretCheck
@@ -191,6 +193,32 @@ _TOKEN_PARAMETER = {
     ]
 }
 
+
+class _Declared(SecurityBase):
+    """A security scheme declared to OpenAPI only: `_authorized` reads the credential itself."""
+
+    def __init__(self, model: APIKey | HTTPBase, name: str) -> None:
+        self.model = model
+        self.scheme_name = name
+
+    async def __call__(self) -> None:
+        return None
+
+
+_TOKEN_IN_QUERY = _Declared(
+    APIKey.model_validate(
+        {"type": "apiKey", "in": APIKeyIn.query, "name": "token", "description": "The ingest token"}
+    ),
+    "IngestToken",
+)
+_TOKEN_AS_BASIC = _Declared(
+    HTTPBase(scheme="basic", description="The ingest token as the user name or the password"),
+    "IngestBasic",
+)
+_TOKEN_ELSEWHERE = [Security(_TOKEN_IN_QUERY), Security(_TOKEN_AS_BASIC)]
+# The path-token routes take those too; `{}`: or none besides the token in the path.
+_PATH_SECURITY: dict[str, Any] = {"security": [{"IngestToken": []}, {"IngestBasic": []}, {}]}
+
 # What Voicenter posts: a CDR as JSON, as an XML-RPC call or form-encoded (the fields in
 # docs/ingest.md; anything else is quarantined and answered Err 1).
 _CDR_FIELDS = {
@@ -223,9 +251,13 @@ class Ack(BaseModel):
 
 
 def _acks(description: str, *, any_encoding: bool) -> dict[str, Any]:
-    content: dict[str, Any] = {"application/json": {"schema": Ack.model_json_schema()}}
-    if any_encoding:
-        content |= {"text/xml": {}, "application/x-www-form-urlencoded": {}}
+    ack = Ack.model_json_schema()
+    content: dict[str, Any] = {"application/json": {"schema": ack}}
+    if any_encoding:  # an XML-RPC methodResponse; a form `Err=0&Errdesc=OK`
+        content |= {
+            "text/xml": {"schema": {"type": "string"}},
+            "application/x-www-form-urlencoded": {"schema": ack},
+        }
     return {"description": description, "content": content}
 
 
@@ -243,7 +275,7 @@ _ACKS: dict[int | str, dict[str, Any]] = {
     "/voicenter/cdr/{token}",
     operation_id="post_cdr",
     summary="Receive a CDR",
-    openapi_extra=_TOKEN_PARAMETER | _CDR_BODY,
+    openapi_extra=_TOKEN_PARAMETER | _CDR_BODY | _PATH_SECURITY,
     response_class=Response,
     responses=_ACKS,
 )
@@ -251,7 +283,7 @@ _ACKS: dict[int | str, dict[str, Any]] = {
     "/voicenter/cdr/{token}",
     operation_id="get_cdr",
     summary="Receive a CDR (query)",
-    openapi_extra=_TOKEN_PARAMETER,
+    openapi_extra=_TOKEN_PARAMETER | _PATH_SECURITY,
     response_class=Response,
     responses=_ACKS,
 )
@@ -263,6 +295,7 @@ async def receive_with_path_token(request: Request) -> Response:
 @router.post(
     "/voicenter/cdr",
     operation_id="post_cdr_token_elsewhere",
+    dependencies=_TOKEN_ELSEWHERE,
     openapi_extra=_CDR_BODY,
     response_class=Response,
     responses=_ACKS,
@@ -270,6 +303,7 @@ async def receive_with_path_token(request: Request) -> Response:
 @router.get(
     "/voicenter/cdr",
     operation_id="get_cdr_token_elsewhere",
+    dependencies=_TOKEN_ELSEWHERE,
     response_class=Response,
     responses=_ACKS,
 )

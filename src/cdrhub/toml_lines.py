@@ -1,7 +1,8 @@
-"""Line numbers for places in a TOML file, so that rule errors can say where they are.
+"""Line numbers for places in a TOML file, so that settings errors can say where they are.
 
 `tomllib` gives no positions, so this scans the text: good enough to point at the right line
-for `[[rules]]` tables (inline or `[[rules.actions]]` style) and `[channels.NAME]` tables.
+for `[[rules]]` tables (inline or `[[rules.actions]]` style), `[channels.NAME]` tables and any
+key of any table (`key_line`). Ground level: the settings check and automations both use it.
 """
 
 from __future__ import annotations
@@ -76,6 +77,43 @@ class TomlLines:
             return (found if found is not None else start) + 1
         return start + 1
 
+    def _own_region(self, table: tuple[str, ...], index: int | None) -> tuple[int, int] | None:
+        """0-based [start, end) lines of a table's own keys: from its header to the next header
+        of any table; the root table (`()`) runs to the first header."""
+        headers = self._headers()
+        if not table:
+            return 0, headers[0][0] if headers else len(self.lines)
+        name = ".".join(table)
+        count = -1
+        for pos, (line, header, is_array) in enumerate(headers):
+            if _plain(header) != name or (index is not None) != is_array:
+                continue
+            count += 1
+            if index is not None and count != index:
+                continue
+            end = headers[pos + 1][0] if pos + 1 < len(headers) else len(self.lines)
+            return line, end
+        return None
+
+    def key_line(self, path: tuple[str | int, ...], key: str) -> int | None:
+        """1-based line of `key` in the table at `path` (`("crm", "embed")`, `("rules", 0)`).
+        A table written inline or as dotted keys is looked for in the nearest enclosing table
+        that has a header; None when the key is not found."""
+        names = tuple(str(p) for p in path if not isinstance(p, int))
+        indexes = [p for p in path if isinstance(p, int)]
+        index = indexes[-1] if indexes else None
+        for depth in range(len(names), -1, -1):
+            region = self._own_region(names[:depth], index if depth == len(names) else None)
+            if region is None:
+                continue
+            dotted = ".".join((*names[depth:], key))
+            for wanted in (dotted, key) if dotted != key else (key,):
+                found = self._find(*region, wanted)
+                if found is not None:
+                    return found + 1
+        table = ".".join((*names, key))  # the key may be a table of its own: [crm.hubspt]
+        return next((n + 1 for n, name, _ in self._headers() if _plain(name) == table), None)
+
     def table_line(self, table: str, key: str | None = None) -> int | None:
         region = self._region(table, None)
         if region is None:
@@ -86,3 +124,8 @@ class TomlLines:
             if found is not None:
                 return found + 1
         return start + 1
+
+
+def _plain(header: str) -> str:
+    """A header's dotted name without quotes: `analytics.queues."12"` -> `analytics.queues.12`."""
+    return header.replace('"', "").replace("'", "")
