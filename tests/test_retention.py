@@ -140,7 +140,7 @@ def test_purge_command(app: FastAPI, settings: Settings, monkeypatch: pytest.Mon
     runner = CliRunner()
     asked = runner.invoke(cli, ["purge", "--before", "2023-12-01"], input="n\n")
     assert asked.exit_code == 1
-    lines = asked.output.splitlines()
+    lines = asked.stdout.splitlines()
     assert lines[:6] == [
         "Older than 2023-12-01 00:00 (Asia/Jerusalem):",
         "  leg_versions: 1",
@@ -152,19 +152,21 @@ def test_purge_command(app: FastAPI, settings: Settings, monkeypatch: pytest.Mon
     assert lines[-2:] == ["Delete them? [y/N]: n", "Nothing deleted."]
     done = runner.invoke(cli, ["purge", "--before", "2023-12-01", "--yes"])
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[-1] == (
+    assert done.stdout.splitlines()[-1] == (
         "Purged: 1 leg_versions, 2 legs, 1 quarantine, 2 outbox_jobs, 1 notifications"
     )
     again = runner.invoke(cli, ["purge", "--before", "2023-12-01"])
-    assert (again.exit_code, again.output.splitlines()[-1]) == (0, "Nothing to purge.")
+    assert (again.exit_code, again.stdout.splitlines()[-1]) == (0, "Nothing to purge.")
     bad = runner.invoke(cli, ["purge", "--before", "1.12.2023"])
-    assert (bad.exit_code, bad.output) == (
+    assert (bad.exit_code, bad.stderr.splitlines()[-1]) == (
         2,
-        "--before must be a date, YYYY-MM-DD, not '1.12.2023'\n",
+        "--before must be a date, YYYY-MM-DD, not '1.12.2023'",
     )
     refused = runner.invoke(cli, ["analytics", "rebuild"])
     assert refused.exit_code == 2
-    assert refused.output.startswith("refused: legs that started before 2023-11-30 22:00 UTC")
+    assert refused.stderr.splitlines()[-1].startswith(
+        "refused: legs that started before 2023-11-30 22:00 UTC"
+    )
 
 
 def test_retention_days(app: FastAPI, settings: Settings) -> None:

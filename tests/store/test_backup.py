@@ -69,7 +69,7 @@ def test_sqlite_backup_while_writing(
     assert result.exit_code == 0, result.output
     size = (tmp_path / "copy.db").stat().st_size
     assert (
-        result.output
+        result.stdout
         == f"backed up {settings.database_url} to {tmp_path / 'copy.db'} ({size} bytes)\n"
     )
     legs, rolled = _counts(tmp_path / "copy.db")
@@ -78,9 +78,9 @@ def test_sqlite_backup_while_writing(
     assert not list(tmp_path.glob(".*partial"))
 
     again = CliRunner().invoke(cli, ["backup", str(tmp_path / "copy.db")])
-    assert (again.exit_code, again.output) == (
+    assert (again.exit_code, again.stderr.splitlines()[-1]) == (
         1,
-        f"{tmp_path / 'copy.db'} exists already: name a new file\n",
+        f"{tmp_path / 'copy.db'} exists already: name a new file",
     )
 
 
@@ -139,9 +139,9 @@ def test_pg_backup(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     missing = CliRunner().invoke(cli, ["backup", str(target)])
-    assert (missing.exit_code, missing.output) == (
+    assert (missing.exit_code, missing.stderr.splitlines()[-2:]) == (
         1,
-        f"pg_dump is not installed here; where the PostgreSQL client is, run:\n  {shown}\n",
+        ["pg_dump is not installed here; where the PostgreSQL client is, run:", f"  {shown}"],
     )
     monkeypatch.undo()
     if shutil.which("pg_dump") is None:
@@ -149,5 +149,5 @@ def test_pg_backup(
     monkeypatch.setenv("CDRHUB_DATABASE_URL", settings.database_url)
     result = CliRunner().invoke(cli, ["backup", str(target)])
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("bytes, pg_dump custom format)\n")
+    assert result.stdout.endswith("bytes, pg_dump custom format)\n")
     assert _restore_count(target) == 7
