@@ -114,7 +114,7 @@ def test_every_command_module_is_attached_to_cdrhub_in_order() -> None:
         if info.name not in ("cdrhub.commands.common", "cdrhub.commands.progress")
     ]
     by_name = {m.__name__.rsplit(".", 1)[1]: m.COMMANDS for m in modules}
-    order = ("core", "analytics", "automations", "crm", "config", "people")
+    order = ("core", "analytics", "automations", "crm", "ops", "config", "people")
     assert tuple(by_name[n] for n in order) == cli.PARTS
     assert len(cli.PARTS) == len(modules)
     commands = [
@@ -125,7 +125,16 @@ def test_every_command_module_is_attached_to_cdrhub_in_order() -> None:
     ]
     groups = [name for part in cli.PARTS for name in part.groups]
     assert _names(cli.app) == commands + groups
-    assert commands == ["serve", "report", "import", "demo", "worker", "embed-link"]
+    assert commands == [
+        "serve",
+        "report",
+        "import",
+        "demo",
+        "worker",
+        "embed-link",
+        "backup",
+        "purge",
+    ]
 
 
 def _imported_names(path: Path) -> list[str]:

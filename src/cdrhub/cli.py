@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from cdrhub.commands import analytics, automations, config, core, crm, people
+from cdrhub.commands import analytics, automations, config, core, crm, ops, people
 from cdrhub.commands.common import CommandGroup, input_or_exit, root_options, settings_or_exit
 from cdrhub.commands.core import startup_lines
 
@@ -26,6 +26,7 @@ PARTS = (
     analytics.COMMANDS,
     automations.COMMANDS,
     crm.COMMANDS,
+    ops.COMMANDS,
     config.COMMANDS,
     people.COMMANDS,
 )

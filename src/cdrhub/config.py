@@ -22,6 +22,8 @@ TIME_MODES = ("local", "utc")
 # be guessed. Generated ones are 32 characters.
 MIN_SECRET_LENGTH = 16
 INGEST_WRITERS = ("process", "thread")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class ConfigError(ValueError):
@@ -72,6 +74,13 @@ class Settings:
     public_url: str | None = None  # how Voicenter reaches us, for the printed ingest URL
     metrics_token: str | None = None  # set: /metrics needs `Authorization: Bearer <token>`
     bench_noop: bool = False  # serve POST /_noop, the ingest benchmark's baseline
+    # Logs (docs/deploy.md, "Logs"): "text" lines or one JSON object a line; phone numbers
+    # only at "debug".
+    log_format: str = "text"
+    log_level: str = "info"
+    # Set: legs (and what hangs on them) older than this many days are purged daily by `serve`
+    # and `cdrhub worker` (docs/deploy.md, "Retention"); None: kept for ever.
+    retention_days: int | None = None
     file: Mapping[str, Any] = field(default_factory=dict)  # the whole TOML file
     file_path: str | None = None  # where `file` was read from (CDRHUB_CONFIG)
 
@@ -134,6 +143,13 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
+    if name in {"log_format", "log_level"}:
+        return str(value).strip().lower()
+    if name == "retention_days":
+        try:
+            return None if value in ("", None) else int(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{name} must be a number of days, not {value!r}") from exc
     if name in {"run_worker", "bench_noop"}:
         return value if isinstance(value, bool) else _parse_bool(str(value))
     return None if value in ("", None) else str(value)
@@ -221,6 +237,12 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"ingest_writer must be one of {INGEST_WRITERS}, not {settings.ingest_writer!r}"
         )
+    if settings.log_format not in LOG_FORMATS:
+        raise ConfigError(f"log_format must be one of {LOG_FORMATS}, not {settings.log_format!r}")
+    if settings.log_level not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {LOG_LEVELS}, not {settings.log_level!r}")
+    if settings.retention_days is not None and settings.retention_days < 1:
+        raise ConfigError(f"retention_days must be at least 1, not {settings.retention_days}")
     for name in _SECONDS:
         if not 0 < getattr(settings, name) <= 3600:
             raise ConfigError(f"{name} must be more than 0 and at most 3600 seconds")

@@ -32,6 +32,9 @@ BEFORE: dict[str, Any] = {
     "demo": ["--calls-per-day", "--database", "--days", "--quiet", "--remove", "--seed", "--until"],
     "worker": ["--once", "--threads"],
     "embed-link": ["--ttl-days", "phone"],
+    # added after the move: operations (commands/ops.py)
+    "backup": ["file"],
+    "purge": ["--before", "--yes"],
     "quarantine": {"replay": ["--all"], "list": ["--all", "--cursor", "--limit"]},
     "secrets": {"rotate": ["which"]},
     "analytics": {"rebuild": ["--quiet"]},

@@ -29,6 +29,7 @@ from cdrhub.analytics.periods import (
 from cdrhub.analytics.specs import SPECS, Spec
 from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import ROLLUPS
+from cdrhub.store.purged import read_purged
 from cdrhub.store.schema import legs
 
 DAY = "day"  # a pseudo dimension: the local date of the period
@@ -53,16 +54,24 @@ class Scope:
 
 
 def _leg_span(conn: Connection, scope: Scope) -> tuple[datetime, datetime] | None:
-    """UTC start of the first and the last stored leg (read once a scope)."""
+    """UTC start of the first and the last stored leg, purged ones included (read once a
+    scope)."""
     if "span" not in scope.bounds_cache:
         # two scalar subqueries: SQLite reads one end of the index for a lone MIN or MAX, not
         # for both in one SELECT
-        low, high = conn.execute(
+        row = conn.execute(
             select(
                 select(func.min(legs.c.started_at)).scalar_subquery(),
                 select(func.max(legs.c.started_at)).scalar_subquery(),
             )
         ).one()
+        low: datetime | None = row[0]
+        high: datetime | None = row[1]
+        # purged legs still count in the rollups: their span stays part of the data's
+        purged = read_purged(conn)
+        if purged is not None and purged.first is not None and purged.last is not None:
+            low = purged.first if low is None else min(low, purged.first)
+            high = purged.last if high is None else max(high, purged.last)
         scope.bounds_cache["span"] = None if low is None else (low, high)
     return scope.bounds_cache["span"]
 

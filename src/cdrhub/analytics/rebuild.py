@@ -13,7 +13,12 @@ from cdrhub.analytics.stored import FACT_FIELDS, stored_leg
 from cdrhub.analytics.tables import ROLLUPS, names, numbers
 from cdrhub.config import Settings
 from cdrhub.store.engine import write_transaction
+from cdrhub.store.purged import read_purged
 from cdrhub.store.schema import legs
+
+
+class RebuildRefused(Exception):
+    """Legs were purged: rebuilding from the legs left would lose the purged period's figures."""
 
 
 def count_legs(engine: Engine) -> int:
@@ -29,7 +34,15 @@ def rebuild(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """One transaction: readers see the old rollups until the new ones are complete.
-    `progress` is told how many legs each batch read."""
+    `progress` is told how many legs each batch read. Refused (RebuildRefused) once legs were
+    purged: their figures live only in the rollups."""
+    with engine.connect() as conn:
+        purged = read_purged(conn)
+    if purged is not None:
+        raise RebuildRefused(
+            f"legs that started before {purged.before:%Y-%m-%d %H:%M} UTC were purged and "
+            "are counted only in the rollups: a rebuild from the legs left would lose them"
+        )
     tz, cfg = settings.tz, analytics_settings(settings)
     count = 0
     with write_transaction(engine) as conn:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.filters import parse_filters, resolve_dims
+from cdrhub.analytics.purged import check_exact
 from cdrhub.analytics.query import Scope
 from cdrhub.analytics.reports import FILTERS, REPORTS, Report, ReportError
 from cdrhub.config import Settings
@@ -55,6 +56,7 @@ def run_report(
             tz=tz,
             cfg=cfg,
         )
+        check_exact(conn, scope)
         rows = report.run(conn, scope, extra)
     described = filters.describe()
     described.update({k: v for k, v in extra.items() if not k.startswith("_")})

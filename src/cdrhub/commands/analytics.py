@@ -250,13 +250,17 @@ analytics_app = typer.Typer(no_args_is_help=True, help="Analytics maintenance.")
 @analytics_app.command("rebuild")
 def rebuild_command(quiet: bool = QUIET) -> None:
     """Recompute every rollup from the stored legs (after changing thresholds)."""
-    from cdrhub.analytics.rebuild import count_legs, rebuild
+    from cdrhub.analytics.rebuild import RebuildRefused, count_legs, rebuild
 
     settings = settings_or_exit()
     engine = migrated_engine(settings)
     started = time.perf_counter()
-    with progress_bar("rebuild (legs)", count_legs(engine), quiet=quiet) as bar:
-        count = rebuild(engine, settings, progress=bar.advance)
+    try:
+        with progress_bar("rebuild (legs)", count_legs(engine), quiet=quiet) as bar:
+            count = rebuild(engine, settings, progress=bar.advance)
+    except RebuildRefused as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"rolled up {count} legs in {time.perf_counter() - started:.1f} s")
 
 

@@ -116,12 +116,12 @@ def worker(
 ) -> None:
     """Run outbox jobs (SMS, e-mail, webhooks, CRM pushes, ...) until stopped."""
     import dataclasses
-    import logging
 
+    from cdrhub import logs
     from cdrhub.jobs.worker import Worker, WorkerConfig
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = settings_or_exit()
+    logs.configure(settings)
     engine = migrated_engine(settings)
     config = WorkerConfig.from_section(settings.section("worker"))
     if threads:
@@ -139,6 +139,10 @@ def worker(
 
     # SIGTERM: finish the jobs in hand, then exit (SIGKILL leaves them to their lease).
     signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    if settings.retention_days is not None:  # the daily purge (cdrhub/retention.py)
+        from cdrhub.retention import Retention
+
+        Retention(engine, settings).start()
     w.run_forever()
 
 

@@ -40,10 +40,13 @@ def serve(
     CDRHUB_RUN_WORKER=false). Migrates the database first."""
     import uvicorn
 
-    from cdrhub import longlived
+    from cdrhub import logs, longlived
     from cdrhub.web.app import app_from_environment, create_app
 
     settings = settings_or_exit()
+    logs.configure(settings)
+    # uvicorn sets up each process it starts (the --workers too) with the same configuration
+    log_config = logs.dict_config(settings)
     if workers > 1 and settings.is_sqlite:
         typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
         raise typer.Exit(2)
@@ -59,7 +62,14 @@ def serve(
     typer.echo(dashboard_line(application.state.engine, base))
     if workers == 1:
         longlived.settle()
-        uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_config=log_config,
+            log_level=settings.log_level,
+            access_log=False,  # ours is cdrhub.access (web/accesslog.py), redacted
+        )
         return
     application.state.engine.dispose()
     # Each worker process builds its own app from the same environment (uvicorn needs an
@@ -70,7 +80,8 @@ def serve(
         workers=workers,
         host=host,
         port=port,
-        log_level="info",
+        log_config=log_config,
+        log_level=settings.log_level,
         access_log=False,
     )
 

@@ -40,13 +40,14 @@ class Received:
 
 @dataclass(frozen=True, slots=True)
 class LegNote:
-    """What the server's metrics need of one stored leg."""
+    """What the server's metrics and its per-CDR log line need of one stored leg."""
 
     kind: str  # new | revised | duplicate
     unknown_type: str | None
     unknown_status: str | None
     unknown_fields: tuple[str, ...]
     time_mismatch_seconds: int | None
+    ivruniqueid: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ def outcome(received: Received, stored: list[StoredLeg], failure: str | None = N
             unknown_status=None if s.leg.status_known else s.leg.status,
             unknown_fields=s.leg.unknown_fields,
             time_mismatch_seconds=s.leg.time_mismatch_seconds,
+            ivruniqueid=s.leg.ivruniqueid,
         )
         for s in stored
     )
@@ -95,7 +97,14 @@ def outcome_tuple(o: Outcome) -> tuple[Any, ...]:
 
 
 def _note_tuple(n: LegNote) -> tuple[Any, ...]:
-    return (n.kind, n.unknown_type, n.unknown_status, n.unknown_fields, n.time_mismatch_seconds)
+    return (
+        n.kind,
+        n.unknown_type,
+        n.unknown_status,
+        n.unknown_fields,
+        n.time_mismatch_seconds,
+        n.ivruniqueid,
+    )
 
 
 def outcome_from_tuple(t: tuple[Any, ...]) -> Outcome:

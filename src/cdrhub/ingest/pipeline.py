@@ -25,9 +25,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from cdrhub.calls.model import CallLeg
 from cdrhub.config import Settings
 from cdrhub.ingest.messages import Delivery, Received
 from cdrhub.ingest.parts import Part
+from cdrhub.logs import printable
 from cdrhub.store import legs as legs_repo
 from cdrhub.store import quarantine
 from cdrhub.store.engine import write_transaction
@@ -69,6 +71,7 @@ def receive(
     items: list[Incoming] = []
     errors: list[str] = []
     many = count > 1
+    debug = log.isEnabledFor(logging.DEBUG)
     for index, record in enumerate(decoded.records):
         try:
             leg = normalize(
@@ -86,7 +89,20 @@ def receive(
             errors.append(f"CDR {index} could not be read" if many else "the CDR could not be read")
             continue
         items.append(Incoming(leg, decoded.encoding, _own_bytes(decoded, index, body), received_at))
+        if debug:  # the numbers: only ever at debug (docs/deploy.md, "Logs")
+            _log_numbers(leg)
     return Received(decoded.encoding, items, errors)
+
+
+def _log_numbers(leg: CallLeg) -> None:
+    fields = {
+        "id": leg.ivruniqueid,
+        "caller": leg.caller,
+        "target": leg.target,
+        "did": leg.did,
+    }
+    text = " ".join(f"{k}={printable(v)}" for k, v in fields.items() if v is not None)
+    log.debug("CDR read %s", text, extra={"fields": fields})
 
 
 def _own_bytes(decoded: Decoded, index: int, body: bytes) -> bytes | None:

@@ -31,7 +31,7 @@ from functools import partial
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
-from cdrhub import longlived
+from cdrhub import logs, longlived
 from cdrhub.config import Settings
 from cdrhub.ingest.messages import (
     Delivery,
@@ -62,6 +62,7 @@ HooksFactory = Callable[[Settings], list[LegHook]]
 
 def _writer_main(pipe: Pipe, settings: Settings, make_hooks: HooksFactory) -> None:
     """The writer process: deliveries in, outcomes (or failures) out, until the pipe closes."""
+    logs.configure(settings)  # a spawned process starts with no logging set up
     # No ping before each batch (a round trip per batch, a visible share of the writer's time on
     # PostgreSQL: bench/README.md, Ingest, session 3): a connection that died is found by the
     # batch itself, and `commit_batch` stores that batch again on a new one.

@@ -17,9 +17,11 @@ from cdrhub.ingest.process_writer import ProcessWriter
 from cdrhub.ingest.thread_writer import ThreadWriter
 from cdrhub.ingest.writer import IngestWriter
 from cdrhub.jobs.worker import Worker
+from cdrhub.retention import Retention
 from cdrhub.store.engine import make_engine
 from cdrhub.store.migrate import upgrade
 from cdrhub.web import api_calls, api_unknowns, docs, errors, health, ingest, pages
+from cdrhub.web.accesslog import AccessLog
 from cdrhub.web.bodylimit import BodyLimit
 from cdrhub.web.metrics import Metrics
 
@@ -45,11 +47,18 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         if settings.run_worker:
             worker = Worker(engine, settings, handlers=job_handlers())
             worker.start()
+        # the worker's daily purge, when `retention_days` is set (cdrhub/retention.py)
+        retention = None
+        if settings.run_worker and settings.retention_days is not None:
+            retention = Retention(engine, settings)
+            retention.start()
         if isinstance(app.state.ingest_writer, ProcessWriter):
             app.state.ingest_writer.start()  # else the first CDR waits for it to start
         yield
         if worker is not None:
             worker.stop()
+        if retention is not None:
+            retention.stop()
         app.state.ingest_writer.close()
         engine.dispose()
 
@@ -77,6 +86,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     # Every route that reads a body reads at most this much (web/bodylimit.py).
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # outermost: it sees every answer, the body limit's too (web/accesslog.py)
+    app.add_middleware(
+        AccessLog, secrets=(settings.ingest_token, settings.api_key, settings.metrics_token)
+    )
     app.include_router(health.router)
     app.include_router(ingest.router)
     if settings.bench_noop:

@@ -25,6 +25,7 @@ from cdrhub.auth import SecretCheck
 from cdrhub.config import Settings
 from cdrhub.ingest.messages import Delivery, Outcome
 from cdrhub.ingest.writer import IngestWriter, StorageUnavailable
+from cdrhub.logs import printable
 from cdrhub.voicenter.ack import APP_ERROR, OK, PARSE_ERROR, render_ack
 from cdrhub.voicenter.decode import encoding_for
 from cdrhub.web.bodylimit import BodyTooLarge
@@ -69,6 +70,30 @@ def _ack(encoding: str, err: int, desc: str, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type=media_type)
 
 
+def _log_cdr(ivruniqueid: str, encoding: str, result: str, started: float) -> None:
+    """The CDR's one line at info: id, encoding, result (the `cdrhub_cdrs_total` label) and
+    milliseconds from the request to its answer. Never a phone number (those are debug's)."""
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    fields = {"id": ivruniqueid, "encoding": encoding, "result": result, "ms": ms}
+    log.info(
+        "CDR id=%s encoding=%s result=%s ms=%s",
+        printable(ivruniqueid),
+        encoding,
+        result,
+        ms,
+        extra={"fields": fields},
+    )
+
+
+def _log_outcome(result: Outcome, started: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for note in result.legs:
+        _log_cdr(note.ivruniqueid, result.encoding, note.kind, started)
+    if result.errors:  # the body (or its unreadable part) was quarantined
+        _log_cdr("-", result.encoding, "quarantined", started)
+
+
 def _count(metrics: Metrics, result: Outcome, tolerance: int) -> None:
     for note in result.legs:
         metrics.cdrs.labels(result.encoding, note.kind).inc()
@@ -97,17 +122,20 @@ async def _handle(request: Request, path_token: str | None) -> Response:
 
     if not _source_allowed(settings, client):
         metrics.cdrs.labels("unknown", "forbidden").inc()
+        _log_cdr("-", "unknown", "forbidden", started)
         return _ack("json", PARSE_ERROR, f"source address {client} not allowed", 403)
     if state.ingest_check.stale():  # a rotated token is read off the event loop
         await to_thread.run_sync(state.ingest_check.refresh)
     credential = _authorized(request, path_token)
     if credential is None:
         metrics.cdrs.labels("unknown", "unauthorized").inc()
+        _log_cdr("-", "unknown", "unauthorized", started)
         return _ack("json", PARSE_ERROR, "missing or wrong token", 401)
     try:
         body = await request.body()  # at most max_body_bytes (web/bodylimit.py)
     except BodyTooLarge:
         metrics.cdrs.labels("unknown", "too_large").inc()
+        _log_cdr("-", "unknown", "too_large", started)
         limit = settings.max_body_bytes
         return _ack("json", PARSE_ERROR, f"body larger than {limit} bytes", 413)
 
@@ -133,13 +161,16 @@ async def _handle(request: Request, path_token: str | None) -> Response:
         log.error("storage failed, answering Err 2 so that Voicenter retries: %s", exc)
         encoding = encoding_for(content_type, body)
         metrics.cdrs.labels(encoding, "error").inc()
+        _log_cdr("-", encoding, "error", started)
         return _ack(encoding, APP_ERROR, "storage unavailable, retry later", 503)
 
     if result.refused is not None:  # more CDRs than a body may hold: nothing stored
         metrics.cdrs.labels(result.encoding, "too_large").inc()
+        _log_cdr("-", result.encoding, "too_large", started)
         return _ack(result.encoding, PARSE_ERROR, result.refused, 413)
     _count(metrics, result, settings.time_mismatch_seconds)
     metrics.ack_seconds.labels(result.encoding).observe(time.perf_counter() - started)
+    _log_outcome(result, started)
     if result.errors:
         reason = "; ".join(result.errors)
         if result.legs:
