@@ -122,6 +122,9 @@ def test_access_log_redacts_secrets_and_numbers(
         ("/api/optouts/0501234567", "", "/api/optouts/[number]"),
         ("/api/calls", "from=2026-01-01&caller=050", "/api/calls?from=2026-01-01&caller=[number]"),
         ("/x/\n0501234567", "", "/x/\\n[number]"),
+        # the dashboard's capabilities: the set-up link's token, a screen link
+        ("/setup", "token=Zm9vYmFyYmF6cXV4cXV1eA", "/setup?token=[redacted]"),
+        ("/wall/s/1900000000.eyJxIjpudWxsfQ.c2lnbmF0dXJl", "lang=he", "/wall/s/[redacted]?lang=he"),
     ],
 )
 def test_redacted_target(path: str, query: str, shown: str) -> None:

@@ -28,7 +28,8 @@ from cdrhub.redact import redact_query, redact_text
 log = logging.getLogger("cdrhub.access")
 
 NUMBER = "[number]"
-_TOKEN_PATH = re.compile(r"^(/voicenter/cdr/)[^/]+")
+# the ingest token, and the wallboard's screen links (a capability in the path)
+_TOKEN_PATH = re.compile(r"^(/voicenter/cdr/|/wall/s/)[^/]+")
 _NUMBER_PATH = re.compile(r"(/(?:contacts|optouts)/)(?!\d{1,6}(?:/|$))[^/]+")
 _NUMBER_PARAM = re.compile(r"(?i)(^|&)(phone|number|caller|target|did|e164)=[^&]*")
 _DIGITS = re.compile(r"\d{7,}")
