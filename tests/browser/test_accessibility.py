@@ -1,6 +1,7 @@
 """axe-core (vendored under tests/browser/vendor, never shipped) finds no serious or critical
 accessibility violation on any dashboard page, in Hebrew and in English: every page of
-test_every_page, the sign-in and set-up pages, and the wallboard's read-only screen link."""
+test_every_page, the sign-in and set-up pages, the Live page with a pop-up, and the wallboard's read-only
+screen link."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import add_user, live_cdr, post_cdr, setup_link, sign_in
+from tests.browser.conftest import add_user, live_cdr, post_cdr, setup_link, shot, sign_in
 from tests.browser.test_every_page import PAGES
 from tests.serverproc import ServerProcess
 
@@ -50,6 +51,14 @@ def test_no_serious_or_critical_violation_on_any_page(chromium: Any, serve: Serv
     leg = json.loads(body)["ivruniqueid"]
     for locale, lang in (("he-IL", "he"), ("en-US", "en")):
         page = sign_in(chromium, serve, "boss@example.com", locale, bypass_csp=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        # the Live page with a missed call's pop-up (the stream inserts it)
+        page.wait_for_function("document.getElementById('stream-state').textContent !== ''")
+        number = "0521112222" if lang == "he" else "0523334444"
+        post_cdr(serve, live_cdr(ivruniqueid=f"20261205120000a11y{lang}", caller=number))
+        page.locator(".popup").first.wait_for(timeout=5000)
+        found[f"live-popup-{lang}"] = violations(page)
+        shot(page, f"live-popup-{lang}-1280")
         for name, path in PAGES.items():
             answer = page.goto(path.format(leg=leg))
             assert answer is not None and answer.status == 200, name
@@ -62,6 +71,6 @@ def test_no_serious_or_critical_violation_on_any_page(chromium: Any, serve: Serv
         assert page.locator("#wall-link").count() == 0
         found[f"screen-{lang}"] = violations(page)
         page.context.close()
-    assert len(found) == 2 * (len(PAGES) + 4)
+    assert len(found) == 2 * (len(PAGES) + 5)
     bad = {name: lines for name, lines in found.items() if lines}
     assert bad == {}, "\n".join(f"{n}: {line}" for n, lines in bad.items() for line in lines)
