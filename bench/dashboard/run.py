@@ -21,7 +21,7 @@ import re
 import statistics
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,6 @@ from cdrhub.web.app import create_app
 RESULTS = Path(__file__).resolve().parent / "results"
 API_KEY = "bench-api-key-0123456789"
 EMAIL, PASSWORD = "bench@example.com", "bench password 0123"
-# The demo data set's last day (bench/analytics/run.py: 364 days ending 2026-10-31).
-LAST_DAY = "2026-10-31"
-MONTH = {"from": "2026-10-01", "to": LAST_DAY}
 ASSET = re.compile(r'<(?:script[^>]+src|link[^>]+rel="stylesheet"[^>]+href)="(/static/[^"]+)"')
 
 
@@ -55,27 +52,31 @@ def samples(url: str) -> dict[str, str]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT ivruniqueid, caller_e164, target_e164 FROM legs "
+                "SELECT ivruniqueid, caller_e164, target_e164, started_at FROM legs "
                 "ORDER BY started_at DESC, id DESC LIMIT 500"
             )
         ).all()
     engine.dispose()
-    seen = Counter(n for r in rows for n in r[1:] if n)
+    seen = Counter(n for r in rows for n in r[1:3] if n)
+    last = rows[0][3].date() - timedelta(days=1)  # the last full day
     return {
         "leg": rows[0][0],
         "number": seen.most_common()[-1][0],
         "busy": seen.most_common(1)[0][0],
+        "last_day": last.isoformat(),
+        "month_from": (last - timedelta(days=30)).isoformat(),
     }
 
 
 def questions(s: dict[str, str], today: str) -> list[tuple[str, str, str]]:
     """(name, page, the API answer on the same data). The Live page and the wallboard show
-    today (empty in the demo data: its year ends on LAST_DAY); the queues report of a full
-    day beside them shows what a busy today would cost."""
-    month = f"from={MONTH['from']}&to={MONTH['to']}"
+    today (empty in the demo data, which ends before); the queues report of the data's last
+    full day beside them shows what a busy today would cost."""
+    last = s["last_day"]
+    month = f"from={s['month_from']}&to={last}"
     return [
         ("live", "/", f"/api/reports/queues?from={today}&to={today}"),
-        ("live-last-day", "/", f"/api/reports/queues?from={LAST_DAY}&to={LAST_DAY}"),
+        ("live-last-day", "/", f"/api/reports/queues?from={last}&to={last}"),
         ("wall", "/wall", f"/api/reports/queues?from={today}&to={today}"),
         ("callbacks", "/callbacks", ""),
         ("calls", "/calls", "/api/calls?limit=50"),
@@ -144,7 +145,7 @@ def bench(engine_name: str, label: str, reps: int) -> dict[str, Any]:
         with write_transaction(engine) as conn:
             users.add(conn, EMAIL, "admin", PASSWORD, actor="bench")
     s = samples(url)
-    out: dict[str, Any] = {"legs": legs, "load_before": os.getloadavg(), "pages": {}}
+    out: dict[str, Any] = {"legs": legs, "samples": s, "load_before": os.getloadavg(), "pages": {}}
     api = {"Authorization": f"Bearer {API_KEY}"}
     with TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"}) as client:
         sign_in(client)
