@@ -58,7 +58,9 @@ def samples(url: str) -> dict[str, str]:
         ).all()
     engine.dispose()
     seen = Counter(n for r in rows for n in r[1:3] if n)
-    last = rows[0][3].date() - timedelta(days=1)  # the last full day
+    newest = rows[0][3]  # SQLite's raw text, PostgreSQL's datetime
+    newest = newest if isinstance(newest, datetime) else datetime.fromisoformat(newest)
+    last = newest.date() - timedelta(days=1)  # the last full day
     return {
         "leg": rows[0][0],
         "number": seen.most_common()[-1][0],
