@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -122,3 +123,27 @@ def test_downloads_only_npm_registry_tarballs(registry, tmp_path: Path) -> None:
     assert str(refused.value) == (
         "https://cdn.example/widget-1.0.0.tgz: not on https://registry.npmjs.org"
     )
+
+
+def test_another_lock_vendors_beside_itself(
+    registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--lock PATH` (the browser tests' own axe-core): the files go to PATH's folder and
+    `check` reads that lock, not the package's."""
+    monkeypatch.setattr(vendor, "fetch", _fetch_from(registry["url"], vendor.fetch))
+    lock_path = tmp_path / "tests" / "vendor.lock.json"
+    lock_path.parent.mkdir()
+    lock_path.write_text(json.dumps({"packages": {"widget": _entry({"widget.css": ""})}}))
+    assert vendor.main(["--lock", str(lock_path)]) == 0
+    assert (tmp_path / "tests" / "widget" / "widget.css").read_bytes() == b"a{}\n"
+    assert vendor.read_lock(lock_path)["packages"]["widget"]["files"] == {
+        "widget.css": hashlib.sha256(b"a{}\n").hexdigest()
+    }
+    assert vendor.main(["--lock", str(lock_path), "check"]) == 0
+    (tmp_path / "tests" / "widget" / "widget.css").write_bytes(b"a{color:red}\n")
+    assert vendor.main(["--lock", str(lock_path), "check"]) == 1
+    assert capsys.readouterr().err == "widget/widget.css: sha256 differs from the lock\n"
+
+
+def _fetch_from(url: str, real: Any) -> Any:
+    return lambda package, entry, target: real(package, entry, target, url)

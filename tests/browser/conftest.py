@@ -96,9 +96,12 @@ def add_user(server: ServerProcess, email: str, role: str, *options: str) -> Non
     assert done.returncode == 0, done.stderr
 
 
-def sign_in(browser: Any, server: ServerProcess, email: str, locale: str = "en-US") -> Any:
-    """A new browser context signed in as `email`; returns its page, on the Live page."""
-    context = browser.new_context(locale=locale, base_url=server.base_url)
+def sign_in(
+    browser: Any, server: ServerProcess, email: str, locale: str = "en-US", **options: Any
+) -> Any:
+    """A new browser context (`options`: more of new_context's) signed in as `email`; returns
+    its page, on the Live page."""
+    context = browser.new_context(locale=locale, base_url=server.base_url, **options)
     page = context.new_page()
     page.goto("/login")
     page.fill('input[name="email"]', email)

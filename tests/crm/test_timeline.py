@@ -127,3 +127,25 @@ def test_a_nearby_agent_leg_of_another_call_is_not_shown(
     store(settings, engine, leg1, manual)
     calls = api.get("/api/contacts/0501234567/timeline", headers=API).json()["calls"]
     assert [c["id"] for c in calls] == ["20231115174010manual01"]
+
+
+def test_a_numbers_newest_legs_come_from_an_index_in_time_order(engine: Engine) -> None:
+    """The company's own line is a party of nearly every leg: its timeline must not sort them
+    all. Each side has a (number, started_at, id) index, which the timeline's query walks."""
+    from sqlalchemy import inspect, text
+
+    indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("legs")}
+    for side in ("caller_e164", "target_e164"):
+        assert indexes[f"ix_legs_{side}_started"] == [side, "started_at", "id"]
+        assert f"ix_legs_{side}" not in indexes
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            plan = conn.execute(
+                text(
+                    "EXPLAIN QUERY PLAN SELECT * FROM legs WHERE caller_e164 = '+972' "
+                    "ORDER BY started_at DESC, id DESC LIMIT 100"
+                )
+            ).all()
+        assert [row[3] for row in plan] == [
+            "SEARCH legs USING INDEX ix_legs_caller_e164_started (caller_e164=?)"
+        ]

@@ -26,11 +26,12 @@ def test_a_screen_link_shows_its_scope_until_ended(app: FastAPI, settings: Setti
         users.add(conn, "m@example.com", "manager", PASSWORD, actor="cli", queues=["Support"])
     manager = signed_in(app, "m@example.com")
     board = manager.get("/wall")
-    assert board.status_code == 200 and 'http-equiv="refresh" content="15"' in board.text
+    assert board.status_code == 200 and '<body class="wall" data-refresh="15">' in board.text
     assert "Sales Queue" not in board.text  # out of the manager's scope
     made = manager.post("/wall/link", data={"csrf": csrf(board.text), "days": "30"}, headers=ORIGIN)
     link = re.search(r'id="wall-link">http://testserver(/wall/s/[^<]+)<', made.text)
     assert link is not None
+    assert '<body class="wall">' in made.text  # no reload away from the link to copy
     screen = TestClient(app)  # no login
     shown = screen.get(link.group(1).replace("&amp;", "&"))
     assert shown.status_code == 200

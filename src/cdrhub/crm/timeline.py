@@ -43,11 +43,17 @@ def legs_for_phone(
     """The newest `limit` legs with this number (started before `before`) and their relatives
     up to `hops` links away, and the cursor for the next page (None when this page is the
     last)."""
-    query = select(legs).where(or_(legs.c.caller_e164 == e164, legs.c.target_e164 == e164))
-    if before is not None:
-        query = query.where(legs.c.started_at < before)
-    query = query.order_by(legs.c.started_at.desc(), legs.c.id.desc()).limit(limit)
-    found = {leg.ivruniqueid: leg for leg in map(row_to_leg, conn.execute(query).mappings())}
+    # each side on its own (phone, started_at, id) index: an OR of both would sort every leg
+    # of a busy number before the limit
+    newest: dict[str, RowMapping] = {}
+    for side in (legs.c.caller_e164, legs.c.target_e164):
+        query = select(legs).where(side == e164)
+        if before is not None:
+            query = query.where(legs.c.started_at < before)
+        query = query.order_by(legs.c.started_at.desc(), legs.c.id.desc()).limit(limit)
+        newest.update((r["ivruniqueid"], r) for r in conn.execute(query).mappings())
+    rows = sorted(newest.values(), key=_newest_first)
+    found = {leg.ivruniqueid: leg for leg in map(row_to_leg, rows[:limit])}
     frontier = list(found.values())
     starts = [leg.started_at for leg in frontier if leg.started_at is not None]
     cursor = min(starts) if len(frontier) >= limit and starts else None
@@ -63,6 +69,12 @@ def legs_for_phone(
         frontier = [leg for leg in _fetch(conn, *conditions) if leg.ivruniqueid not in found]
         found.update((leg.ivruniqueid, leg) for leg in frontier)
     return list(found.values()), cursor
+
+
+def _newest_first(row: RowMapping) -> tuple[bool, float, int]:
+    """Newest first, legs without a start time last."""
+    at = row["started_at"]
+    return (at is None, -at.timestamp() if at is not None else 0.0, -row["id"])
 
 
 def _leg1_conditions(frontier: list[CallLeg]) -> list[Any]:
