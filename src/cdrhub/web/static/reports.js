@@ -28,6 +28,23 @@
     });
   }
 
+  // Empty filters stay out of the URL (disabled fields are not sent): a shared link names only
+  // what was chosen. Runs before htmx's own submit handler (capture phase).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || form.id !== "report-filters") return;
+    var emptied = [];
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && field.value === "" && !field.disabled) {
+        field.disabled = true;
+        emptied.push(field);
+      }
+    });
+    setTimeout(function () {
+      emptied.forEach(function (field) { field.disabled = false; });
+    }, 0);
+  }, true);
+
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:after:swap", draw);   // htmx 4
   document.addEventListener("htmx:afterSwap", draw);    // htmx 2's name
