@@ -167,6 +167,9 @@ def test_drill_down_lists_exactly_the_legs_behind_each_figure(
     links = _drills(web.get("/reports/agents", params=RANGE).text)
     assert [r["incoming_offered"] for r in agents] == [2]
     assert _count(web, links[0]) == ["in-a", "in-c"]
+    outgoing = _drills(web.get("/reports/agents", params={**RANGE, "sort": "outgoing"}).text)
+    assert [r["outgoing_attempts"] for r in agents] == [3]
+    assert _count(web, outgoing[0]) == ["out-il", "out-uk1", "out-uk2"]
     peak = [r for r in _api(client, "peak-hours")["rows"] if r["offered"]]
     links = _drills(web.get("/reports/peak-hours", params=RANGE).text)
     assert [len(_count(web, link)) for link in links[: len(peak)]] == [r["offered"] for r in peak]

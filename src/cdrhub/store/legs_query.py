@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, and_, extract, func, or_, select
+from sqlalchemy import Connection, RowMapping, and_, extract, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cdrhub.store.schema import legs
@@ -54,7 +54,7 @@ def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
         where.append(
             or_(
                 func.trim(c.target_country) == found.country,
-                and_(blank, or_(*by_number)) if by_number else False,
+                and_(blank, or_(*by_number)) if by_number else false(),
             )
         )
     if found.weekday is not None:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import xlsxwriter
+import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
@@ -96,7 +96,8 @@ def drill_link(report: str, row: Mapping[str, Any], params: Mapping[str, str]) -
     """The Calls page listing the legs behind a row's main figure."""
     span = {k: params[k] for k in ("from", "to") if params.get(k)}
     if report == "agents" and row.get("agent_code"):
-        found = {"agent": row["agent_code"], "contact": "in"}
+        contact = "out" if params.get("sort") == "outgoing" else "in"
+        found = {"agent": row["agent_code"], "contact": contact}
     elif report == "countries" and row.get("country"):
         found = {"country": row["country"], "contact": "out"}
     elif report == "peak-hours":
