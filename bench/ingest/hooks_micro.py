@@ -2,10 +2,11 @@
 
 Realistic legs from the analytics demo generator (answered legs get a recording URL, as
 Voicenter sends), on SQLite (a temporary file) and PostgreSQL (a fresh `cdrhub_hooks_*`
-database, dropped afterwards). Two settings: the defaults (recordings archive on) and the
-defaults plus the example rule of docs/automations.md. For each, per leg: what `store_legs`
-does, step by step in the same transactions (saving the legs, the analytics rollup hook, the
-automations + CRM hooks); commit is not included. Median of --repeat runs.
+database, dropped afterwards). Two settings: the recordings archive on (`[crm.recordings]
+enabled = true`, off by default) and the same plus the example rule of docs/automations.md.
+For each, per leg: what `store_legs` does, step by step in the same transactions (saving the
+legs, the analytics rollup hook, the automations + CRM hooks); commit is not included.
+Median of --repeat runs.
 
     .venv/bin/python bench/ingest/hooks_micro.py [--legs 1024] [--engines sqlite,postgres]
 """
@@ -32,7 +33,12 @@ from cdrhub.store.legs import save_legs
 from cdrhub.store.migrate import upgrade
 from cdrhub.voicenter.normalize import normalize
 
-RULE_TOML = """
+ARCHIVE_TOML = """
+[crm.recordings]
+enabled = true
+"""
+
+RULE = """
 [channels.twilio]
 account_sid = "AC0123456789"
 auth_token = "secret"
@@ -48,6 +54,7 @@ actions = [
   { do = "notify" },
 ]
 """  # noqa: E501
+RULE_TOML = ARCHIVE_TOML + RULE
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -108,6 +115,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="hooks_micro_"))
     toml = tmp / "rules.toml"
     toml.write_text(RULE_TOML)
+    archive = tmp / "archive.toml"
+    archive.write_text(ARCHIVE_TOML)
     print(
         "ms per leg (median of --repeat runs), store_legs step by step, commit not included\n"
         f"{'engine':9} {'settings':8} {'batch':>5} {'store_legs':>10} {'save legs':>10}"
@@ -127,8 +136,8 @@ def main() -> None:
             upgrade(e)
             e.dispose()
             seed = 0
-            run(url, None, 32, 64, 10_000)  # warm up: statements compiled, caches filled
-            for label, cfg in (("default", None), ("rule", toml)):
+            run(url, archive, 32, 64, 10_000)  # warm up: statements compiled, caches filled
+            for label, cfg in (("archive", archive), ("rule", toml)):
                 for batch in (1, 32):
                     runs = []
                     for _ in range(args.repeat):

@@ -111,6 +111,13 @@ def hooks(settings: Settings) -> list[LegHook]:
     return [d.hook(settings) for d in DOMAINS if d.hook is not None]
 
 
+def local_hooks(settings: Settings) -> list[LegHook]:
+    """The hooks whose effects stay in the database, for generated traffic (`cdrhub demo`):
+    rollups and callback items; no rule runs and no CRM hook, so nothing is enqueued to go out
+    whatever the settings say."""
+    return [rollup_hook(settings), automations_hook(settings, rules=False)]
+
+
 def job_handlers() -> Handlers:
     """Every domain's job handlers, for a Worker (a kind handled twice raises ValueError)."""
     return Handlers.combine(*(d.handlers for d in DOMAINS if d.handlers is not None))

@@ -117,7 +117,8 @@ def test_import_csv_with_revision(engine, settings, tmp_path: Path) -> None:
 
 def test_demo_then_rebuild_gives_the_same_reports(engine, settings) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli_app, ["demo", "--days", "3", "--calls-per-day", "200"],
+    result = runner.invoke(cli_app, ["demo", "--days", "3", "--calls-per-day", "200",
+                                     "--database", settings.database_url],
                            env=_env(settings))  # fmt: skip
     assert result.exit_code == 0, result.output
     before = {n: rows(engine, settings, n) for n in ("overview", "queues", "agents", "ivr")}

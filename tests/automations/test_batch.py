@@ -29,6 +29,9 @@ TOML = (
 [automations]
 max_age = "off"  # the legs are from 2023: this file is about batching, not about their age
 
+[crm.recordings]
+enabled = true
+
 [[crm.webhooks]]
 name = "zapier"
 url = "https://hooks.zapier.example/x"

@@ -132,7 +132,7 @@ def test_crm_settings_are_checked(settings) -> None:  # type: ignore[no-untyped-
     from tests.crm.conftest import with_crm
 
     crm = load_crm_settings(settings, env={"CDRHUB_HUBSPOT_TOKEN": "t"})
-    assert crm.hubspot.enabled and not crm.pipedrive.enabled and crm.recordings.enabled
+    assert crm.hubspot.enabled and not crm.pipedrive.enabled and not crm.recordings.enabled
     for bad in (
         {"hubspot": {"tokn": "typo"}},
         {"recordings": {"storage": "ftp"}},

@@ -237,7 +237,13 @@ def _rows(engine: Engine) -> dict[str, dict[str, Any]]:
 
 
 def _recordings(tmp_path: Path, **kw: Any) -> dict[str, Any]:
-    return {"local_dir": str(tmp_path / "rec"), "voicenter_code": CODE, "attempts": 1, **kw}
+    return {
+        "enabled": True,
+        "local_dir": str(tmp_path / "rec"),
+        "voicenter_code": CODE,
+        "attempts": 1,
+        **kw,
+    }
 
 
 def test_loopback_in_any_spelling_is_never_contacted(

@@ -65,6 +65,7 @@ def test_api_code_is_appended_and_redacted() -> None:
 
 def _cfg(tmp_path: Path, **kw) -> dict:  # type: ignore[no-untyped-def]
     return {
+        "enabled": True,
         "local_dir": str(tmp_path / "rec"),
         "voicenter_code": "C0DE",
         "backoff_seconds": 0.01,

@@ -17,28 +17,10 @@ from cdrhub.jobs import outbox
 from cdrhub.people import users
 from cdrhub.store.engine import write_transaction
 from cdrhub.web.app import create_app
+from tests.pages.helpers import PASSWORD, csrf, signed_in
 
 ORIGIN = {"Origin": "http://testserver", "Accept-Language": "en"}
-PASSWORD = "correct horse battery"
 PAGES = ("/admin/users", "/admin/audit", "/admin/jobs", "/admin/quarantine", "/admin/rules")
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def _signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
-    web = TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
-    form = web.get("/login")
-    done = web.post(
-        "/login",
-        data={"csrf": _csrf(form.text), "email": email, "password": password},
-        headers=ORIGIN,
-    )
-    assert done.status_code == 303, done.text
-    return web
 
 
 @pytest.fixture
@@ -46,11 +28,11 @@ def admin(app: FastAPI) -> TestClient:
     with write_transaction(app.state.engine) as conn:
         users.add(conn, "boss@example.com", "admin", PASSWORD, actor="cli")
         users.add(conn, "agent@example.com", "agent", PASSWORD, actor="cli")
-    return _signed_in(app, "boss@example.com")
+    return signed_in(app, "boss@example.com")
 
 
 def test_an_agent_gets_403_on_every_admin_page(app: FastAPI, admin: TestClient) -> None:
-    agent = _signed_in(app, "agent@example.com")
+    agent = signed_in(app, "agent@example.com")
     for path in PAGES:
         answer = agent.get(path)
         assert answer.status_code == 403, path
@@ -60,11 +42,11 @@ def test_an_agent_gets_403_on_every_admin_page(app: FastAPI, admin: TestClient) 
 
 
 def test_an_added_user_signs_in_with_the_one_time_password(app: FastAPI, admin: TestClient) -> None:
-    csrf = _csrf(admin.get("/admin/users").text)
+    token = csrf(admin.get("/admin/users").text)
     added = admin.post(
         "/admin/users",
         data={
-            "csrf": csrf,
+            "csrf": token,
             "email": "New@Example.com",
             "role": "manager",
             "queues": "Sales, VIP",
@@ -80,7 +62,7 @@ def test_an_added_user_signs_in_with_the_one_time_password(app: FastAPI, admin: 
     form = newcomer.get("/login")
     signed = newcomer.post(
         "/login",
-        data={"csrf": _csrf(form.text), "email": "new@example.com", "password": found.group(1)},
+        data={"csrf": csrf(form.text), "email": "new@example.com", "password": found.group(1)},
         headers=ORIGIN,
     )
     assert signed.headers["location"] == "/account/password"
@@ -91,15 +73,15 @@ def test_an_added_user_signs_in_with_the_one_time_password(app: FastAPI, admin: 
 
 
 def test_disable_and_reset_and_their_audit(app: FastAPI, admin: TestClient) -> None:
-    csrf = _csrf(admin.get("/admin/users").text)
-    off = admin.post("/admin/users/agent@example.com/disable", data={"csrf": csrf}, headers=ORIGIN)
+    token = csrf(admin.get("/admin/users").text)
+    off = admin.post("/admin/users/agent@example.com/disable", data={"csrf": token}, headers=ORIGIN)
     assert off.status_code == 200 and '<tr class="disabled">' in off.text
     self_off = admin.post(
-        "/admin/users/boss@example.com/disable", data={"csrf": csrf}, headers=ORIGIN
+        "/admin/users/boss@example.com/disable", data={"csrf": token}, headers=ORIGIN
     )
     assert self_off.status_code == 422 and "You cannot disable yourself." in self_off.text
     reset = admin.post(
-        "/admin/users/agent@example.com/reset-password", data={"csrf": csrf}, headers=ORIGIN
+        "/admin/users/agent@example.com/reset-password", data={"csrf": token}, headers=ORIGIN
     )
     assert "One-time password for" in reset.text
     log = admin.get("/admin/audit").text
@@ -115,7 +97,7 @@ def test_dead_jobs_are_retried_from_the_page(app: FastAPI, admin: TestClient) ->
     page = admin.get("/admin/jobs")
     assert "HTTP 400" in page.text and "Dead (1)" in page.text
     retried = admin.post(
-        f"/admin/jobs/{job_id}/retry", data={"csrf": _csrf(page.text)}, headers=ORIGIN
+        f"/admin/jobs/{job_id}/retry", data={"csrf": csrf(page.text)}, headers=ORIGIN
     )
     assert retried.status_code == 303
     with app.state.engine.connect() as conn:
@@ -134,7 +116,7 @@ def test_quarantine_is_shown_and_replayed(app: FastAPI, admin: TestClient) -> No
     shown = admin.get(f"/admin/quarantine?show={qid}")
     assert "{not json" in shown.text
     replayed = admin.post(
-        "/admin/quarantine/replay", data={"csrf": _csrf(page.text)}, headers=ORIGIN
+        "/admin/quarantine/replay", data={"csrf": csrf(page.text)}, headers=ORIGIN
     )
     assert replayed.status_code == 303
     assert "still failing" in admin.get("/admin/quarantine").text
@@ -166,7 +148,7 @@ def test_rules_and_channels_are_shown_with_secrets_masked(
     )
     with write_transaction(application.state.engine) as conn:
         users.add(conn, "boss@example.com", "admin", PASSWORD, actor="cli")
-    page = _signed_in(application, "boss@example.com").get("/admin/rules")
+    page = signed_in(application, "boss@example.com").get("/admin/rules")
     assert "very-secret-token-value" not in page.text
     assert '<dt dir="ltr">auth_token</dt><dd dir="ltr">[redacted]</dd>' in page.text
     assert '<dt dir="ltr">account_sid</dt><dd dir="ltr">AC123</dd>' in page.text

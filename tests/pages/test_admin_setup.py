@@ -12,31 +12,15 @@ from starlette.testclient import TestClient
 
 from cdrhub.analytics.service import run_report
 from cdrhub.config import load_settings
-from cdrhub.people import users
-from cdrhub.store.engine import write_transaction
 from cdrhub.web.app import create_app
+from tests.pages.helpers import add_user, csrf, signed_in
 
 ORIGIN = {"Origin": "http://testserver", "Accept-Language": "en"}
-PASSWORD = "correct horse battery"
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 def _admin(app: FastAPI, base: str = "http://testserver") -> TestClient:
-    with write_transaction(app.state.engine) as conn:
-        users.add(conn, "boss@example.com", "admin", PASSWORD, actor="cli")
-    web = TestClient(app, base_url=base, follow_redirects=False, headers={"Accept-Language": "en"})
-    form = web.get("/login")
-    web.post(
-        "/login",
-        data={"csrf": _csrf(form.text), "email": "boss@example.com", "password": PASSWORD},
-        headers={"Origin": base},
-    )
-    return web
+    add_user(app.state.engine, "boss@example.com", "admin")
+    return signed_in(app, "boss@example.com", base=base)
 
 
 def test_the_configured_ingest_url_is_shown(app: FastAPI) -> None:
@@ -63,7 +47,7 @@ def test_a_generated_token_is_shown_only_when_made_anew(db_url: str, tmp_path: P
     assert "https://cdr.example.co.il/voicenter/cdr/&lt;ingest token&gt;" in page.text
     made = web.post(
         "/admin/setup/new-token",
-        data={"csrf": _csrf(page.text)},
+        data={"csrf": csrf(page.text)},
         headers={"Origin": "https://cdr.example.co.il"},
     )
     token = re.search(r"https://cdr\.example\.co\.il/voicenter/cdr/([\w-]{32})<", made.text)
@@ -80,7 +64,7 @@ def test_a_generated_token_is_shown_only_when_made_anew(db_url: str, tmp_path: P
 def test_a_test_cdr_arrives_and_no_report_counts_it(app: FastAPI) -> None:
     web = _admin(app)
     page = web.get("/admin/setup")
-    sent = web.post("/admin/setup/test-cdr", data={"csrf": _csrf(page.text)}, headers=ORIGIN)
+    sent = web.post("/admin/setup/test-cdr", data={"csrf": csrf(page.text)}, headers=ORIGIN)
     assert sent.status_code == 200
     assert re.search(
         r'Arrived and stored in \d+ ms:\s*<code dir="ltr">cdrhubtest\d{20}</code> '

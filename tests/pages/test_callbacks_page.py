@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
-from starlette.testclient import TestClient
 
 from cdrhub.automations import callbacks
 from cdrhub.config import Settings
@@ -13,26 +12,7 @@ from cdrhub.jobs.outbox import utcnow
 from cdrhub.people import users
 from cdrhub.store.engine import write_transaction
 from tests.automations.helpers import deliver, recent
-
-ORIGIN = {"Origin": "http://testserver"}
-PASSWORD = "correct horse battery"
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def _signed_in(app: FastAPI, email: str) -> TestClient:
-    web = TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
-    form = web.get("/login")
-    web.post(
-        "/login",
-        data={"csrf": _csrf(form.text), "email": email, "password": PASSWORD},
-        headers=ORIGIN,
-    )
-    return web
+from tests.pages.helpers import PASSWORD, signed_in
 
 
 def _rows(html: str) -> list[tuple[str, str]]:
@@ -51,7 +31,7 @@ def test_the_work_queue_filters_by_state_and_assignee(app: FastAPI, settings: Se
     with write_transaction(engine) as conn:
         callbacks.assign(conn, second["id"], "dana@example.com", utcnow())
         callbacks.close(conn, third["id"], utcnow(), note="wrong number", by="dana@example.com")
-    web = _signed_in(app, "dana@example.com")
+    web = signed_in(app, "dana@example.com")
     assert _rows(web.get("/callbacks").text) == [
         (str(first["id"]), "open"),
         (str(second["id"]), "open"),
@@ -76,6 +56,6 @@ def test_an_agent_sees_untaken_items_and_their_own(app: FastAPI, settings: Setti
         first, second = callbacks.list_items(conn, utcnow())
     with write_transaction(engine) as conn:
         callbacks.assign(conn, second["id"], "someone@example.com", utcnow())
-    assert _rows(_signed_in(app, "avi@example.com").get("/callbacks").text) == [
+    assert _rows(signed_in(app, "avi@example.com").get("/callbacks").text) == [
         (str(first["id"]), "open")
     ]

@@ -12,39 +12,14 @@ from starlette.testclient import TestClient
 
 from cdrhub.config import Settings
 from cdrhub.crm.contacts import contacts_for_phone
-from cdrhub.people import users
-from cdrhub.store.engine import write_transaction
 from cdrhub.web.app import create_app
 from tests.crm.conftest import LOCAL_RECORDINGS, MP3, leg, run_jobs, samples, store, with_crm
 from tests.crm.fakes import FakeServer, Reply
+from tests.pages.helpers import ORIGIN, add_user, csrf, signed_in
 
-ORIGIN = {"Origin": "http://testserver"}
-PASSWORD = "correct horse battery"
 ABANDONED = "20231115120640qwer5678"  # queue-abandoned.json, Sales Queue, from 0501234567
 OUTGOING = "20231115092000abcd1234"  # outgoing-answered.json, to 0501234567
 IVR = "incoming-ivr-as-string"
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def _user(engine: Engine, email: str, role: str, **kw: object) -> None:
-    with write_transaction(engine) as conn:
-        users.add(conn, email, role, PASSWORD, actor="cli", **kw)  # type: ignore[arg-type]
-
-
-def _signed_in(app: FastAPI, email: str) -> TestClient:
-    web = TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
-    form = web.get("/login")
-    web.post(
-        "/login",
-        data={"csrf": _csrf(form.text), "email": email, "password": PASSWORD},
-        headers=ORIGIN,
-    )
-    return web
 
 
 def _legs(html: str) -> list[str]:
@@ -53,8 +28,8 @@ def _legs(html: str) -> list[str]:
 
 def test_search_by_number_in_any_spelling(app: FastAPI, settings: Settings, engine: Engine) -> None:
     store(settings, engine, *samples("queue-abandoned", "outgoing-answered", IVR))
-    _user(engine, "boss@example.com", "admin")
-    web = _signed_in(app, "boss@example.com")
+    add_user(engine, "boss@example.com", "admin")
+    web = signed_in(app, "boss@example.com")
     for spelling in ("0501234567", "+972-50-123-4567", "972501234567"):
         assert _legs(web.get("/calls", params={"number": spelling}).text) == [ABANDONED, OUTGOING]
     assert _legs(web.get("/calls", params={"direction": "out"}).text) == [OUTGOING]
@@ -65,10 +40,10 @@ def test_search_by_number_in_any_spelling(app: FastAPI, settings: Settings, engi
 
 def test_each_role_sees_its_own(app: FastAPI, settings: Settings, engine: Engine) -> None:
     store(settings, engine, *samples("queue-abandoned", "outgoing-answered"))
-    _user(engine, "sales@example.com", "manager", queues=["Sales Queue"])
-    _user(engine, "avi@example.com", "agent")  # no agent code: no calls of their own
-    assert _legs(_signed_in(app, "sales@example.com").get("/calls").text) == [ABANDONED]
-    agent = _signed_in(app, "avi@example.com")
+    add_user(engine, "sales@example.com", "manager", queues=["Sales Queue"])
+    add_user(engine, "avi@example.com", "agent")  # no agent code: no calls of their own
+    assert _legs(signed_in(app, "sales@example.com").get("/calls").text) == [ABANDONED]
+    agent = signed_in(app, "avi@example.com")
     assert _legs(agent.get("/calls").text) == []
     assert agent.get(f"/calls/{ABANDONED}").status_code == 404
 
@@ -77,8 +52,8 @@ def test_a_call_shows_its_legs_and_ivr_path(
     app: FastAPI, settings: Settings, engine: Engine
 ) -> None:
     store(settings, engine, *samples(IVR))
-    _user(engine, "boss@example.com", "admin")
-    web = _signed_in(app, "boss@example.com")
+    add_user(engine, "boss@example.com", "admin")
+    web = signed_in(app, "boss@example.com")
     (leg_id,) = _legs(web.get("/calls").text)
     page = web.get(f"/calls/{leg_id}")
     assert page.status_code == 200
@@ -93,6 +68,7 @@ def test_a_recording_plays_in_the_page_with_ranges(
     config = {
         "local_dir": str(tmp_path / "rec"),
         "voicenter_code": "C0DE",
+        "enabled": True,
         "backoff_seconds": 0.01,
         "max_wait_seconds": 5,
         **LOCAL_RECORDINGS,
@@ -102,8 +78,8 @@ def test_a_recording_plays_in_the_page_with_ranges(
         store(settings, engine, leg(record=f"{host.url}/PlayRecord/{OUTGOING}-aws.mp3"))
         run_jobs(engine, settings)
     app = create_app(settings)
-    _user(engine, "boss@example.com", "admin")
-    web = _signed_in(app, "boss@example.com")
+    add_user(engine, "boss@example.com", "admin")
+    web = signed_in(app, "boss@example.com")
     page = web.get(f"/calls/{OUTGOING}")
     assert (
         f'<audio controls preload="metadata" src="/calls/{OUTGOING}/recording"></audio>'
@@ -123,8 +99,8 @@ def test_the_contact_page_edits_the_details(
     app: FastAPI, settings: Settings, engine: Engine
 ) -> None:
     store(settings, engine, *samples("queue-abandoned", "outgoing-answered"))
-    _user(engine, "boss@example.com", "admin")
-    web = _signed_in(app, "boss@example.com")
+    add_user(engine, "boss@example.com", "admin")
+    web = signed_in(app, "boss@example.com")
     page = web.get("/contacts/0501234567")
     assert page.status_code == 200
     assert '<bdi dir="ltr" title="+972501234567">050-123-4567</bdi>' in page.text
@@ -135,7 +111,7 @@ def test_the_contact_page_edits_the_details(
     saved = web.post(
         "/contacts/+972501234567",
         data={
-            "csrf": _csrf(page.text),
+            "csrf": csrf(page.text),
             "name": "דנה כהן",
             "company": "Acme",
             "email": "dana@acme.co.il",

@@ -10,50 +10,22 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine
-from starlette.testclient import TestClient
 
 from cdrhub.automations import callbacks
 from cdrhub.config import Settings
 from cdrhub.jobs.outbox import utcnow
-from cdrhub.people import audit, users
-from cdrhub.store.engine import write_transaction
+from cdrhub.people import audit
 from cdrhub.web.app import create_app
 from tests.automations.fakes import FakeServer, click2call_responder
 from tests.automations.helpers import deliver, recent, settings_for
+from tests.pages.helpers import ORIGIN, PASSWORD, add_user, csrf, signed_in
 
-ORIGIN = {"Origin": "http://testserver"}
 JSON = {**ORIGIN, "Accept": "application/json"}
-PASSWORD = "correct horse battery"
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def _user(engine: Engine, email: str, role: str = "manager", **kw: Any) -> None:
-    with write_transaction(engine) as conn:
-        users.add(conn, email, role, PASSWORD, actor="cli", **kw)
-
-
-def _signed_in(app: FastAPI, email: str) -> TestClient:
-    web = TestClient(app, follow_redirects=False)
-    form = web.get("/login")
-    answer = web.post(
-        "/login",
-        data={"csrf": _csrf(form.text), "email": email, "password": PASSWORD},
-        headers=ORIGIN,
-    )
-    assert answer.status_code == 303
-    return web
 
 
 @pytest.fixture
@@ -80,15 +52,15 @@ def test_the_live_page_shows_todays_queue_and_its_open_callback(
 ) -> None:
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    _user(engine, "sales@example.com", queues=["Sales Queue"])
-    _user(engine, "support@example.com", queues=["Support"])
-    page = _signed_in(live_app, "sales@example.com").get("/", headers={"Accept-Language": "en"})
+    add_user(engine, "sales@example.com", queues=["Sales Queue"])
+    add_user(engine, "support@example.com", queues=["Support"])
+    page = signed_in(live_app, "sales@example.com").get("/", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     assert "<h2><bdi>Sales Queue</bdi></h2>" in page.text
     assert re.search(r"<dt>Offered</dt>\s*<dd>1</dd>", page.text)
     assert re.search(r"<dt>Abandoned</dt>\s*<dd>1 · 100\.0%", page.text)
     assert '<bdi dir="ltr" title="+972501234567">050-123-4567</bdi>' in page.text
-    other = _signed_in(live_app, "support@example.com").get("/", headers={"Accept-Language": "en"})
+    other = signed_in(live_app, "support@example.com").get("/", headers={"Accept-Language": "en"})
     assert "Sales Queue" not in other.text and "050-123-4567" not in other.text
     assert "No queue calls yet today." in other.text
 
@@ -101,14 +73,14 @@ def test_call_back_rings_the_users_extension_once(
 
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    _user(engine, "dana@example.com", extension="201")
-    web = _signed_in(live_app, "dana@example.com")
-    csrf = _csrf(web.get("/").text)
+    add_user(engine, "dana@example.com", extension="201")
+    web = signed_in(live_app, "dana@example.com")
+    token = csrf(web.get("/").text)
     with engine.connect() as conn:
         (item,) = callbacks.list_items(conn, utcnow())
     url = f"/callbacks/{item['id']}/call"
-    first = web.post(url, data={"csrf": csrf, "request": "r1"}, headers=JSON)
-    second = web.post(url, data={"csrf": csrf, "request": "r1"}, headers=JSON)  # a double click
+    first = web.post(url, data={"csrf": token, "request": "r1"}, headers=JSON)
+    second = web.post(url, data={"csrf": token, "request": "r1"}, headers=JSON)  # a double click
     assert (first.status_code, first.json()) == (202, {"queued": True})
     assert (second.status_code, second.json()) == (202, {"queued": False})
     Worker(
@@ -129,12 +101,12 @@ def test_call_back_rings_the_users_extension_once(
 def test_call_back_needs_an_extension(live_app: FastAPI, live_settings: Settings) -> None:
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    _user(engine, "dana@example.com")
-    web = _signed_in(live_app, "dana@example.com")
+    add_user(engine, "dana@example.com")
+    web = signed_in(live_app, "dana@example.com")
     with engine.connect() as conn:
         (item,) = callbacks.list_items(conn, utcnow())
     answer = web.post(
-        f"/callbacks/{item['id']}/call", data={"csrf": _csrf(web.get("/").text)}, headers=JSON
+        f"/callbacks/{item['id']}/call", data={"csrf": csrf(web.get("/").text)}, headers=JSON
     )
     assert (answer.status_code, answer.json()) == (422, {"error": "no_extension"})
 
@@ -142,20 +114,20 @@ def test_call_back_needs_an_extension(live_app: FastAPI, live_settings: Settings
 def test_take_and_close_with_a_note(live_app: FastAPI, live_settings: Settings) -> None:
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    _user(engine, "dana@example.com")
-    web = _signed_in(live_app, "dana@example.com")
-    csrf = _csrf(web.get("/").text)
+    add_user(engine, "dana@example.com")
+    web = signed_in(live_app, "dana@example.com")
+    token = csrf(web.get("/").text)
     with engine.connect() as conn:
         (item,) = callbacks.list_items(conn, utcnow())
     base = f"/callbacks/{item['id']}"
-    taken = web.post(f"{base}/assign", data={"csrf": csrf}, headers=JSON)
+    taken = web.post(f"{base}/assign", data={"csrf": token}, headers=JSON)
     assert (taken.status_code, taken.json()) == (200, {"assigned_to": "dana@example.com"})
-    closed = web.post(f"{base}/close", data={"csrf": csrf, "note": "left a message"}, headers=JSON)
+    closed = web.post(f"{base}/close", data={"csrf": token, "note": "left a message"}, headers=JSON)
     assert (closed.status_code, closed.json()) == (200, {"closed": True})
-    again = web.post(f"{base}/close", data={"csrf": csrf, "note": "x"}, headers=JSON)
+    again = web.post(f"{base}/close", data={"csrf": token, "note": "x"}, headers=JSON)
     assert (again.status_code, again.json()) == (409, {"closed": False})
     # without script, the form comes back to the page
-    plain = web.post(f"{base}/assign", data={"csrf": csrf}, headers=ORIGIN)
+    plain = web.post(f"{base}/assign", data={"csrf": token}, headers=ORIGIN)
     assert (plain.status_code, plain.headers["location"]) == (303, "/")
     with engine.connect() as conn:
         item = callbacks.get_item(conn, item["id"], utcnow())
@@ -175,12 +147,12 @@ def test_take_and_close_with_a_note(live_app: FastAPI, live_settings: Settings) 
 def test_an_item_out_of_scope_cannot_be_touched(live_app: FastAPI, live_settings: Settings) -> None:
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    _user(engine, "support@example.com", queues=["Support"])
-    web = _signed_in(live_app, "support@example.com")
+    add_user(engine, "support@example.com", queues=["Support"])
+    web = signed_in(live_app, "support@example.com")
     with engine.connect() as conn:
         (item,) = callbacks.list_items(conn, utcnow())
     answer = web.post(
-        f"/callbacks/{item['id']}/close", data={"csrf": _csrf(web.get("/").text)}, headers=JSON
+        f"/callbacks/{item['id']}/close", data={"csrf": csrf(web.get("/").text)}, headers=JSON
     )
     assert (answer.status_code, answer.json()) == (404, {"error": "no_item"})
 
@@ -208,7 +180,7 @@ def _cookie(base: str, email: str) -> dict[str, str]:
         form = web.get("/login")
         web.post(
             "/login",
-            data={"csrf": _csrf(form.text), "email": email, "password": PASSWORD},
+            data={"csrf": csrf(form.text), "email": email, "password": PASSWORD},
             headers={"Origin": base},
         )
         return {"cdrhub_session": web.cookies["cdrhub_session"]}
@@ -251,8 +223,8 @@ def test_a_missed_contact_pops_up_live_for_the_scope_that_covers_it(
     import json
 
     engine = live_app.state.engine
-    _user(engine, "sales@example.com", queues=["Sales Queue"])
-    _user(engine, "support@example.com", role="agent", queues=["Support"])
+    add_user(engine, "sales@example.com", queues=["Sales Queue"])
+    add_user(engine, "support@example.com", role="agent", queues=["Support"])
     sales, support = [], []
     t1 = _listen(server, _cookie(server, "sales@example.com"), sales, 2)
     t2 = _listen(server, _cookie(server, "support@example.com"), support, 1)

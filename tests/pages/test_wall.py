@@ -15,26 +15,7 @@ from cdrhub.people.roles import Scope
 from cdrhub.store.engine import write_transaction
 from cdrhub.web.pages import wall
 from tests.automations.helpers import deliver, recent
-
-ORIGIN = {"Origin": "http://testserver"}
-PASSWORD = "correct horse battery"
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
-
-
-def _signed_in(app: FastAPI, email: str) -> TestClient:
-    web = TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
-    form = web.get("/login")
-    web.post(
-        "/login",
-        data={"csrf": _csrf(form.text), "email": email, "password": PASSWORD},
-        headers=ORIGIN,
-    )
-    return web
+from tests.pages.helpers import ORIGIN, PASSWORD, csrf, signed_in
 
 
 def test_a_screen_link_shows_its_scope_until_ended(app: FastAPI, settings: Settings) -> None:
@@ -43,23 +24,21 @@ def test_a_screen_link_shows_its_scope_until_ended(app: FastAPI, settings: Setti
     with write_transaction(engine) as conn:
         users.add(conn, "boss@example.com", "admin", PASSWORD, actor="cli")
         users.add(conn, "m@example.com", "manager", PASSWORD, actor="cli", queues=["Support"])
-    manager = _signed_in(app, "m@example.com")
+    manager = signed_in(app, "m@example.com")
     board = manager.get("/wall")
     assert board.status_code == 200 and 'http-equiv="refresh" content="15"' in board.text
     assert "Sales Queue" not in board.text  # out of the manager's scope
-    made = manager.post(
-        "/wall/link", data={"csrf": _csrf(board.text), "days": "30"}, headers=ORIGIN
-    )
+    made = manager.post("/wall/link", data={"csrf": csrf(board.text), "days": "30"}, headers=ORIGIN)
     link = re.search(r'id="wall-link">http://testserver(/wall/s/[^<]+)<', made.text)
     assert link is not None
     screen = TestClient(app)  # no login
     shown = screen.get(link.group(1).replace("&amp;", "&"))
     assert shown.status_code == 200
     assert "Sales Queue" not in shown.text and "No queue calls yet today." in shown.text
-    admin = _signed_in(app, "boss@example.com")
+    admin = signed_in(app, "boss@example.com")
     page = admin.get("/wall")
     assert "<h2><bdi>Sales Queue</bdi></h2>" in page.text
-    admin.post("/wall/end-links", data={"csrf": _csrf(page.text)}, headers=ORIGIN)
+    admin.post("/wall/end-links", data={"csrf": csrf(page.text)}, headers=ORIGIN)
     assert screen.get(link.group(1).replace("&amp;", "&")).status_code == 403
 
 

@@ -1,7 +1,12 @@
 """Realistic generated Voicenter traffic, as the wire fields a webhook would carry.
 
 A call centre with queues behind an IVR, agents with Hebrew names, outgoing calls to several
-countries, click-to-call pairs, transfers, voicemail and the odd unknown type; a daily and
+countries, click-to-call pairs (now and then the agent's own phone is not picked up and the
+customer is never called), transfers, voicemail and the odd unknown type. Queue calls ring
+agents who do not answer before one does (or the caller gives up): each unanswered ring is a
+leg of its own, type Queue, status NOANSWER, linked to the call by `OriginalIvrUniqueID`.
+Calls to an agent's direct number reach that agent or not (NOANSWER, BUSY, CANCEL), each
+agent with a pick-up rate of their own, so answer ratios differ by agent. A daily and
 weekly rhythm (Sunday to Thursday busy, Friday short, Saturday quiet, peaks at 10:00 and
 14:00 local), and abandons that grow with the wait. Deterministic for a seed. The benchmarks
 use the same generator.
@@ -36,6 +41,7 @@ HOUR_SHAPE = (0.02, 0.01, 0.01, 0.01, 0.01, 0.02, 0.05, 0.2, 0.6, 0.9, 1.0, 0.95
               1.0, 0.9, 0.7, 0.45, 0.3, 0.2, 0.12, 0.08, 0.05, 0.03)  # fmt: skip
 WEEKDAY_SHAPE = (1.0, 0.95, 0.95, 0.9, 0.85, 0.35, 0.08)  # Sunday first
 CENTRE_DID = "0722776772"
+RING_SECONDS = 15  # a queue rings an agent this long before it tries the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,8 @@ class Agent:
     extension: str
     queue: tuple[int, str]
     department: tuple[int, str]
+    did: str  # the agent's direct number
+    pick_up: float  # how likely the agent answers a call that rings their phone
 
 
 def make_agents(count: int, rng: random.Random) -> list[Agent]:
@@ -58,6 +66,8 @@ def make_agents(count: int, rng: random.Random) -> list[Agent]:
                 extension=f"EXT{300 + i}",
                 queue=QUEUES[i % len(QUEUES)],
                 department=DEPARTMENTS[int(i % 5 == 4)],
+                did=f"07227768{i:02d}" if i < 100 else f"0722779{i:03d}",
+                pick_up=round(rng.uniform(0.55, 0.97), 2),
             )
         )
     return agents
@@ -139,21 +149,32 @@ class Generator:
             wire.update(type="VoiceMail", status="VOICEMAIL", duration=rng.randint(5, 60))
             yield wire
             return
+        if roll < 0.16:  # dialled an agent's direct number
+            yield self.direct(local, caller)
+            return
         queue = QUEUES[choice]
         wire.update(queueid=queue[0], queuename=queue[1])
         wait = int(rng.expovariate(1 / (5 + 25 * load)))
         patience = rng.expovariate(1 / 150)
-        if wait > patience:
+        members = self.by_queue[queue]
+        # agents the queue rings in turn, each for RING_SECONDS, until one picks up
+        order = rng.sample(members, len(members))
+        answering = next((a for a in order if rng.random() < a.pick_up), None)
+        rung = order[: order.index(answering)] if answering else order
+        if wait > patience or answering is None:
             status = rng.choices(("ABANDONE", "TIMEOUT", "EXIT"), (0.85, 0.1, 0.05))[0]
-            wire.update(status=status, seconds_waiting_in_queue=int(patience))
+            waited = int(min(patience, wait)) if answering else int(patience)
+            wire.update(status=status, seconds_waiting_in_queue=waited)
             yield wire
+            yield from self._rings(wire, local, rung[: waited // RING_SECONDS])
             return
-        agent = rng.choice(self.by_queue[queue])
-        self._agent_fields(wire, agent, "target")
+        wait += RING_SECONDS * len(rung)
+        self._agent_fields(wire, answering, "target")
         duration = self._talk()
         wire.update(seconds_waiting_in_queue=wait, duration=duration, dialtime=wait + 3)
         wire["record"] = f"https://recordings.example/{wire['ivruniqueid']}.mp3"
         yield wire
+        yield from self._rings(wire, local, rung)
         if rng.random() < 0.04:  # transferred to a colleague
             other = rng.choice(self.agents)
             xfer = self._base(local + timedelta(seconds=duration), "XferCDR", "ANSWER")
@@ -161,6 +182,35 @@ class Generator:
                         OriginalIvrUniqueID=wire["ivruniqueid"])  # fmt: skip
             self._agent_fields(xfer, other, "target")
             yield xfer
+
+    def _rings(
+        self, call: dict[str, Any], local: datetime, agents: list[Agent]
+    ) -> Iterator[dict[str, Any]]:
+        """The legs of agents a queue call rang who did not answer, linked to the call."""
+        for turn, agent in enumerate(agents):
+            ring = self._base(local + timedelta(seconds=RING_SECONDS * turn), "Queue", "NOANSWER")
+            ring.update(caller=call["caller"], did=call["did"], target=agent.extension,
+                        queueid=call["queueid"], queuename=call["queuename"],
+                        dialtime=RING_SECONDS, OriginalIvrUniqueID=call["ivruniqueid"])  # fmt: skip
+            self._agent_fields(ring, agent, "target")
+            yield ring
+
+    def direct(self, local: datetime, caller: str) -> dict[str, Any]:
+        """A call to an agent's direct number: answered as often as that agent picks up."""
+        rng = self.rng
+        agent = rng.choice(self.agents)
+        if rng.random() < agent.pick_up:
+            status = "ANSWER"
+        else:
+            status = rng.choices(("NOANSWER", "BUSY", "CANCEL"), (0.7, 0.1, 0.2))[0]
+        wire = self._base(local, "Incoming Call", status)
+        wire.update(caller=caller, did=agent.did, target=agent.extension,
+                    dialtime=rng.randint(2, 25))  # fmt: skip
+        self._agent_fields(wire, agent, "target")
+        if status == "ANSWER":
+            wire["duration"] = self._talk()
+            wire["record"] = f"https://recordings.example/{wire['ivruniqueid']}.mp3"
+        return wire
 
     def outgoing(self, local: datetime) -> Iterator[dict[str, Any]]:
         rng = self.rng
@@ -181,8 +231,11 @@ class Generator:
             leg1 = self._base(local - timedelta(seconds=5), "Click2Call leg1", "ANSWER")
             leg1.update(caller=CENTRE_DID, target=agent.extension, duration=duration + 5)
             self._agent_fields(leg1, agent, "target")
+            if rng.random() > agent.pick_up:  # the agent's own phone was not picked up
+                leg1.update(status="NOANSWER", duration=0)
+                wire.update(status="NOTCALLED", duration=0, price=0, dialtime=0)
             wire["OriginalIvrUniqueID"] = leg1["ivruniqueid"]
-            wire["leg1DialStatusName"] = "ANSWER"
+            wire["leg1DialStatusName"] = leg1["status"]
             yield leg1
         yield wire
 

@@ -21,7 +21,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from cdrhub.analytics.config import AnalyticsSettings
 from cdrhub.analytics.specs import (
@@ -33,6 +32,7 @@ from cdrhub.analytics.specs import (
     PEAK_AGENT,
     WAIT_EDGES,
 )
+from cdrhub.calls.country_names import NAMES as COUNTRY_NAMES
 from cdrhub.calls.model import CallLeg
 from cdrhub.voicenter.vocab import ANSWERED, QUEUE_LEFT
 
@@ -86,12 +86,22 @@ def is_outgoing_attempt(leg: CallLeg) -> bool:
 
 @lru_cache(maxsize=65536)
 def country_of_number(e164: str | None) -> str:
+    """The English name of the number's country, as phonenumbers' geocoder gives it
+    (`country_name_for_number`): the region of its country code, or, when regions share the
+    code, the one region the number is valid in ("" when it is valid in none or several).
+    Without importing the geocoder, whose place names of every prefix would be most of each
+    process's memory (bench/README.md, Footprint)."""
     if not e164:
         return ""
     try:
-        return geocoder.country_name_for_number(phonenumbers.parse(e164, None), "en")
+        number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return ""
+    regions = phonenumbers.region_codes_for_country_code(number.country_code or 0)
+    if len(regions) == 1:
+        return COUNTRY_NAMES.get(regions[0], "")
+    valid = [r for r in regions if phonenumbers.is_valid_number_for_region(number, r)]
+    return COUNTRY_NAMES.get(valid[0], "") if len(valid) == 1 else ""
 
 
 def destination_country(leg: CallLeg) -> str:

@@ -1,6 +1,6 @@
-"""`cdrhub import FILE` and `cdrhub demo`: CDRs from JSON lines, CSV or the generator, through
-`normalize` and the ingest pipeline's bulk mode (`store_bulk`), in batches, each batch one
-transaction."""
+"""`cdrhub import FILE`: CDRs from JSON lines or CSV, through `normalize` and the ingest
+pipeline's bulk mode (`store_bulk`), in batches, each batch one transaction (`cdrhub demo`
+stores through `demofill.fill`)."""
 
 from __future__ import annotations
 

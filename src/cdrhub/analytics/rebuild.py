@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select
+from collections.abc import Callable
+
+from sqlalchemy import Engine, delete, func, select
 
 from cdrhub.analytics.config import analytics_settings
 from cdrhub.analytics.facts import leg_facts
@@ -14,8 +16,20 @@ from cdrhub.store.engine import write_transaction
 from cdrhub.store.schema import legs
 
 
-def rebuild(engine: Engine, settings: Settings, batch_size: int = 20000) -> int:
-    """One transaction: readers see the old rollups until the new ones are complete."""
+def count_legs(engine: Engine) -> int:
+    """How many legs a rebuild will read (for its progress bar)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(legs)).scalar_one())
+
+
+def rebuild(
+    engine: Engine,
+    settings: Settings,
+    batch_size: int = 20000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """One transaction: readers see the old rollups until the new ones are complete.
+    `progress` is told how many legs each batch read."""
     tz, cfg = settings.tz, analytics_settings(settings)
     count = 0
     with write_transaction(engine) as conn:
@@ -37,5 +51,7 @@ def rebuild(engine: Engine, settings: Settings, batch_size: int = 20000) -> int:
                 deltas.add(leg_facts(stored_leg(row), tz, cfg))
             deltas.write(conn)
             count += len(rows)
+            if progress:
+                progress(len(rows))
             last_id = rows[-1]["id"]
     return count

@@ -5,6 +5,7 @@ notification keys derive from (leg, rule, action), callback items remember their
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import Connection
 
@@ -101,8 +102,12 @@ class Batch:
         self.notifications.flush(conn)
 
 
-def make_hook(settings: Settings) -> LegHook:
+def make_hook(settings: Settings, *, rules: bool = True) -> LegHook:
+    """The automations' ingest hook; with `rules=False` it only keeps callback items (no rule
+    runs, so no job and no notification), for generated traffic (`cdrhub demo`)."""
     config = config_from_settings(settings)
+    if not rules:
+        config = replace(config, rules=())
 
     def automations_hook(conn: Connection, stored: Sequence[StoredLeg]) -> None:
         batch = Batch()

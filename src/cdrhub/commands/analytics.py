@@ -3,33 +3,21 @@
 
 from __future__ import annotations
 
-import sys
+import calendar
+import shlex
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from cdrhub import domains, longlived
 from cdrhub.commands.common import Commands, migrated_engine, settings_or_exit
+from cdrhub.commands.progress import QUIET, progress_bar
+from cdrhub.config import ConfigError
 from cdrhub.inputs import MAX_INT
-
-
-def _progress(total: int | None, label: str) -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    return Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[rate]}"), disable=not sys.stderr.isatty(),
-        console=None,
-    )  # fmt: skip
 
 
 def _summary(report: Any, seconds: float) -> str:
@@ -120,6 +108,7 @@ def report(
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines or CSV."),
     batch_size: int = typer.Option(5000, min=1, max=100_000, help="Legs per transaction."),
+    quiet: bool = QUIET,
 ) -> None:
     """Load CDRs (Voicenter webhook fields) from a file, idempotently."""
     from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
@@ -129,16 +118,14 @@ def import_(
     report = ImportReport()
     started = time.perf_counter()
     size = file.stat().st_size
-    with longlived.settled(), file.open(encoding="utf-8-sig", newline="") as handle, _progress(
-        size, "import"
+    with longlived.settled(), file.open(encoding="utf-8-sig", newline="") as handle, progress_bar(
+        "import (bytes)", size, quiet=quiet
     ) as bar:  # fmt: skip
-        task = bar.add_task("import", total=size, rate="")
 
         def advance(count: int) -> None:
-            elapsed = time.perf_counter() - started
             # a text file's buffer is a binary file (typeshed types it without tell())
             done = cast(BinaryIO, handle.buffer).tell() if hasattr(handle, "buffer") else 0
-            bar.update(task, completed=done, rate=f"{report.read / elapsed:,.0f} legs/s")
+            bar.set(done)
 
         store_wires(engine, settings, read_wires(file, handle, report), domains.hooks(settings),
                     batch_size=batch_size, progress=advance, report=report)  # fmt: skip
@@ -156,44 +143,120 @@ def demo(
     days: int = typer.Option(30, min=1, max=3660, help="Days of traffic, ending yesterday."),
     calls_per_day: int = typer.Option(1500, min=1, max=1_000_000, help="Calls on a busy weekday."),
     seed: int = typer.Option(7, help="Random seed (the same seed, the same data)."),
+    until: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="The last day of traffic (default: yesterday)."
+    ),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        help="Database URL to fill (default: cdrhub-demo.db in the current directory, never "
+        "the configured database unless named here).",
+    ),
+    remove: bool = typer.Option(False, "--remove", help="Delete the demo database, then exit."),
+    quiet: bool = QUIET,
 ) -> None:
-    """Fill the database with realistic generated traffic, so every report has data."""
+    """Fill a demo database of its own with realistic generated traffic, so every report has
+    data; it goes through the webhook's path (rollups, callback items) and sends nothing out."""
+    from cdrhub.analytics import demofill
     from cdrhub.analytics.demo import Generator
-    from cdrhub.analytics.importer import ImportReport, store_wires
 
     settings = settings_or_exit()
-    engine = migrated_engine(settings, create=True)
-    end = datetime.now(UTC).astimezone(settings.tz).date()
+    url = database or demofill.default_demo_url(Path.cwd())
+    if (problem := demofill.check_url(url)) is not None:
+        raise typer.BadParameter(problem, param_hint="--database")
+    if remove:
+        _remove_demo(url, settings.database_url)
+        return
+    if until is None:
+        end = datetime.now(UTC).astimezone(settings.tz).date()
+    elif until.year - days // 366 > 1970 and until.year < 9999:
+        end = until.date() + timedelta(days=1)
+    else:
+        raise typer.BadParameter("a day from 1971 to 9998, after --days", param_hint="--until")
+    demo_settings = settings.with_(database_url=url)
+    try:  # the domains read their sections here (thresholds, callback settings)
+        hooks = domains.local_hooks(demo_settings)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        engine = migrated_engine(demo_settings, create=True)
+    except DBAPIError as exc:  # the one line of the driver's reason, never the URL's password
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        typer.echo(f"cannot open the demo database {_shown_url(url)}: {reason}", err=True)
+        raise typer.Exit(1) from None
     generator = Generator(days=days, calls_per_day=calls_per_day, end=end, seed=seed,
                           tz=settings.tz)  # fmt: skip
-    report = ImportReport()
+    start = calendar.timegm(generator.start_local.timetuple())
+    reached = [0]  # days of traffic generated so far
+
+    def wires() -> Any:
+        for wire in generator:
+            reached[0] = min(days, (int(wire["time"]) - start) // 86400)
+            yield wire
+
     started = time.perf_counter()
-    with longlived.settled(), _progress(None, "demo") as bar:
-        task = bar.add_task("demo", total=None, rate="")
+    with longlived.settled(), progress_bar("demo (days)", days, quiet=quiet) as bar:
+        result = demofill.fill(
+            engine, demo_settings, wires(), hooks,
+            progress=lambda _count: bar.set(reached[0]),
+        )  # fmt: skip
+        bar.set(days)
+    engine.dispose()
+    seconds = time.perf_counter() - started
+    typer.echo(
+        f"stored {result.new} new, {result.duplicate} duplicate, {result.revised} revised legs "
+        f"in {seconds:.1f} s ({result.stored / seconds if seconds else 0:,.0f} legs/s)"
+    )
+    first, last = end - timedelta(days=days), end - timedelta(days=1)
+    shown = _shown_url(url)
+    typer.echo(f"demo database: {shown}")
+    typer.echo(f"traffic from {first} to {last}; see it with:")
+    typer.echo(f"  CDRHUB_DATABASE_URL={shlex.quote(shown)} cdrhub serve")
+    typer.echo(f"  CDRHUB_DATABASE_URL={shlex.quote(shown)} cdrhub report overview "
+               f"--from {first} --to {last}")  # fmt: skip
+    removal = "" if database is None else f" --database {shlex.quote(shown)}"
+    typer.echo(f"remove it with: cdrhub demo --remove{removal}")
 
-        def advance(count: int) -> None:
-            bar.update(task, advance=count, rate="")
 
-        wires = (("demo", w) for w in generator)
-        store_wires(engine, settings, wires, domains.hooks(settings), encoding="demo",
-                    progress=advance, report=report)  # fmt: skip
-    typer.echo(_summary(report, time.perf_counter() - started))
-    first = end - timedelta(days=days)
-    typer.echo(f"traffic from {first} to {end - timedelta(days=1)}; try: cdrhub report "
-               f"overview --from {first} --to {end - timedelta(days=1)}")  # fmt: skip
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _remove_demo(url: str, configured: str) -> None:
+    """Delete the demo's SQLite file; never the configured database, never another engine's."""
+    from cdrhub.analytics import demofill
+
+    path = demofill.sqlite_file(url)
+    if path is None:
+        typer.echo("demo --remove deletes a SQLite demo file only: drop that database yourself",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
+    if demofill.same_database(url, configured):
+        typer.echo(f"{path} is the configured database (CDRHUB_DATABASE_URL): not removed",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
+    if not demofill.remove_sqlite(path):
+        typer.echo(f"no demo database at {path}")
+        return
+    typer.echo(f"removed the demo database {path}")
 
 
 analytics_app = typer.Typer(no_args_is_help=True, help="Analytics maintenance.")
 
 
 @analytics_app.command("rebuild")
-def rebuild_command() -> None:
+def rebuild_command(quiet: bool = QUIET) -> None:
     """Recompute every rollup from the stored legs (after changing thresholds)."""
-    from cdrhub.analytics.rebuild import rebuild
+    from cdrhub.analytics.rebuild import count_legs, rebuild
 
     settings = settings_or_exit()
+    engine = migrated_engine(settings)
     started = time.perf_counter()
-    count = rebuild(migrated_engine(settings), settings)
+    with progress_bar("rebuild (legs)", count_legs(engine), quiet=quiet) as bar:
+        count = rebuild(engine, settings, progress=bar.advance)
     typer.echo(f"rolled up {count} legs in {time.perf_counter() - started:.1f} s")
 
 

@@ -16,6 +16,7 @@ from cdrhub.commands.common import (
     migrated_engine,
     settings_or_exit,
 )
+from cdrhub.commands.progress import QUIET, progress_bar
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -40,6 +41,7 @@ crm_app = typer.Typer(help="CRM pushes and the recording archive for stored call
 @contacts_app.command("import")
 def contacts_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A CSV file."),
+    quiet: bool = QUIET,
 ) -> None:
     """Import contacts from CSV (name, company, email, phone columns, <crm>_id columns);
     rows that share a phone or an external id with a known contact update it."""
@@ -49,7 +51,8 @@ def contacts_import(
     settings, engine = _engine()
     text = file.read_bytes().decode("utf-8-sig", errors="replace")
     region = load_crm_settings(settings).region
-    result = import_contacts(engine, text, region=region, now=_now())
+    with progress_bar("contacts (rows)", None, quiet=quiet) as bar:
+        result = import_contacts(engine, text, region=region, now=_now(), progress=bar.set)
     for line, reason in result.errors:
         typer.echo(f"line {line}: {reason}", err=True)
     typer.echo(f"{result.created} created, {result.updated} updated, {len(result.errors)} skipped")
@@ -98,6 +101,7 @@ def recordings_prune(
     older_than_days: int | None = typer.Option(
         None, min=0, max=36600, help="Default: [crm.recordings] retain_days."
     ),
+    quiet: bool = QUIET,
 ) -> None:
     """Delete archived recordings of calls older than the given age."""
     from cdrhub.config import ConfigError
@@ -114,7 +118,10 @@ def recordings_prune(
         return
     try:
         storage = make_storage(cfg)
-        n = prune_recordings(engine, storage, older_than=timedelta(days=days), now=_now())
+        with progress_bar("prune (recordings)", None, quiet=quiet) as bar:
+            n = prune_recordings(
+                engine, storage, older_than=timedelta(days=days), now=_now(), progress=bar.set
+            )
     except (ConfigError, JobOutcome) as exc:  # S3 unreachable, refused, not installed
         typer.echo(f"recordings prune: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -126,6 +133,7 @@ def crm_backfill(
     since: str = typer.Option(
         ..., help="Local date (its start) or ISO datetime (local unless it has an offset)."
     ),
+    quiet: bool = QUIET,
 ) -> None:
     """Enqueue recording downloads and CRM pushes for calls stored before they were on
     (idempotent: what was already enqueued or archived is left alone)."""
@@ -134,7 +142,8 @@ def crm_backfill(
 
     settings, engine = _engine()
     start = input_or_exit(lambda: parse_instant(since, settings.tz, "--since"))
-    n = backfill(engine, settings, since=start, now=_now())
+    with progress_bar("backfill (legs)", None, quiet=quiet) as bar:
+        n = backfill(engine, settings, since=start, now=_now(), progress=bar.set)
     typer.echo(f"{n} leg(s) looked at; the worker runs the jobs")
 
 

@@ -6,9 +6,10 @@ are not downloaded again, so running it twice enqueues nothing new.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from cdrhub.config import Settings
 from cdrhub.crm.hook import make_crm_hook
@@ -20,10 +21,25 @@ from cdrhub.store.schema import legs
 BATCH = 500
 
 
-def backfill(engine: Engine, settings: Settings, *, since: datetime, now: datetime) -> int:
-    """Legs started at or after `since` run through the CRM hook; returns how many were seen."""
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def backfill(
+    engine: Engine,
+    settings: Settings,
+    *,
+    since: datetime,
+    now: datetime,
+    progress: Progress | None = None,
+) -> int:
+    """Legs started at or after `since` run through the CRM hook; returns how many were seen.
+    `progress` is told the legs seen so far and how many there are."""
     hook = make_crm_hook(settings)
     last_id, seen = 0, 0
+    with engine.connect() as conn:
+        total = conn.execute(
+            select(func.count()).select_from(legs).where(legs.c.started_at >= since)
+        ).scalar_one()
     while True:
         with write_transaction(engine) as conn:
             rows = (
@@ -41,3 +57,5 @@ def backfill(engine: Engine, settings: Settings, *, since: datetime, now: dateti
             return seen
         seen += len(rows)
         last_id = rows[-1]["id"]
+        if progress:
+            progress(seen, max(seen, total))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,12 +92,22 @@ def parse_contacts_csv(text: str) -> tuple[list[tuple[int, ContactInput]], list[
     return rows, errors
 
 
-def import_contacts(engine: Engine, text: str, *, region: str, now: datetime) -> ImportResult:
-    """Save every usable row (one transaction); rows that cannot be saved are reported."""
+def import_contacts(
+    engine: Engine,
+    text: str,
+    *,
+    region: str,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Save every usable row (one transaction); rows that cannot be saved are reported.
+    `progress` is told the rows done so far and how many there are."""
     rows, errors = parse_contacts_csv(text)
     created = updated = 0
     with write_transaction(engine) as conn:
-        for line, contact in rows:
+        for done, (line, contact) in enumerate(rows, 1):
+            if progress:
+                progress(done, len(rows))
             try:  # save_contact validates before it writes: a rejected row leaves no trace
                 _id, was_created = save_contact(conn, contact, region=region, now=now)
             except ContactError as exc:

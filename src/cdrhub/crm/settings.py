@@ -8,7 +8,7 @@ frame_ancestors = "*"       # CSP frame-ancestors of the widget page
 language = "en"             # the widget's language and direction: "en" or "he" (right to left)
 
 [crm.recordings]
-enabled = true
+enabled = false             # true: download every leg's recording into the archive (off unless set)
 storage = "local"           # or "s3"
 local_dir = "./recordings"
 voicenter_code = ""         # appended as ?code=... when set (env CDRHUB_VOICENTER_CODE)
@@ -99,7 +99,9 @@ class S3Settings:
 
 @dataclass(frozen=True)
 class RecordingSettings:
-    enabled: bool = True
+    # Off unless configured: with no settings, nothing is fetched from anywhere (a recording
+    # download without `voicenter_code` fails on Voicenter's hosts and ends in a dead job).
+    enabled: bool = False
     storage: str = "local"
     local_dir: Path = Path("recordings")
     voicenter_code: str | None = None

@@ -16,10 +16,10 @@ Err 1; only the second is answered Err 2, so that Voicenter sends it again.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import psycopg
 from sqlalchemy.exc import StatementError
 
 from cdrhub.ingest.messages import Delivery, Received
@@ -52,8 +52,7 @@ def parts_of(delivery: Delivery, received: Received, size: int) -> list[Part]:
 
 # Raised for a value, never for the storage holding it: a number or text the database (or its
 # driver) refuses, a value that cannot be encoded (a lone surrogate), one nested too deeply.
-_DATA_ERRORS = (
-    psycopg.DataError,
+_DATA_ERRORS: tuple[type[BaseException], ...] = (
     sqlite3.DataError,
     ValueError,  # UnicodeEncodeError among them
     TypeError,
@@ -73,7 +72,10 @@ def data_fault(error: BaseException) -> bool:
     """Whether a delivery failed to store because of its data rather than because of storage.
     Connection loss, a full disk, a missing table or a lock timeout are storage's (SQLAlchemy's
     OperationalError, ProgrammingError, IntegrityError, InterfaceError, OSError) and stay so."""
-    return isinstance(_cause(error), _DATA_ERRORS)
+    # psycopg is imported on PostgreSQL only; without it, none of its errors can be raised.
+    psycopg = sys.modules.get("psycopg")
+    driver = (psycopg.DataError,) if psycopg is not None else ()
+    return isinstance(_cause(error), (*_DATA_ERRORS, *driver))
 
 
 def fault_reason(error: BaseException) -> str:

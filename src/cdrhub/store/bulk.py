@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import psycopg
-from psycopg import RawCursor
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+
+if TYPE_CHECKING:
+    import psycopg
 
 Processor = Callable[[Any], Any]
 
@@ -169,7 +170,8 @@ def insert_rows(
 
 
 def _psycopg(conn: Connection) -> psycopg.Connection[Any]:
-    """The driver's own connection under `conn` (on PostgreSQL, psycopg's)."""
+    """The driver's own connection under `conn` (on PostgreSQL, psycopg's: imported only there,
+    so that SQLite's processes never load it)."""
     return cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
 
 
@@ -184,6 +186,8 @@ def _pg_values(
     out: list[tuple[Any, ...]] = []
     per_statement = max(1, _PG_PARAMETERS // plan.width)
     # A raw cursor takes PostgreSQL's own $n placeholders: psycopg does not convert the query.
+    from psycopg import RawCursor
+
     with RawCursor(_psycopg(conn)) as cursor:
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]

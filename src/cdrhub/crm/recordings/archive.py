@@ -8,7 +8,7 @@ finds the archived copy to serve; `prune_recordings` deletes copies older than t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -192,9 +192,15 @@ def read_recording(row: dict[str, Any], storage: Storage) -> ArchivedAudio | Non
 
 
 def prune_recordings(
-    engine: Engine, storage: Storage, *, older_than: timedelta, now: datetime
+    engine: Engine,
+    storage: Storage,
+    *,
+    older_than: timedelta,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Delete archived copies of calls that started before now - older_than; returns how many."""
+    """Delete archived copies of calls that started before now - older_than; returns how many.
+    `progress` is told the copies deleted so far and how many there are to delete."""
     cutoff = now - older_than
     with engine.connect() as conn:
         query = select(recordings.c.ivruniqueid, recordings.c.object_key).where(
@@ -203,10 +209,12 @@ def prune_recordings(
             recordings.c.call_started_at < cutoff,
         )
         rows = conn.execute(query).tuples().all()
-    for ivruniqueid, key in rows:
+    for done, (ivruniqueid, key) in enumerate(rows, 1):
         if key:
             storage.delete(key)
         _set(engine, ivruniqueid, status="pruned", object_key=None, pruned_at=now)
+        if progress:
+            progress(done, len(rows))
     return len(rows)
 
 
