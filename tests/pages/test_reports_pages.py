@@ -16,7 +16,9 @@ from starlette.testclient import TestClient
 
 from cdrhub.config import Settings
 from tests.crm.conftest import leg, sample, store
-from tests.pages.test_calls import _legs, _signed_in, _user
+from tests.pages.helpers import add_user as _user
+from tests.pages.helpers import signed_in as _signed_in
+from tests.pages.test_calls import _legs
 
 AUTH = {"Authorization": "Bearer test-api-key-0123456789"}
 SALES = {"queueid": 1234567, "queuename": "Sales Queue"}

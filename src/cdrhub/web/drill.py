@@ -10,12 +10,8 @@ from dataclasses import replace
 
 import phonenumbers
 
-from cdrhub.analytics.facts import (
-    DIALER_INCOMING,
-    INCOMING_TYPES,
-    OUTGOING_TYPES,
-    country_of_number,
-)
+from cdrhub.analytics.facts import DIALER_INCOMING, INCOMING_TYPES, OUTGOING_TYPES
+from cdrhub.calls.country_names import NAMES as COUNTRY_NAMES
 from cdrhub.inputs import InputError, bounded_int
 from cdrhub.store.legs_query import LegFilter
 from cdrhub.voicenter.vocab import ANSWERED
@@ -29,13 +25,10 @@ def _prefixes() -> dict[str, tuple[str, ...]]:
     """Country name (as the reports name it) -> the calling codes of its regions, `+972`.
     A code shared by several countries (+1, +7) selects them all when target_country is blank."""
     found: dict[str, set[str]] = {}
-    for region in phonenumbers.SUPPORTED_REGIONS:
-        example = phonenumbers.example_number(region)
-        if example is None:
-            continue
-        name = country_of_number(phonenumbers.format_number(example, 0))
-        if name:
-            found.setdefault(name, set()).add(f"+{example.country_code}")
+    for region, name in COUNTRY_NAMES.items():
+        code = phonenumbers.country_code_for_region(region)
+        if code:
+            found.setdefault(name, set()).add(f"+{code}")
     return {name: tuple(sorted(codes)) for name, codes in found.items()}
 
 
