@@ -129,6 +129,7 @@ CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "queues": ("queue_id", ("service_level", "abandon_rate")),
     "ivr": ("layer_id", ("reached",)),
     "repeat-callers": ("number", ("contacts",)),
+    "callbacks": ("key", ("median_seconds_to_callback", "p90_seconds_to_callback")),
 }
 
 
