@@ -90,6 +90,12 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return columns
 
 
+def flat_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[Row]]:
+    """The rows with nested figures as columns of their own, and every column in order."""
+    flat = [_flat(r) for r in rows]
+    return _columns(flat), flat
+
+
 def people_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[str]]]:
     """The rows as people read them: headings, and a line of text cells per row."""
     flat = [_flat(r) for r in rows]

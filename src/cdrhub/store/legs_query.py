@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, and_, or_, select
+from sqlalchemy import Connection, RowMapping, and_, extract, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cdrhub.store.schema import legs
@@ -31,6 +31,52 @@ class LegFilter:
     queue_id: int | None = None
     queue_name: str | None = None
     direction: str | None = None
+    # The drill-down of the reports (the domain's rules come in as values; store knows none):
+    # the customer's country: target_country, else (blank) a target number with one of the
+    # calling-code prefixes of that country
+    country: str | None = None
+    country_prefixes: tuple[str, ...] = ()
+    weekday: int | None = None  # local (started_at_local), 0 = Sunday
+    hour: int | None = None  # local, 0..23
+    answered: bool | None = None  # False: missed (any status but `answered_status`)
+    answered_status: str = "ANSWER"
+    type_keys: tuple[str, ...] | None = None  # one of these known types
+    # with type_keys: a leg linked to another (original_ivruniqueid) counts only with these
+    linked_type_keys: tuple[str, ...] | None = None
+
+
+def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
+    c = legs.c
+    where: list[ColumnElement[bool]] = []
+    if found.country is not None:
+        blank = or_(c.target_country.is_(None), func.trim(c.target_country) == "")
+        by_number = [c.target_e164.startswith(p, autoescape=True) for p in found.country_prefixes]
+        where.append(
+            or_(
+                func.trim(c.target_country) == found.country,
+                and_(blank, or_(*by_number)) if by_number else false(),
+            )
+        )
+    if found.weekday is not None:
+        where.append(extract("dow", c.started_at_local) == found.weekday)
+    if found.hour is not None:
+        where.append(extract("hour", c.started_at_local) == found.hour)
+    if found.answered is True:
+        where.append(c.status == found.answered_status)
+    if found.answered is False:
+        where.append(or_(c.status.is_(None), c.status != found.answered_status))
+    if found.type_keys is not None:
+        where.append(c.type_key.in_(found.type_keys))
+    if found.linked_type_keys is not None:
+        where.append(
+            or_(
+                c.original_ivruniqueid.is_(None),
+                c.original_ivruniqueid == "",
+                c.original_ivruniqueid == c.ivruniqueid,
+                c.type_key.in_(found.linked_type_keys),
+            )
+        )
+    return where
 
 
 def conditions(found: LegFilter) -> list[ColumnElement[bool]]:
@@ -70,7 +116,7 @@ def conditions(found: LegFilter) -> list[ColumnElement[bool]]:
         where.append(c.queue_name == found.queue_name)
     if found.direction is not None:
         where.append(c.direction == found.direction)
-    return where
+    return [*where, *_drill(found)]
 
 
 def page_legs(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy import Connection, RowMapping
@@ -22,6 +22,7 @@ from cdrhub.timefmt import iso_utc, iso_wall
 from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
+from cdrhub.web.drill import drill_filter
 
 router = APIRouter(
     prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
@@ -200,6 +201,15 @@ def list_calls(
     status: str | None = Query(None, description="call status (ANSWER, NOANSWER, ...)"),
     queue: str | None = Query(None, description="queue id or name"),
     direction: str | None = Query(None, description=", ".join(vocab.DIRECTIONS)),
+    contact: Literal["in", "out"] | None = Query(
+        None, description="in: incoming contacts, out: outgoing attempts (as the reports count)"
+    ),
+    country: str | None = Query(
+        None, max_length=128, description="the customer's country of an outgoing attempt"
+    ),
+    weekday: int | None = Query(None, ge=0, le=6, description="local weekday, 0 = Sunday"),
+    hour: int | None = Query(None, ge=0, le=23, description="local hour"),
+    missed: bool | None = Query(None, description="true: not answered; false: answered"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of a page"),
 ) -> dict[str, Any]:
@@ -216,6 +226,14 @@ def list_calls(
         queue=queue,
         direction=direction,
     )
+    drill = {
+        "contact": contact,
+        "country": country,
+        "missed": None if missed is None else str(missed),
+    }
+    drill |= {"weekday": None if weekday is None else str(weekday)}
+    drill |= {"hour": None if hour is None else str(hour)}
+    found = drill_filter(found, drill)
     after = _decode_cursor(cursor) if cursor else None
     with _read(request) as conn:
         check_received(conn, found)

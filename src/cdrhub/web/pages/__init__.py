@@ -21,6 +21,7 @@ from cdrhub.web.pages import (
     guard,
     live,
     livefeed,
+    reports,
     wall,
 )
 from cdrhub.web.pages.templating import page, redirect
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin_ops.router)
     app.include_router(admin_setup.router)
     app.include_router(wall.router)
+    app.include_router(reports.router)
 
     @app.exception_handler(guard.SignInRequired)
     async def sign_in(request: Request, exc: guard.SignInRequired) -> Response:

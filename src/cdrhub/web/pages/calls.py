@@ -17,13 +17,15 @@ from cdrhub.calls.phones import display_number, to_e164
 from cdrhub.calls.stitch import stitch
 from cdrhub.crm import serving
 from cdrhub.crm.timeline import build_timeline, call_item, recordings_for
-from cdrhub.inputs import InputError
+from cdrhub.inputs import InputError, bounded_int
 from cdrhub.people.sessions import Session
 from cdrhub.people.users import User
 from cdrhub.store.legs import row_to_leg
 from cdrhub.store.legs_query import LegFilter, page_legs
 from cdrhub.store.schema import legs
 from cdrhub.timerange import parse_range
+from cdrhub.web.drill import NAMES as DRILL
+from cdrhub.web.drill import drill_filter
 from cdrhub.web.pages import guard
 from cdrhub.web.pages.templating import local_time, page
 
@@ -70,7 +72,15 @@ def _filter(request: Request, params: dict[str, str]) -> LegFilter:
         found = replace(found, type_text=params["type"].strip()[:64])
     if params.get("direction") in DIRECTIONS:
         found = replace(found, direction=params["direction"])
-    return found
+    if params.get("queue"):
+        queue = params["queue"].strip()[:128]
+        numeric = queue.isascii() and queue.isdigit()
+        found = replace(
+            found,
+            queue_id=bounded_int(queue, "queue") if numeric else None,
+            queue_name=None if numeric else queue,
+        )
+    return drill_filter(found, params)
 
 
 @router.get("/calls")
@@ -78,7 +88,8 @@ def calls_page(request: Request, session: Session = Depends(guard.signed_in)) ->
     params = {
         k: v
         for k, v in request.query_params.items()
-        if k in ("number", "agent", "from", "to", "type", "status", "direction", "after")
+        if k in ("number", "agent", "from", "to", "type", "status", "direction", "after", "queue")
+        or k in DRILL
     }
     lang, settings = guard.lang_of(request), request.app.state.settings
     error = None
