@@ -18,6 +18,8 @@ PAGES = {
     "call": "/calls/{leg}",
     "contact": "/contacts/0501234567",
     "wall": "/wall",
+    "reports": "/reports",
+    "report": "/reports/agents",
     "admin-setup": "/admin/setup",
     "admin-users": "/admin/users",
     "admin-audit": "/admin/audit",
