@@ -79,3 +79,13 @@ def test_a_delivery_redacted_twice_is_the_same() -> None:
         content_type=once.content_type,
     )
     assert twice == once
+
+
+def test_an_empty_secret_parameter_is_kept_as_it_came() -> None:
+    # nothing to hide: the body stays byte for byte (a replay reads what was sent)
+    assert redact_text("a=1&APIKEY=&b=2") == "a=1&APIKEY=&b=2"
+    assert redact_query("APIKEY=&token=&code=x") == "APIKEY=&token=&code=[redacted]"
+    assert (
+        redact_text("u=https%3A%2F%2Fh%2Fp%3Fcode%3D%26x%3D1")
+        == "u=https%3A%2F%2Fh%2Fp%3Fcode%3D%26x%3D1"
+    )

@@ -48,8 +48,8 @@ _NAMES = "|".join(sorted((re.escape(n) for n in SECRET_PARAMS), key=len, reverse
 _NAMES = _NAMES.replace("_", "[_-]")
 # `name=value` after a URL's `?`/`&` (or `&amp;` in XML), or at the very start (a form body),
 # and the same percent-encoded inside another parameter's value (`%3Fcode%3D...`).
-_PLAIN = re.compile(rf"(?i)(^|[?&;])({_NAMES})=([^&#\s\"'<>\\]*)")
-_ENCODED = re.compile(rf"(?i)(%3F|%26)({_NAMES})%3D((?:(?!%26)[^&#\s\"'<>\\])*)")
+_PLAIN = re.compile(rf"(?i)(^|[?&;])({_NAMES})=([^&#\s\"'<>\\]+)")
+_ENCODED = re.compile(rf"(?i)(%3F|%26)({_NAMES})%3D((?:(?!%26)[^&#\s\"'<>\\])+)")
 # A literal credential shorter than this is not searched for (it would match anywhere);
 # configured ones are at least 16 characters (config.py).
 _MIN_LITERAL = 8
@@ -96,8 +96,9 @@ def redact_query(query: str, secrets: Iterable[str] = ()) -> str:
     it is kept as it came (an unreadable query is kept to be replayed)."""
     parts = []
     for part in query.split("&"):
-        name, eq, _value = part.partition("=")
-        parts.append(f"{name}={REDACTED}" if eq and _is_secret_param(name) else part)
+        name, eq, value = part.partition("=")
+        secret = eq and value and _is_secret_param(name)  # an empty value hides nothing
+        parts.append(f"{name}={REDACTED}" if secret else part)
     return redact_text("&".join(parts), secrets)
 
 
