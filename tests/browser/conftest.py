@@ -29,7 +29,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and later tests that call asyncio.run() there would fail.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
