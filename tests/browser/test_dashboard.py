@@ -88,6 +88,15 @@ def test_a_missed_call_pops_up_in_scope_rings_once_and_leaves_when_returned(
     assert popup.locator(".p-number").inner_text() == "050-123-4567"
     assert popup.locator(".p-queue").inner_text() == "Sales Queue"
     shot(manager, "popup-en")
+    # the row added live carries the row's actions, aimed at this item
+    row = manager.locator("#callbacks tbody tr").first
+    item = row.get_attribute("data-item")
+    actions = row.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
+    assert actions == [
+        f"/callbacks/{item}/call",
+        f"/callbacks/{item}/assign",
+        f"/callbacks/{item}/close",
+    ]
     time.sleep(1.0)
     assert agent.locator(".popup").count() == 0
     # "call back", clicked twice: Voicenter is asked once, with the user's extension

@@ -81,6 +81,14 @@
       row.querySelector(".r-number").title = event.number;
       row.querySelector(".r-queue").textContent = event.queue || "";
       row.querySelector(".r-since").textContent = localTime(event.opened_at);
+      row.querySelectorAll("form[data-action]").forEach(function (form) {
+        form.action = "/callbacks/" + event.item_id + "/" + form.dataset.action;
+      });
+      row.querySelector('input[name="request"]').value =
+        event.item_id + "-" + event.missed_count + "-" + Date.now();
+      const note = row.querySelector('input[name="note"]');
+      note.id = "note-" + event.item_id;
+      note.previousElementSibling.htmlFor = note.id;
       table.appendChild(row);
     }
     row.querySelector(".missed").textContent = String(event.missed_count);
