@@ -51,26 +51,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(guard.Forbidden)
     async def forbidden(request: Request, exc: guard.Forbidden) -> Response:
-        session = guard.session_of(request)
-        return page(
-            request,
-            guard.lang_of(request),
-            "refused.html",
-            403,
-            user=session.user if session else None,
-            csrf=session.csrf if session else "",
-            reason="role",
-        )
+        return refused(request, "role")
 
     @app.exception_handler(guard.CsrfRefused)
     async def csrf_refused(request: Request, exc: guard.CsrfRefused) -> Response:
-        session = guard.session_of(request)
-        return page(
-            request,
-            guard.lang_of(request),
-            "refused.html",
-            403,
-            user=session.user if session else None,
-            csrf=session.csrf if session else "",
-            reason="csrf",
-        )
+        return refused(request, "csrf")
+
+
+def refused(request: Request, reason: str) -> Response:
+    """The 403 page: a role that does not open the page, or a refused cross-site form."""
+    session = guard.session_of(request)
+    return page(
+        request,
+        guard.lang_of(request),
+        "refused.html",
+        403,
+        user=session.user if session else None,
+        csrf=session.csrf if session else "",
+        reason=reason,
+    )
