@@ -99,6 +99,7 @@ def questions(s: dict[str, str], today: str, reports: list[str]) -> list[tuple[s
             f"/calls?number={s['number']}",
             f"/api/calls?phone={s['number']}&limit=50",
         ),
+        ("calls-text", "/calls?number=anonymous", "/api/calls?phone=anonymous&limit=50"),
         ("calls-agent", "/calls?agent=nobody", "/api/calls?agent=nobody&limit=50"),
         ("calls-agent-real", f"/calls?agent={s['agent']}", f"/api/calls?agent={s['agent']}"),
         ("call", f"/calls/{s['leg']}", f"/api/calls/{s['leg']}"),
