@@ -52,12 +52,13 @@ def samples(url: str) -> dict[str, str]:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT ivruniqueid, caller_e164, target_e164, started_at FROM legs "
+                "SELECT ivruniqueid, caller_e164, target_e164, started_at, agent_code FROM legs "
                 "ORDER BY started_at DESC, id DESC LIMIT 500"
             )
         ).all()
     engine.dispose()
     seen = Counter(n for r in rows for n in r[1:3] if n)
+    agents = Counter(r[4] for r in rows if r[4])
     newest = rows[0][3]  # SQLite's raw text, PostgreSQL's datetime
     newest = newest if isinstance(newest, datetime) else datetime.fromisoformat(newest)
     last = newest.date() - timedelta(days=1)  # the last full day
@@ -65,18 +66,28 @@ def samples(url: str) -> dict[str, str]:
         "leg": rows[0][0],
         "number": seen.most_common()[-1][0],
         "busy": seen.most_common(1)[0][0],
+        "agent": agents.most_common(1)[0][0],
         "last_day": last.isoformat(),
         "month_from": (last - timedelta(days=30)).isoformat(),
     }
 
 
-def questions(s: dict[str, str], today: str) -> list[tuple[str, str, str]]:
+def questions(s: dict[str, str], today: str, reports: list[str]) -> list[tuple[str, str, str]]:
     """(name, page, the API answer on the same data). The Live page and the wallboard show
     today (empty in the demo data, which ends before); the queues report of the data's last
-    full day beside them shows what a busy today would cost."""
+    full day beside them shows what a busy today would cost. Every report's page for the last
+    30 days (with the 30 before, the page's "previous period"), and the agents report for the
+    whole data set."""
     last = s["last_day"]
     month = f"from={s['month_from']}&to={last}"
+    every = f"from=2000-01-01&to={last}"
+    report_pages = [(f"report-{r}", f"/reports/{r}?{month}", f"/api/reports/{r}?{month}")
+                    for r in reports]  # fmt: skip
+    report_pages.append(
+        ("report-agents-all", f"/reports/agents?{every}", f"/api/reports/agents?{every}")
+    )
     return [
+        *report_pages,
         ("live", "/", f"/api/reports/queues?from={today}&to={today}"),
         ("live-last-day", "/", f"/api/reports/queues?from={last}&to={last}"),
         ("wall", "/wall", f"/api/reports/queues?from={today}&to={today}"),
@@ -88,7 +99,9 @@ def questions(s: dict[str, str], today: str) -> list[tuple[str, str, str]]:
             f"/calls?number={s['number']}",
             f"/api/calls?phone={s['number']}&limit=50",
         ),
+        ("calls-text", "/calls?number=anonymous", "/api/calls?phone=anonymous&limit=50"),
         ("calls-agent", "/calls?agent=nobody", "/api/calls?agent=nobody&limit=50"),
+        ("calls-agent-real", f"/calls?agent={s['agent']}", f"/api/calls?agent={s['agent']}"),
         ("call", f"/calls/{s['leg']}", f"/api/calls/{s['leg']}"),
         ("contact", f"/contacts/{s['number']}", f"/api/contacts/{s['number']}/timeline"),
         ("contact-busy", f"/contacts/{s['busy']}", f"/api/contacts/{s['busy']}/timeline"),
@@ -133,7 +146,7 @@ def sign_in(client: TestClient) -> None:
     assert answer.status_code == 303, answer.text[:200]
 
 
-def bench(engine_name: str, label: str, reps: int) -> dict[str, Any]:
+def bench(engine_name: str, label: str, reps: int, only: str = "") -> dict[str, Any]:
     url = database_url(engine_name, label)
     settings = load_settings(env={"CDRHUB_API_KEY": API_KEY}, database_url=url)
     app = create_app(settings)
@@ -152,7 +165,9 @@ def bench(engine_name: str, label: str, reps: int) -> dict[str, Any]:
     with TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"}) as client:
         sign_in(client)
         today = datetime.now(settings.tz).date().isoformat()
-        for name, page, answer in questions(s, today):
+        for name, page, answer in questions(s, today, sorted(app.state.reports)):
+            if not name.startswith(only):
+                continue
             row: dict[str, Any] = {"page": page, **timed(client, page, reps)}
             if answer:
                 row["api"] = {"path": answer, **timed(client, answer, reps, headers=api)}
@@ -177,6 +192,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--label", default="dash", help="bench/analytics/run.py's --label")
     parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--only", help="questions whose name starts with this")
     parser.add_argument("--out", help="results file name")
     args = parser.parse_args()
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
@@ -188,7 +204,7 @@ def main() -> None:
     }
     for name in engines:
         print(f"== {name}", flush=True)
-        results[name] = bench(name, args.label, args.reps)
+        results[name] = bench(name, args.label, args.reps, args.only or "")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / (args.out or f"{args.label}-{'-'.join(engines)}.json")
     path.write_text(json.dumps(results, indent=2) + "\n")

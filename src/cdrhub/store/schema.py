@@ -97,7 +97,16 @@ legs = Table(
     Index("ix_legs_started", "started_at", "id"),
     Index("ix_legs_caller_e164_started", "caller_e164", "started_at", "id"),
     Index("ix_legs_target_e164_started", "target_e164", "started_at", "id"),
-    Index("ix_legs_agent", "agent_code"),
+    *(
+        Index(f"ix_legs_{column}_started", column, "started_at", "id")
+        for column in (
+            "did_e164",
+            "agent_code",
+            "representative_code",
+            "caller_extension",
+            "target_extension",
+        )
+    ),
     Index("ix_legs_queue", "queue_id"),
     Index("ix_legs_original", "original_ivruniqueid"),
     Index(

@@ -22,7 +22,7 @@ from cdrhub.timefmt import iso_utc, iso_wall
 from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
-from cdrhub.web.drill import drill_filter
+from cdrhub.web.drill import drill_filter, named_agents
 
 router = APIRouter(
     prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
@@ -161,7 +161,7 @@ def leg_filter(
         end=span.end_utc,
         phone_e164=e164,
         phone_text=phone if phone and not e164 else None,
-        agent=agent or None,
+        agents=(agent,) if agent else None,
         type_key=known.name if known else None,
         type_text=type_ if type_ and not known else None,
         status=status.upper() if status else None,
@@ -193,7 +193,7 @@ def list_calls(
     ),
     phone: str | None = Query(None, description="any written form; matched in E.164"),
     agent: str | None = Query(
-        None, description="agent (Voicenter user) code or name, or extension code or name"
+        None, description="agent (Voicenter user) code or name, or extension"
     ),
     type: str | None = Query(
         None, description="call type, loosely spelled, or an unknown type as received"
@@ -237,7 +237,7 @@ def list_calls(
     after = _decode_cursor(cursor) if cursor else None
     with _read(request) as conn:
         check_received(conn, found)
-        rows, last = page_legs(conn, found, after=after, limit=limit)
+        rows, last = page_legs(conn, named_agents(conn, found), after=after, limit=limit)
     return {
         "calls": [leg_json(r) for r in rows],
         "next_cursor": _encode_cursor(last) if last else None,

@@ -1,6 +1,7 @@
 """The drill-down filters of `/api/calls` and the Calls page: the legs behind a report's figure
 (`contact`, `country`, `weekday`, `hour`, `missed`), read by the reports' own rules
-(analytics/facts.py) into the store's LegFilter."""
+(analytics/facts.py) into the store's LegFilter; and `agent` (a code or a name) as the reports
+read it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import phonenumbers
+from sqlalchemy import Connection
 
 from cdrhub.analytics.facts import DIALER_INCOMING, INCOMING_TYPES, OUTGOING_TYPES
+from cdrhub.analytics.filters import Filters, resolve_dims
 from cdrhub.calls.country_names import NAMES as COUNTRY_NAMES
 from cdrhub.inputs import InputError, bounded_int
 from cdrhub.store.legs_query import LegFilter
@@ -66,3 +69,12 @@ def drill_filter(found: LegFilter, params: Mapping[str, str | None]) -> LegFilte
             raise InputError("missed must be `true` or `false`")
         found = replace(found, answered=missed == "false", answered_status=ANSWERED)
     return found
+
+
+def named_agents(conn: Connection, found: LegFilter) -> LegFilter:
+    """`agent` as every report reads it: the code given, and the codes of the agents who carry
+    that name (analytics' names table)."""
+    if not found.agents:
+        return found
+    codes = resolve_dims(conn, Filters(dims={"agent": found.agents}))["agent"]
+    return replace(found, agents=tuple(sorted(codes)))

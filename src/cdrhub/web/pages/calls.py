@@ -25,7 +25,7 @@ from cdrhub.store.legs_query import LegFilter, page_legs
 from cdrhub.store.schema import legs
 from cdrhub.timerange import parse_range
 from cdrhub.web.drill import NAMES as DRILL
-from cdrhub.web.drill import drill_filter
+from cdrhub.web.drill import drill_filter, named_agents
 from cdrhub.web.pages import guard
 from cdrhub.web.pages.templating import local_time, page
 
@@ -65,7 +65,7 @@ def _filter(request: Request, params: dict[str, str]) -> LegFilter:
         e164 = to_e164(number, settings.default_region)
         found = replace(found, phone_e164=e164) if e164 else replace(found, phone_text=number)
     if params.get("agent"):
-        found = replace(found, agent=params["agent"].strip()[:64])
+        found = replace(found, agents=(params["agent"].strip()[:64],))
     if params.get("status"):
         found = replace(found, status=params["status"].strip()[:64])
     if params.get("type"):
@@ -140,6 +140,7 @@ def _page(
             key = (datetime.fromisoformat(at), int(ident))
         except ValueError:
             raise InputError("after: not a page of this list") from None
+    found = named_agents(conn, found)
     return page_legs(conn, found, after=key, limit=PAGE, limits=visible(user))
 
 
