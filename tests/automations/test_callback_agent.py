@@ -117,6 +117,4 @@ def test_0015_fills_in_the_items_before_it(engine: Engine) -> None:
         got = conn.execute(
             select(callback_items.c.customer_number, callback_items.c.agent_code)
         ).all()
-    assert sorted(got) == [
-        (f"+97250000000{n}", agent) for n, agent in enumerate(cases.values())
-    ]
+    assert sorted(got) == [(f"+97250000000{n}", agent) for n, agent in enumerate(cases.values())]

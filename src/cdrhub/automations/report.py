@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, ScalarResult, select
 
 from cdrhub.automations.tables import callback_items
 from cdrhub.inputs import bounded_float, split_values
@@ -170,10 +170,10 @@ def with_names(conn: Connection, kind: str, selected: Iterable[str]) -> frozense
     codes = frozenset(selected)
     if not codes:
         return codes
-    rows = conn.execute(
+    found: ScalarResult[str] = conn.execute(
         select(names.c.name).where(names.c.kind == kind, names.c.code.in_(sorted(codes)))
     ).scalars()
-    return codes | frozenset(rows)
+    return codes | frozenset(found)
 
 
 def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> list[Row]:

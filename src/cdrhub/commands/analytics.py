@@ -47,8 +47,14 @@ def report(
     ),
     department: str | None = typer.Option(None, help="Department id or name (default: all)."),
     queue: str | None = typer.Option(None, help="Queue id or name (default: all)."),
-    agent: str | None = typer.Option(None, help="Agent code, extension or name (default: all)."),
-    type_: str | None = typer.Option(None, "--type", help="Call type (default: all)."),
+    agent: str | None = typer.Option(
+        None,
+        help="Agent code, extension or name (default: all); callbacks: the agent whose call "
+        "reached the customer, else the assignee.",
+    ),
+    type_: str | None = typer.Option(
+        None, "--type", help="Call type (default: all); not for callbacks."
+    ),
     sort: str | None = typer.Option(None, help="agents: incoming | outgoing."),
     by: str | None = typer.Option(
         None,
