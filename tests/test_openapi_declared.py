@@ -23,7 +23,7 @@ REPORT_PARAMETERS = {
     "overview": RANGE_AND_DIMS,
     "repeat-callers": [*RANGE_AND_DIMS, "min_calls"],
     "cost": [*RANGE_AND_DIMS, "by"],
-    "callbacks": ["from", "to", "department", "queue", "by", "within_hours"],
+    "callbacks": ["from", "to", "department", "queue", "agent", "by", "within_hours"],
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

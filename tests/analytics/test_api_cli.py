@@ -79,9 +79,12 @@ def test_import_jsonl_is_idempotent_then_report(engine, settings, tmp_path: Path
     runner = CliRunner()
     result = runner.invoke(cli_app, ["import", str(path)], env=_env(settings))
     assert result.exit_code == 0, result.output
-    assert "stored 3 new, 3 duplicate, 0 revised, 1 rejected" in result.output
+    assert (
+        "read 6 lines holding 7 records: stored 3 new, 3 duplicate, 0 revised; 1 rejected in "
+        in (result.output)
+    )
     again = runner.invoke(cli_app, ["import", str(path)], env=_env(settings))
-    assert "stored 0 new, 6 duplicate" in again.output
+    assert "stored 0 new, 6 duplicate, 0 revised; 1 rejected in " in again.output
     q = rows(engine, settings, "queues")[0]
     assert (q["offered"], q["answered"], q["abandoned"]) == (2, 1, 1)
     table = runner.invoke(cli_app, ["report", "countries", "--from", "2024-01-10", "--to",
@@ -109,7 +112,7 @@ def test_import_csv_with_revision(engine, settings, tmp_path: Path) -> None:
         writer.writerow(first)
         writer.writerow(revised)
     result = CliRunner().invoke(cli_app, ["import", str(path)], env=_env(settings))
-    assert "stored 1 new, 0 duplicate, 1 revised" in result.output, result.output
+    assert "read 2 rows: stored 1 new, 0 duplicate, 1 revised; 0 rejected in " in result.output
     q = rows(engine, settings, "queues")[0]
     assert (q["offered"], q["answered"], q["abandoned"]) == (1, 1, 0)
     assert rows(engine, settings, "ivr")[0]["dtmf"] == {"2": 1}

@@ -135,7 +135,7 @@ def test_import_fails_when_every_line_is_rejected(tmp_path: Path) -> None:
     cdrs.write_text("not json\n[1, 2\n")
     lines = _fails(["import", str(cdrs)], f"sqlite:///{tmp_path / 'cdrhub.db'}")
     assert lines[-1] == f"every line of {cdrs} was rejected: nothing stored"
-    assert lines[1].startswith("read 0, stored 0 new, 0 duplicate, 0 revised, 2 rejected in ")
+    assert lines[1].startswith("read 2 lines: stored 0 new, 0 duplicate, 0 revised; 2 rejected in ")
 
 
 def test_embed_link_needs_the_public_url(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_call_back_rings_the_users_extension_once(
 
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    add_user(engine, "dana@example.com", extension="201")
+    add_user(engine, "dana@example.com", extension="201", agent_code="2001")
     web = signed_in(live_app, "dana@example.com")
     token = csrf(web.get("/").text)
     with engine.connect() as conn:
@@ -89,7 +89,9 @@ def test_call_back_rings_the_users_extension_once(
     (call,) = vc.requests
     assert (call.query["phone"], call.query["target"]) == (["201"], ["0501234567"])
     with engine.connect() as conn:
-        assert callbacks.get_item(conn, item["id"], utcnow())["assigned_to"] == "dana@example.com"
+        called = callbacks.get_item(conn, item["id"], utcnow())
+        # the item is Dana's in the callbacks report: her agent code, not her e-mail
+        assert (called["assigned_to"], called["agent_code"]) == ("dana@example.com", "2001")
         assert next((e.actor, e.action, e.target, e.detail) for e in audit.entries(conn)) == (
             "dana@example.com",
             "callback.call",
@@ -114,7 +116,7 @@ def test_call_back_needs_an_extension(live_app: FastAPI, live_settings: Settings
 def test_take_and_close_with_a_note(live_app: FastAPI, live_settings: Settings) -> None:
     engine = live_app.state.engine
     deliver(engine, live_settings, recent(minutes_ago=3))
-    add_user(engine, "dana@example.com")
+    add_user(engine, "dana@example.com", agent_code="2002")
     web = signed_in(live_app, "dana@example.com")
     token = csrf(web.get("/").text)
     with engine.connect() as conn:
@@ -132,10 +134,11 @@ def test_take_and_close_with_a_note(live_app: FastAPI, live_settings: Settings) 
     with engine.connect() as conn:
         item = callbacks.get_item(conn, item["id"], utcnow())
         actions = [(e.action, e.detail) for e in audit.entries(conn)][:3]
-    assert (item["status"], item["note"], item["closed_by_agent"]) == (
+    assert (item["status"], item["note"], item["closed_by_agent"], item["agent_code"]) == (
         "closed",
         "left a message",
         "dana@example.com",
+        "2002",  # taken by Dana, closed by her hand: hers (her agent code) in the report
     )
     assert actions == [
         ("callback.assign", None),

@@ -229,3 +229,21 @@ def test_csv_and_xlsx_rows_equal_the_api_rows(
         io.BytesIO(hebrew.get("/reports/countries.xlsx", params=RANGE).content)
     ).active
     assert sheet_he is not None and sheet_he.sheet_view.rightToLeft
+
+
+def test_the_callbacks_page_filters_by_agent_and_refuses_a_type(
+    app: FastAPI, settings: Settings, engine: Engine
+) -> None:
+    _data(settings, engine)
+    _user(engine, "boss@example.com", "admin")
+    web = _signed_in(app, "boss@example.com")
+    page = web.get("/reports/callbacks", params={"agent": "Walter Melon"})
+    assert page.status_code == 200
+    assert '<input name="agent" value="Walter Melon" dir="auto">' in page.text
+    assert 'name="type"' not in page.text
+    refused = web.get("/reports/callbacks", params={"type": "Queue"})
+    assert refused.status_code == 422
+    assert (
+        "the callbacks report cannot be filtered by type "
+        "(its filters: from, to, department, queue, agent)" in refused.text
+    )

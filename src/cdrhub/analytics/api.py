@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from cdrhub.analytics.render import as_csv
-from cdrhub.analytics.reports import Report
+from cdrhub.analytics.reports import FILTERS, Report
 from cdrhub.analytics.service import ReportError, run_report
 from cdrhub.auth import require_api_key
 from cdrhub.httpapi import API_ERRORS, responses
@@ -119,8 +119,9 @@ def _endpoint(report: Report) -> Callable[..., Awaitable[dict[str, Any] | Respon
     async def endpoint(
         request: Request, format: str = "json", **_declared: Any
     ) -> dict[str, Any] | Response:
-        # The declared parameters document and check; the report reads them by name.
-        params = {k: v for k, v in request.query_params.items() if k in names}
+        # The declared parameters document and check; the report reads them by name. A filter
+        # of another report goes along too, so that run_report refuses it instead of ignoring.
+        params = {k: v for k, v in request.query_params.items() if k in names or k in FILTERS}
         try:
             answer = await run_in_threadpool(
                 run_report,

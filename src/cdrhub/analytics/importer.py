@@ -61,8 +61,10 @@ def import_legs(
 @dataclass
 class ImportReport:
     result: ImportCounts = field(default_factory=ImportCounts)
-    read: int = 0
-    rejected: int = 0
+    lines: int = 0  # what the file held: its non-blank lines (JSON lines) or rows (CSV)
+    unit: str = "line"
+    read: int = 0  # the CDRs among them handed to `normalize` (a JSON line may hold several)
+    rejected: int = 0  # CDRs `normalize` refused, and lines that held no CDR at all
     errors: list[str] = field(default_factory=list)  # the first few, with line numbers
 
     def reject(self, where: str, why: str) -> None:
@@ -70,22 +72,52 @@ class ImportReport:
         if len(self.errors) < 20:
             self.errors.append(f"{where}: {why}")
 
+    @property
+    def records(self) -> int:
+        """Every outcome counted once: stored (new, duplicate, revised) or rejected."""
+        r = self.result
+        return r.new + r.duplicate + r.revised + self.rejected
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def summary(report: ImportReport, seconds: float) -> str:
+    """The import's line: what the file held, and what became of it. A JSON line holding an
+    array is several records, each stored or rejected."""
+    r = report.result
+    held = _plural(report.lines, report.unit)
+    if report.records != report.lines:
+        held += f" holding {_plural(report.records, 'record')}"
+    rate = (r.new + r.duplicate + r.revised) / seconds if seconds else 0
+    return (
+        f"read {held}: stored {r.new:,} new, {r.duplicate:,} duplicate, {r.revised:,} revised; "
+        f"{report.rejected:,} rejected in {seconds:.1f} s ({rate:,.0f} legs/s)"
+    )
+
 
 def _json_lines(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, Any]]:
     for number, line in enumerate(handle, 1):
         if not line.strip():
             continue
+        report.lines += 1
         try:
             value = json.loads(line)
         except ValueError as exc:
             report.reject(f"line {number}", f"not JSON ({exc})")
+            continue
+        if value == []:
+            report.reject(f"line {number}", "an empty array: no CDR")
             continue
         for item in value if isinstance(value, list) else [value]:
             yield f"line {number}", item
 
 
 def _csv_rows(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, Any]]:
+    report.unit = "row"
     for number, row in enumerate(csv.DictReader(handle), 2):
+        report.lines += 1
         yield f"row {number}", {k: v for k, v in row.items() if k is not None}
 
 

@@ -37,6 +37,13 @@ def run_report(
     report = reports.get(name)
     if report is None:
         raise UnknownReport(name)
+    refused = [k for k in FILTERS if k not in report.filters and params.get(k) not in (None, "")]
+    if refused:
+        # a filter a report cannot apply would answer for everything: refuse it, never ignore it
+        raise ReportError(
+            f"the {name} report cannot be filtered by {', '.join(refused)} "
+            f"(its filters: {', '.join(report.filters)})"
+        )
     tz = settings.tz
     cfg = analytics_settings(settings)
     filters = parse_filters({k: v for k, v in params.items() if k in report.filters}, tz)

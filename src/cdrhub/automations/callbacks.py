@@ -22,7 +22,20 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cdrhub.automations import live
@@ -243,7 +256,12 @@ def _record_missed(
             conn.execute(
                 update(callback_items)
                 .where(callback_items.c.id == counted, callback_items.c.assigned_to.is_(None))
-                .values(assigned_to=assign, assigned_at=now, updated_at=now)
+                .values(
+                    assigned_to=assign,
+                    assigned_at=now,
+                    agent_code=func.coalesce(callback_items.c.agent_code, assign),
+                    updated_at=now,
+                )
             )
         return counted
     at = leg.started_at or now
@@ -264,7 +282,7 @@ def _record_missed(
             if at < existing["opened_at"]:
                 values.update(opened_at=at, first_ivruniqueid=leg.ivruniqueid)
             if assign and not existing["assigned_to"]:
-                values.update(assigned_to=assign, assigned_at=now)
+                values.update(assigned_to=assign, assigned_at=now, agent_code=assign)
             conn.execute(
                 update(callback_items).where(callback_items.c.id == existing["id"]).values(**values)
             )
@@ -286,6 +304,7 @@ def _record_missed(
             "rule": rule,
             "assigned_to": assign,
             "assigned_at": now if assign else None,
+            "agent_code": assign,
             "created_at": now,
             "updated_at": now,
         }
@@ -295,6 +314,7 @@ def _record_missed(
                 closed_at=answer["started_at"],
                 closed_by_ivruniqueid=answer["ivruniqueid"],
                 closed_by_agent=answer["agent_code"],
+                agent_code=answer["agent_code"],
             )
             return conn.execute(_INSERT_CLOSED, row).scalar()
         new_id = conn.execute(_insert_open(conn), row).scalar()
@@ -339,6 +359,7 @@ _CLOSE = (
         closed_at=bindparam("b_closed_at"),
         closed_by_ivruniqueid=bindparam("b_by_ivruniqueid"),
         closed_by_agent=bindparam("b_by_agent"),
+        agent_code=bindparam("b_by_agent"),
         updated_at=bindparam("b_now"),
     )
 )
@@ -447,12 +468,33 @@ def items_for_number(conn: Connection, e164: str, now: datetime) -> list[dict[st
     return [_with_wait(r, now) for r in conn.execute(query).mappings()]
 
 
-def assign(conn: Connection, item_id: int, agent: str | None, now: datetime) -> bool:
+_CLOSED_BY_CALL = ("returned", "reached", "answered")
+
+
+def assign(
+    conn: Connection,
+    item_id: int,
+    agent: str | None,
+    now: datetime,
+    *,
+    agent_code: str | None = None,
+) -> bool:
+    """Assign the item to `agent` (an agent code or name; the dashboard's, a user's e-mail, with
+    the user's `agent_code`). An item closed by a call stays that call's agent's."""
+    code = agent_code if agent_code is not None or (agent and "@" in agent) else agent
     row = (
         conn.execute(
             update(callback_items)
             .where(callback_items.c.id == item_id)
-            .values(assigned_to=agent, assigned_at=now if agent else None, updated_at=now)
+            .values(
+                assigned_to=agent,
+                assigned_at=now if agent else None,
+                agent_code=case(
+                    (callback_items.c.status.in_(_CLOSED_BY_CALL), callback_items.c.agent_code),
+                    else_=literal(code, String()),
+                ),
+                updated_at=now,
+            )
             .returning(*_EVENT_COLUMNS)
         )
         .mappings()

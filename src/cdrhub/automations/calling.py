@@ -51,9 +51,10 @@ def request_call(
     now: datetime,
     *,
     assign_to: str | None = None,
+    agent_code: str | None = None,
 ) -> CallRequest:
     """Queue the call (in the caller's transaction); an item not yet assigned is assigned to
-    `assign_to` (default: the agent)."""
+    `assign_to` (default: the agent), whose agent code is `agent_code`."""
     item = callbacks.get_item(conn, item_id, now)
     if item is None:
         raise NoSuchItem(f"no callback item {item_id}")
@@ -67,5 +68,5 @@ def request_call(
     }
     job_id = outbox.enqueue(conn, KIND, key, payload)
     if job_id is not None and not item["assigned_to"]:
-        callbacks.assign(conn, item_id, assign_to or agent, now)
+        callbacks.assign(conn, item_id, assign_to or agent, now, agent_code=agent_code)
     return CallRequest(queued=job_id is not None, key=key, job_id=job_id)

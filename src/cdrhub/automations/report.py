@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, ScalarResult, select
 
 from cdrhub.automations.tables import callback_items
 from cdrhub.inputs import bounded_float, split_values
@@ -34,7 +34,8 @@ FORMULA = (
     "hours; median/p90_seconds_to_callback over returned items (nearest rank); reached = "
     "closed by the customer's next answered incoming call; closed_by_hand; open; "
     "never_returned = items - returned; items whose call was answered on another leg are no "
-    "missed contact and are left out"
+    "missed contact and are left out; an item's agent (agent filter, by=agent) = the agent "
+    "whose call reached the customer, else the agent it is assigned to"
 )
 
 
@@ -81,7 +82,7 @@ def _group_key(item: Mapping[str, Any], by: str, tz: ZoneInfo) -> str:
     if by == "queue":
         return item["queue_name"] or ""
     if by == "agent":
-        return (item["closed_by_agent"] or "") if item["status"] == "returned" else ""
+        return item["agent_code"] or ""
     if by == "day":
         local = item["opened_at"].replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
         return local.date().isoformat()
@@ -108,8 +109,14 @@ def load_items(
     *,
     queues: Iterable[str] = (),
     departments: Iterable[str] = (),
+    agents: Iterable[str] = (),
 ) -> list[Mapping[str, Any]]:
+    """The items opened in the range; `agents`: only those whose agent is one of these (codes,
+    or names an item was assigned by)."""
     query = select(callback_items).where(callback_items.c.status != "answered")
+    agents = set(agents)
+    if agents:
+        query = query.where(callback_items.c.agent_code.in_(sorted(agents)))
     if start is not None:
         query = query.where(callback_items.c.opened_at >= start)
     if end is not None:
@@ -154,6 +161,21 @@ def callbacks_report(
     }
 
 
+def with_names(conn: Connection, kind: str, selected: Iterable[str]) -> frozenset[str]:
+    """The values an item may hold for what a filter selected (codes as given and those named
+    so, by `cdrhub.analytics.filters.resolve_dims`): those and their names. Items keep a
+    queue's name, and an agent as assigned (a rule or the API may name one)."""
+    from cdrhub.analytics.tables import names
+
+    codes = frozenset(selected)
+    if not codes:
+        return codes
+    found: ScalarResult[str] = conn.execute(
+        select(names.c.name).where(names.c.kind == kind, names.c.code.in_(sorted(codes)))
+    ).scalars()
+    return codes | frozenset(found)
+
+
 def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> list[Row]:
     within: tuple[float, ...] = DEFAULT_WITHIN_HOURS
     if params.get("within_hours"):
@@ -165,8 +187,9 @@ def _registered_run(conn: Connection, scope: Any, params: Mapping[str, str]) -> 
         conn,
         scope.start,
         scope.end,
-        queues=scope.dims.get("queue", ()),
+        queues=with_names(conn, "queue", scope.dims.get("queue", ())),
         departments=scope.dims.get("department", ()),
+        agents=with_names(conn, "agent", scope.dims.get("agent", ())),
     )
     try:
         return rows_for(items, params.get("by", "none"), within, scope.tz)
@@ -185,6 +208,6 @@ def spec() -> Report:
         FORMULA,
         _registered_run,
         ("by", "within_hours"),
-        filters=("from", "to", "department", "queue"),  # items keep no agent or call type
+        filters=("from", "to", "department", "queue", "agent"),  # items keep no call type
         choices={"by": GROUPS},
     )

@@ -56,6 +56,8 @@ class CallbackItem(BaseModel):
     closed_at: str | None
     closed_by_ivruniqueid: str | None
     closed_by_agent: str | None
+    # whose call reached the customer, else the assignee's agent code (the report's `agent`)
+    agent_code: str | None
     note: str | None
     created_at: str
     updated_at: str

@@ -1,6 +1,7 @@
 """Automation tables on the shared `metadata`: callback items, notifications, the opt-out list
-and the per-number text log. Migrations: 0003_automations, 0005_automations_calls. (The outbox
-table, created by 0003_automations too, is defined in `cdrhub.jobs.tables`.)"""
+and the per-number text log. Migrations: 0003_automations, 0005_automations_calls,
+0012_live_events, 0015_callback_agent. (The outbox table, created by 0003_automations too, is
+defined in `cdrhub.jobs.tables`.)"""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ callback_items = Table(
     Column("closed_at", DateTime),
     Column("closed_by_ivruniqueid", String(128)),
     Column("closed_by_agent", String(128)),
+    # the agent the item is for: whose call reached the customer, else the assignee's agent code
+    # (the callbacks report's `agent`; 0015_callback_agent)
+    Column("agent_code", String(128)),
     Column("note", Text),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),

@@ -20,15 +20,6 @@ from cdrhub.config import ConfigError
 from cdrhub.inputs import MAX_INT
 
 
-def _summary(report: Any, seconds: float) -> str:
-    r = report.result
-    rate = (r.new + r.duplicate + r.revised) / seconds if seconds else 0
-    return (
-        f"read {report.read}, stored {r.new} new, {r.duplicate} duplicate, {r.revised} revised, "
-        f"{report.rejected} rejected in {seconds:.1f} s ({rate:,.0f} legs/s)"
-    )
-
-
 def _report_names() -> str:
     """Every report, with the options only it reads: `agents (--sort), ..., callbacks (--by,
     --within-hours)`."""
@@ -56,8 +47,14 @@ def report(
     ),
     department: str | None = typer.Option(None, help="Department id or name (default: all)."),
     queue: str | None = typer.Option(None, help="Queue id or name (default: all)."),
-    agent: str | None = typer.Option(None, help="Agent code, extension or name (default: all)."),
-    type_: str | None = typer.Option(None, "--type", help="Call type (default: all)."),
+    agent: str | None = typer.Option(
+        None,
+        help="Agent code, extension or name (default: all); callbacks: the agent whose call "
+        "reached the customer, else the assignee.",
+    ),
+    type_: str | None = typer.Option(
+        None, "--type", help="Call type (default: all); not for callbacks."
+    ),
     sort: str | None = typer.Option(None, help="agents: incoming | outgoing."),
     by: str | None = typer.Option(
         None,
@@ -111,7 +108,7 @@ def import_(
     quiet: bool = QUIET,
 ) -> None:
     """Load CDRs (Voicenter webhook fields) from a file, idempotently."""
-    from cdrhub.analytics.importer import ImportReport, read_wires, store_wires
+    from cdrhub.analytics.importer import ImportReport, read_wires, store_wires, summary
 
     settings = settings_or_exit()
     engine = migrated_engine(settings, create=True)
@@ -129,7 +126,7 @@ def import_(
 
         store_wires(engine, settings, read_wires(file, handle, report), domains.hooks(settings),
                     batch_size=batch_size, progress=advance, report=report)  # fmt: skip
-    typer.echo(_summary(report, time.perf_counter() - started))
+    typer.echo(summary(report, time.perf_counter() - started))
     for error in report.errors:
         typer.echo(f"  rejected {error}", err=True)
     r = report.result

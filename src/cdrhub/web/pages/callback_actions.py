@@ -62,7 +62,14 @@ def call_back(
     now = utcnow()
     with write_transaction(request.app.state.engine) as conn:
         done = calling.request_call(
-            conn, via, item_id, user.extension, f"{user.id}:{request_id}", now, assign_to=user.email
+            conn,
+            via,
+            item_id,
+            user.extension,
+            f"{user.id}:{request_id}",
+            now,
+            assign_to=user.email,
+            agent_code=user.agent_code,
         )
         if done.queued:
             audit.record(
@@ -88,7 +95,7 @@ def take(
         return _answer(request, 404, {"error": "no_item"})
     user = session.user
     with write_transaction(request.app.state.engine) as conn:
-        callbacks.assign(conn, item_id, user.email, utcnow())
+        callbacks.assign(conn, item_id, user.email, utcnow(), agent_code=user.agent_code)
         audit.record(conn, user.email, "callback.assign", f"callback:{item_id}", user_id=user.id)
     return _answer(request, 200, {"assigned_to": user.email})
 

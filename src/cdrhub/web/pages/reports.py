@@ -26,7 +26,7 @@ from cdrhub.analytics.render import (
     people_rows,
     vertical,
 )
-from cdrhub.analytics.reports import Report
+from cdrhub.analytics.reports import FILTERS, Report
 from cdrhub.analytics.service import ReportError, run_report
 from cdrhub.inputs import InputError
 from cdrhub.people.sessions import Session
@@ -52,7 +52,8 @@ def _split(value: str | None) -> list[str]:
 def scoped(user: User, report: Report, asked: Mapping[str, str]) -> dict[str, str]:
     """The report's parameters from the URL, within the user's scope: their queues and
     departments become the filters (a narrower choice of the URL's is kept)."""
-    params = {k: v for k, v in asked.items() if k in (*report.filters, *report.params) and v}
+    # every filter's name is kept: one the report cannot apply is refused by run_report
+    params = {k: v for k, v in asked.items() if k in (*FILTERS, *report.params) and v}
     if user.role == "admin" or user.scope.everything:
         return params
     for key, allowed in (("queue", user.scope.queues), ("department", user.scope.departments)):

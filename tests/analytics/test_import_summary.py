@@ -1,0 +1,100 @@
+"""`cdrhub import`'s summary counts what the file held (its lines, or CSV rows), then what became
+of it: stored new, duplicate, revised, rejected with the first reasons. A file of garbage once
+read "read 0 ..., N rejected" ("first ten minutes" issue). Exact text, on both engines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cdrhub.cli import app as cli_app
+from cdrhub.config import Settings
+from tests.conftest import sample
+
+TIMING = re.compile(r" in \d+\.\d s \([\d,]+ legs/s\)$")
+NOT_JSON = "not JSON (Expecting value: line 1 column 1 (char 0))"
+
+
+def _cdr(uid: str) -> str:
+    return json.dumps({**sample("outgoing-answered.json"), "ivruniqueid": uid})
+
+
+def _import(settings: Settings, path: Path, code: int = 0) -> tuple[list[str], list[str]]:
+    """(stdout with the timing cut off, stderr without the database line)."""
+    result = CliRunner().invoke(
+        cli_app,
+        ["import", "--quiet", str(path)],
+        env={"CDRHUB_DATABASE_URL": settings.database_url},
+    )
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    (summary,) = result.stdout.splitlines()
+    assert TIMING.search(summary), summary
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("database: ")
+    return [TIMING.sub("", summary)], errors[1:]
+
+
+def test_all_good(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "cdrs.jsonl"
+    path.write_text(f"{_cdr('a1')}\n\n{_cdr('a2')}\n")
+    assert _import(settings, path) == (
+        ["read 2 lines: stored 2 new, 0 duplicate, 0 revised; 0 rejected"],
+        [],
+    )
+    assert _import(settings, path) == (
+        ["read 2 lines: stored 0 new, 2 duplicate, 0 revised; 0 rejected"],
+        [],
+    )
+
+
+def test_mixed(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "cdrs.jsonl"
+    lines = [_cdr("b1"), _cdr("b1"), "hello", "{}", f"[{_cdr('b2')}, 1]", "[]"]
+    path.write_text("\n".join(lines) + "\n")
+    assert _import(settings, path) == (
+        ["read 6 lines holding 7 records: stored 2 new, 1 duplicate, 0 revised; 4 rejected"],
+        [
+            f"  rejected line 3: {NOT_JSON}",
+            "  rejected line 4: no ivruniqueid: the CDR cannot be stored idempotently",
+            "  rejected line 5: a CDR is a set of fields, not int",
+            "  rejected line 6: an empty array: no CDR",
+        ],
+    )
+
+
+def test_all_garbage_fails(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "garbage.jsonl"
+    path.write_text('hello\n{}\n[1, "x"]\n<?xml version="1.0"?><cdr>junk</cdr>\n\n[]\n')
+    assert _import(settings, path, code=1) == (
+        ["read 5 lines holding 6 records: stored 0 new, 0 duplicate, 0 revised; 6 rejected"],
+        [
+            f"  rejected line 1: {NOT_JSON}",
+            "  rejected line 2: no ivruniqueid: the CDR cannot be stored idempotently",
+            "  rejected line 3: a CDR is a set of fields, not int",
+            "  rejected line 3: a CDR is a set of fields, not str",
+            f"  rejected line 4: {NOT_JSON}",
+            "  rejected line 6: an empty array: no CDR",
+            f"every line of {path} was rejected: nothing stored",
+        ],
+    )
+
+
+def test_empty_file(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    assert _import(settings, path) == (
+        ["read 0 lines: stored 0 new, 0 duplicate, 0 revised; 0 rejected"],
+        [],
+    )
+
+
+def test_csv_counts_rows(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "cdrs.csv"
+    path.write_text("ivruniqueid,type,status,time\nc1,Queue,ANSWER,1700050000\n,<junk/>,,\n")
+    lines, errors = _import(settings, path)
+    assert lines == ["read 2 rows: stored 1 new, 0 duplicate, 0 revised; 1 rejected"]
+    assert errors == ["  rejected row 3: no ivruniqueid: the CDR cannot be stored idempotently"]
