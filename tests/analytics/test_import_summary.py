@@ -98,3 +98,33 @@ def test_csv_counts_rows(settings: Settings, tmp_path: Path) -> None:
     lines, errors = _import(settings, path)
     assert lines == ["read 2 rows: stored 1 new, 0 duplicate, 0 revised; 1 rejected"]
     assert errors == ["  rejected row 3: no ivruniqueid: the CDR cannot be stored idempotently"]
+
+
+def test_one_json_document_over_many_lines(settings: Settings, tmp_path: Path) -> None:
+    """An export written as one indented array (or one indented CDR) is read whole."""
+    path = tmp_path / "export.json"
+    cdrs = [json.loads(_cdr("d1")), json.loads(_cdr("d2"))]
+    path.write_text(json.dumps(cdrs, indent=2))
+    assert _import(settings, path) == (
+        [
+            "read 1 JSON document holding 2 records: stored 2 new, 0 duplicate, 0 revised; "
+            "0 rejected"
+        ],
+        [],
+    )
+    path.write_text(json.dumps(json.loads(_cdr("d3")), indent=2))
+    assert _import(settings, path) == (
+        ["read 1 JSON document: stored 1 new, 0 duplicate, 0 revised; 0 rejected"],
+        [],
+    )
+
+
+def test_a_broken_first_line_leaves_the_other_lines(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "cdrs.jsonl"
+    path.write_text(f'{{"ivruniqueid": "e0", \n{_cdr("e1")}\n{_cdr("e2")}\n')
+    lines, errors = _import(settings, path)
+    assert lines == ["read 3 lines: stored 2 new, 0 duplicate, 0 revised; 1 rejected"]
+    assert errors == [
+        "  rejected line 1: not JSON (Expecting property name enclosed in double quotes: "
+        "line 2 column 1 (char 23))"
+    ]

@@ -5,6 +5,7 @@ stores through `demofill.fill`)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -97,8 +98,30 @@ def summary(report: ImportReport, seconds: float) -> str:
     )
 
 
+# A file that is one JSON document (an array over many lines, as an export or `jq .` writes
+# it) is read whole: up to this size, which holds some hundred thousand CDRs.
+DOCUMENT_MAX_CHARS = 64 * 1024 * 1024
+TOO_LARGE = "one JSON document over 64 MiB: write one CDR per line (jq -c '.[]') and import that"
+
+
 def _json_lines(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(handle, 1):
+    lines: Iterable[str] = handle
+    first = next(iter(handle), "")
+    if first.lstrip()[:1] in ("[", "{") and _parsed(first) is NOT_JSON:
+        # the first line is no JSON on its own: perhaps the file is one document
+        text = first + handle.read(DOCUMENT_MAX_CHARS + 1 - len(first))
+        document = _parsed(text) if len(text) <= DOCUMENT_MAX_CHARS else NOT_JSON
+        if document is not NOT_JSON:
+            report.unit, report.lines = "JSON document", 1
+            yield from _items("the document", document, report)
+            return
+        if len(text) > DOCUMENT_MAX_CHARS:
+            report.errors.append(TOO_LARGE)
+        lines = text.splitlines(keepends=True)
+        lines = itertools.chain(lines, handle)
+    else:
+        lines = itertools.chain([first], handle)
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         report.lines += 1
@@ -107,11 +130,26 @@ def _json_lines(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, An
         except ValueError as exc:
             report.reject(f"line {number}", f"not JSON ({exc})")
             continue
-        if value == []:
-            report.reject(f"line {number}", "an empty array: no CDR")
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            yield f"line {number}", item
+        yield from _items(f"line {number}", value, report)
+
+
+NOT_JSON = object()
+
+
+def _parsed(text: str) -> Any:
+    """The JSON value `text` holds, or NOT_JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return NOT_JSON
+
+
+def _items(where: str, value: Any, report: ImportReport) -> Iterator[tuple[str, Any]]:
+    if value == []:
+        report.reject(where, "an empty array: no CDR")
+        return
+    for item in value if isinstance(value, list) else [value]:
+        yield where, item
 
 
 def _csv_rows(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, Any]]:
