@@ -50,6 +50,9 @@ def store(engine: Engine) -> None:
             representative_code=rep,
             caller_extension=c_ext,
             target_extension=t_ext,
+            caller="anonymous" if n % 5 == 0 else caller,
+            target=target,
+            did=did,
         )
         items.append(legs_repo.Incoming(leg, "json"))
     with write_transaction(engine) as conn:
@@ -82,6 +85,7 @@ FILTERS = {
     "agent": (LegFilter(agents=("7",)), 30),
     "two agents": (LegFilter(agents=("7", "9")), 36),
     "no agent": (LegFilter(agents=("nobody",)), 0),
+    "a text": (LegFilter(phone_text="anonymous"), 8),
     "number and agent": (LegFilter(phone_e164=NUMBER, agents=("8",)), 6),
     "number in a range": (
         LegFilter(phone_e164=NUMBER, start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)),
@@ -104,7 +108,7 @@ def test_merged_pages_equal_the_single_query(engine: Engine, name: str) -> None:
 def test_each_column_is_read_from_its_time_index(db_url: str, engine: Engine) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("the plan's wording is SQLite's; PostgreSQL's planner chooses by its stats")
-    found = LegFilter(phone_e164=NUMBER, agents=("7",))
+    found = LegFilter(phone_e164=NUMBER, phone_text="anonymous", agents=("7",))
     seen = []
     with engine.connect() as conn:
         for group in parties(found):
@@ -122,6 +126,9 @@ def test_each_column_is_read_from_its_time_index(db_url: str, engine: Engine) ->
         "caller_e164",
         "target_e164",
         "did_e164",
+        "caller",
+        "target",
+        "did",
         "agent_code",
         "representative_code",
         "caller_extension",

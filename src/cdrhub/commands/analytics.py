@@ -103,7 +103,9 @@ def report(
 
 @commands.command("import")
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines, one JSON document (an array of CDRs) or CSV."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSON lines, one JSON document (an array) or CSV."
+    ),
     batch_size: int = typer.Option(5000, min=1, max=100_000, help="Legs per transaction."),
     quiet: bool = QUIET,
 ) -> None:

@@ -83,12 +83,16 @@ def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
 
 def parties(found: LegFilter) -> list[tuple[ColumnElement[bool], ...]]:
     """The filters that hold when any one of several conditions does, each condition served by
-    an index ordered by time ((column, started_at, id)): the number, then the agent."""
+    an index ordered by time ((column, started_at, id)): the number (in E.164, or as written
+    when it is no phone number), then the agent."""
     c = legs.c
     groups: list[tuple[ColumnElement[bool], ...]] = []
     if found.phone_e164 is not None:
         e164 = found.phone_e164
         groups.append((c.caller_e164 == e164, c.target_e164 == e164, c.did_e164 == e164))
+    if found.phone_text is not None:
+        text = found.phone_text
+        groups.append((c.caller == text, c.target == text, c.did == text))
     if found.agents is not None:
         codes = sorted(found.agents)
         columns = (c.agent_code, c.representative_code, c.caller_extension, c.target_extension)
@@ -110,9 +114,6 @@ def _single(found: LegFilter) -> list[ColumnElement[bool]]:
         where.append(c.started_at >= found.start)
     if found.end is not None:
         where.append(c.started_at < found.end)
-    if found.phone_text is not None:
-        text = found.phone_text
-        where.append(or_(c.caller == text, c.target == text, c.did == text))
     if found.type_key is not None:
         where.append(c.type_key == found.type_key)
     if found.type_text is not None:

@@ -100,6 +100,9 @@ legs = Table(
     *(
         Index(f"ix_legs_{column}_started", column, "started_at", "id")
         for column in (
+            "caller",
+            "target",
+            "did",
             "did_e164",
             "agent_code",
             "representative_code",
