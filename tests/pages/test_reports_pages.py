@@ -316,6 +316,7 @@ NANP = (
     ("out-us2", WED_8 + 180, "+12125551234"),
     ("out-ca2", WED_8 + 240, "+16135550188"),
     ("out-us3", WED_8 + 300, "+16502530000"),
+    ("out-none", WED_8 + 360, "+11234567890"),  # area code 123: valid nowhere, so Unknown
 )
 
 
@@ -330,12 +331,13 @@ def test_country_drill_down_of_a_shared_calling_code(
     _user(engine, "boss@example.com", "admin")
     web = _signed_in(app, "boss@example.com")
     figures = {r["country"]: r["attempts"] for r in _api(client, "countries")["rows"]}
-    assert figures == {"United States": 3, "Canada": 2}
+    assert figures == {"United States": 3, "Canada": 2, "Unknown": 1}
     links = dict(
         zip(figures, _drills(web.get("/reports/countries", params=RANGE).text), strict=False)
     )
     assert _count(web, links["United States"]) == ["out-us1", "out-us2", "out-us3"]
     assert _count(web, links["Canada"]) == ["out-ca1", "out-ca2"]
+    assert _count(web, links["Unknown"]) == ["out-none"]
     # a page at a time, the keyset cursor carried past the other country's legs
     for country, expected in (
         ("United States", ["out-us3", "out-us2", "out-us1"]),

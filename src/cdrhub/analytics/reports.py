@@ -23,6 +23,9 @@ Row = dict[str, Any]
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 # The filters every analytics report honours: the time range and the dimensions.
 FILTERS = ("from", "to", *FILTER_DIMS)
+# the countries report's row of the attempts whose country neither target_country nor the number
+# tells
+UNKNOWN_COUNTRY = "Unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,7 @@ def _countries(conn: Connection, scope: Scope, params: Mapping[str, str]) -> lis
     for r in fetch(conn, "calls", scope, ["country"], where=where, counters=counters):
         rows.append(
             {
-                "country": r["country"] or "Unknown",
+                "country": r["country"] or UNKNOWN_COUNTRY,
                 "attempts": r["contacts"],
                 "answered": r["answered"],
                 "answer_ratio": ratio(r["answered"], r["contacts"]),

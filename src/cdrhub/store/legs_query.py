@@ -42,6 +42,9 @@ class LegFilter:
     country: str | None = None
     country_prefixes: tuple[str, ...] = ()
     country_of: Callable[[str | None], str] | None = None
+    # the blank-country legs whose number `country_of` names no country count under `country`
+    # too (the reports' row of unknown countries): every blank one is a candidate in SQL
+    country_unknown: bool = False
     weekday: int | None = None  # local (started_at_local), 0 = Sunday
     hour: int | None = None  # local, 0..23
     answered: bool | None = None  # False: missed (any status but `answered_status`)
@@ -57,12 +60,11 @@ def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
     if found.country is not None:
         blank = or_(c.target_country.is_(None), func.trim(c.target_country) == "")
         by_number = [c.target_e164.startswith(p, autoescape=True) for p in found.country_prefixes]
-        where.append(
-            or_(
-                func.trim(c.target_country) == found.country,
-                and_(blank, or_(*by_number)) if by_number else false(),
-            )
-        )
+        if found.country_unknown:
+            candidates: ColumnElement[bool] = blank
+        else:
+            candidates = and_(blank, or_(*by_number)) if by_number else false()
+        where.append(or_(func.trim(c.target_country) == found.country, candidates))
     if found.weekday is not None:
         where.append(extract("dow", c.started_at_local) == found.weekday)
     if found.hour is not None:
@@ -139,7 +141,8 @@ def _keeper(found: LegFilter) -> Callable[[RowMapping], bool] | None:
     calling code are that country's (None: the SQL's rows are the answer)."""
     if found.country is None or found.country_of is None:
         return None
-    country, country_of = found.country, found.country_of
+    country = "" if found.country_unknown else found.country
+    country_of = found.country_of
 
     def keep(row: RowMapping) -> bool:
         if (row["target_country"] or "").strip(" "):

@@ -19,6 +19,7 @@ from cdrhub.analytics.facts import (
     country_of_number,
 )
 from cdrhub.analytics.filters import Filters, resolve_dims
+from cdrhub.analytics.reports import UNKNOWN_COUNTRY
 from cdrhub.calls.country_names import NAMES as COUNTRY_NAMES
 from cdrhub.inputs import InputError, bounded_int
 from cdrhub.store.legs_query import LegFilter
@@ -70,6 +71,7 @@ def drill_filter(found: LegFilter, params: Mapping[str, str | None]) -> LegFilte
             country=country,
             country_prefixes=country_prefixes(country),
             country_of=country_of_number,
+            country_unknown=country == UNKNOWN_COUNTRY,
         )
     if params.get("weekday"):
         found = replace(found, weekday=bounded_int(str(params["weekday"]), "weekday", high=6))
