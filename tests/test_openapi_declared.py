@@ -18,7 +18,7 @@ REPORT_PARAMETERS = {
     "agents": [*RANGE_AND_DIMS, "sort"],
     "countries": RANGE_AND_DIMS,
     "peak-hours": RANGE_AND_DIMS,
-    "queues": RANGE_AND_DIMS,
+    "queues": [*RANGE_AND_DIMS, "by"],
     "ivr": RANGE_AND_DIMS,
     "overview": RANGE_AND_DIMS,
     "repeat-callers": [*RANGE_AND_DIMS, "min_calls"],
@@ -69,6 +69,7 @@ def test_report_choices_are_declared(spec: dict[str, Any]) -> None:
 
     assert choices("agents", "sort") == ["incoming", "outgoing"]
     assert choices("cost", "by") == ["department", "agent", "type", "country"]
+    assert choices("queues", "by") == ["queue", "day"]
     assert choices("callbacks", "by") == ["none", "queue", "day", "agent"]
 
 

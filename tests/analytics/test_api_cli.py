@@ -97,6 +97,14 @@ def test_import_jsonl_is_idempotent_then_report(engine, settings, tmp_path: Path
     assert as_csv.stdout.startswith("\ufeff")  # a UTF-8 BOM, for Excel
     first = next(csv.DictReader(io.StringIO(as_csv.stdout.removeprefix("\ufeff"))))
     assert (first["queue_id"], first["offered"]) == ("100", "2")
+    days = runner.invoke(cli_app, ["report", "queues", "--by", "day", "--format", "json"],
+                         env=_env(settings))  # fmt: skip
+    assert days.exit_code == 0, days.output
+    assert json.loads(days.stdout)["rows"] == [
+        {"day": "2024-01-10", "offered": 2, "answered": 1, "abandoned": 1, "short_abandoned": 0,
+         "abandon_rate": 0.5, "abandon_rate_without_short": 0.5, "service_level": 0.5,
+         "asa_seconds": 5.0},
+    ]  # fmt: skip
     bad = runner.invoke(cli_app, ["report", "nothing"], env=_env(settings))
     assert bad.exit_code == 2
 

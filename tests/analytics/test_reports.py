@@ -175,6 +175,53 @@ def test_queues(day) -> None:
     assert (q["200"]["offered"], q["200"]["answered"], q["200"]["service_level"]) == (1, 1, 1.0)
 
 
+def test_queues_by_day_equal_the_queues_report_of_each_day(engine, settings) -> None:
+    # the small day, and the next local day: one answered after a 25 s wait (no service level)
+    # at 00:30 local (22:30 UTC the day before), one abandoned after 2 s (short) in queue 200
+    store(engine, settings, [
+        *day_wires(),
+        answered_in_queue("2024-01-11 00:30:00", 100, "11", wait=25, talk=10),
+        wire("2024-01-11 16:00:00", "Queue", "ABANDONE", queueid=200, queuename="Q200",
+             seconds_waiting_in_queue=2),
+    ])  # fmt: skip
+    answer = report(engine, settings, "queues", from_="2024-01-09", to="2024-01-11", by="day")
+    assert answer["filters"]["by"] == "day"
+    days = by(answer["rows"], "day")
+    assert list(days) == ["2024-01-09", DAY, "2024-01-11"]
+    assert days["2024-01-09"] == {
+        "day": "2024-01-09", "offered": 0, "answered": 0, "abandoned": 0, "short_abandoned": 0,
+        "abandon_rate": None, "abandon_rate_without_short": None, "service_level": None,
+        "asa_seconds": None,
+    }  # fmt: skip
+    # queue 100: 5 offered, 1 short, 1 within 20 s; queue 200: 1 offered within 20 s
+    assert days[DAY] == {
+        "day": DAY, "offered": 6, "answered": 3, "abandoned": 3, "short_abandoned": 1,
+        "abandon_rate": 0.5, "abandon_rate_without_short": 0.4, "service_level": 0.4,
+        "asa_seconds": 16.7,
+    }  # fmt: skip
+    assert days["2024-01-11"] == {
+        "day": "2024-01-11", "offered": 2, "answered": 1, "abandoned": 1, "short_abandoned": 1,
+        "abandon_rate": 0.5, "abandon_rate_without_short": 0.0, "service_level": 0.0,
+        "asa_seconds": 25.0,
+    }  # fmt: skip
+    for day_ in (DAY, "2024-01-11"):
+        queues = rows(engine, settings, "queues", from_=day_, to=day_)
+        sums = {k: sum(q[k] for q in queues) for k in ("offered", "answered", "abandoned")}
+        assert {k: days[day_][k] for k in sums} == sums
+        assert days[day_]["abandon_rate"] == round(sums["abandoned"] / sums["offered"], 4)
+        overview = rows(engine, settings, "overview", from_=day_, to=day_)[0]
+        assert days[day_]["service_level"] == overview["service_level"]
+        # the day alone, and one queue's day, equal that queue's row
+        assert rows(engine, settings, "queues", from_=day_, to=day_, by="day") == [days[day_]]
+        for q in queues:
+            alone = rows(engine, settings, "queues", from_=day_, to=day_, by="day",
+                         queue=q["queue_id"])  # fmt: skip
+            figures = {k: v for k, v in q.items() if k in alone[0]}
+            assert {k: v for k, v in alone[0].items() if k != "day"} == figures
+    # open range: only the days with queue contacts
+    assert [r["day"] for r in rows(engine, settings, "queues", by="day")] == [DAY, "2024-01-11"]
+
+
 def test_queue_thresholds_are_settings_per_queue(engine, settings) -> None:
     settings = settings.with_(
         file={"analytics": {"service_level_seconds": 10, "short_abandon_seconds": 2,
@@ -294,6 +341,8 @@ def test_bad_parameters(day) -> None:
         report(engine, settings, "agents", sort="name")
     with pytest.raises(ValueError, match="by must"):
         report(engine, settings, "cost", by="planet")
+    with pytest.raises(ValueError, match="by must be one of queue, day"):
+        report(engine, settings, "queues", by="week")
 
 
 def test_empty_database(engine, settings) -> None:

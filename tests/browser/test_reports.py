@@ -57,3 +57,38 @@ def test_a_report_charts_and_drills_down_in_both_languages(
             "rows => rows.map(r => r.dataset.leg)"
         ) == ["20231115092000abcd1234"]
         page.context.close()
+
+
+DAYS = "/reports/queues?from=2023-11-14&to=2023-11-15&by=day"
+
+
+def test_service_level_and_abandon_rate_by_day_as_a_line_in_hebrew(
+    chromium: Any, serve: ServerProcess
+) -> None:
+    post_cdr(serve, sample_bytes("queue-abandoned.json"))  # 2023-11-15, Sales Queue, abandoned
+    add_user(serve, "boss@example.com", "admin")
+    page = sign_in(chromium, serve, "boss@example.com", "he-IL")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(DAYS)
+    page.wait_for_function("Chart.getChart(document.getElementById('report-chart')) !== undefined")
+    drawn = page.evaluate(
+        "(() => { const c = Chart.getChart(document.getElementById('report-chart'));"
+        " return {type: c.config.type, labels: c.data.labels,"
+        " sets: c.data.datasets.map(d => [d.label, d.data])}; })()"
+    )
+    assert drawn == {
+        "type": "line",
+        "labels": ["2023-11-14", "2023-11-15"],
+        "sets": [["רמת שירות %", [None, 0]], ["שיעור נטישה %", [None, 100]]],
+    }
+    heads = page.locator("section").first.locator("thead th").all_inner_texts()
+    assert heads[:3] == ["יום", "נכנסו", "נענו"]
+    assert errors == []
+    shot(page, "report-queues-by-day-he")
+    page.locator("section").first.locator("a.drill").nth(1).click()
+    page.wait_for_url("**/calls?queued=true&contact=in&direction=in&from=2023-11-15&to=2023-11-15")
+    assert page.locator("tr[data-leg]").evaluate_all("rows => rows.map(r => r.dataset.leg)") == [
+        "20231115120640qwer5678"
+    ]
+    page.context.close()

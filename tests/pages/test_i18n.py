@@ -3,12 +3,15 @@ has its translation (so no page shows English inside Hebrew)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from cdrhub import domains
 from cdrhub.web import i18n
+from cdrhub.web.pages import report_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("**/pages/**.py", "python"), ("**/templates/pages/**.html", "jinja2")]
@@ -45,3 +48,40 @@ def test_the_language_follows_the_choice_then_the_browser() -> None:
     assert i18n.pick(None, "xx", accept_language="fr-FR,en;q=0.8") == "en"
     assert i18n.pick(None, accept_language="iw") == "he"
     assert i18n.pick(None, accept_language="fr") == "he"
+
+
+def test_every_report_label_has_its_hebrew() -> None:
+    """The reports' titles, filter and parameter names and their choices are all labelled, and
+    each label has Hebrew with no Latin letter in it (IVR is said so in Hebrew too)."""
+    say = report_labels.say_in("he")
+    every = domains.reports().values()
+    names = {n for r in every for n in (*r.filters, *r.params) if n not in ("from", "to")}
+    assert sorted(names - set(report_labels.NAMES)) == []
+    choices = {c for r in every for cs in r.choices.values() for c in cs}
+    assert sorted(choices - set(report_labels.CHOICES)) == []
+    assert sorted({r.name for r in every} - set(report_labels.TITLES)) == []
+    shown = [report_labels.title(r.name, say) for r in every]
+    shown += [report_labels.column(n, say) for n in report_labels.NAMES]
+    shown += [report_labels.choice(c, say) for c in report_labels.CHOICES]
+    shown += [report_labels.cell("weekday_name", d, say) for d in report_labels.WEEKDAYS]
+    shown += [report_labels.column(n, say) for n in DYNAMIC]
+    assert [s for s in shown if LATIN.search(s.replace("IVR", ""))] == []
+    assert [report_labels.column(n, say) for n in DYNAMIC] == [
+        "נענו בהמתנה של 0-10 שנ׳",
+        "נטשו בהמתנה של 120+ שנ׳",
+        "מקש 1",
+        "ללא הקשה",
+        "חזרנו תוך 2 שע׳",
+        "שיעור החזרה תוך 24 שע׳",
+    ]
+
+
+DYNAMIC = (
+    "wait_answered_0-10",
+    "wait_abandoned_120+",
+    "dtmf_1",
+    "dtmf_none",
+    "returned_within_2h",
+    "ratio_returned_within_24h",
+)
+LATIN = re.compile("[A-Za-z]")

@@ -5,6 +5,7 @@ behind a figure, and the CSV and XLSX exports equal to the API's rows."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 from urllib.parse import unquote_plus
@@ -128,8 +129,8 @@ def test_a_chart_block_and_the_heatmap(app: FastAPI, settings: Settings, engine:
     block = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html)
     assert block is not None
     assert block.group(1) == (
-        '{"datasets": [{"data": [50.0, 100.0], "label": "answer_ratio %"}], '
-        '"labels": ["United Kingdom", "Israel"]}'
+        '{"datasets": [{"data": [50.0, 100.0], "label": "Answer ratio %"}], '
+        '"labels": ["United Kingdom", "Israel"], "type": "bar"}'
     )
     peak = web.get("/reports/peak-hours", params=RANGE).text
     # Wednesday (3) at 8: in-a, in-b, in-c; at 12: in-d
@@ -247,3 +248,167 @@ def test_the_callbacks_page_filters_by_agent_and_refuses_a_type(
         "the callbacks report cannot be filtered by type "
         "(its filters: from, to, department, queue, agent)" in refused.text
     )
+
+
+def test_queues_by_day_a_line_chart_table_and_drill_down(
+    app: FastAPI, settings: Settings, engine: Engine, client: TestClient
+) -> None:
+    _data(settings, engine)
+    _user(engine, "boss@example.com", "admin")
+    web = _signed_in(app, "boss@example.com")
+    days = {"from": "2023-11-14", "to": "2023-11-16", "by": "day"}
+    rows = _api(client, "queues", **days)["rows"]
+    # the 14th: in-prev answered (20 s: within the target); the 15th: Sales 3 and Support 1
+    assert [(r["day"], r["offered"], r["answered"], r["abandoned"]) for r in rows] == [
+        ("2023-11-14", 1, 1, 0),
+        ("2023-11-15", 4, 2, 2),
+        ("2023-11-16", 0, 0, 0),
+    ]
+    assert [(r["service_level"], r["abandon_rate"]) for r in rows] == [
+        (1.0, 0.0),
+        (0.5, 0.5),
+        (None, None),
+    ]
+    # a day's figures are the queues report's of that day alone
+    alone = _api(client, "queues", **RANGE)["rows"]
+    assert sum(q["offered"] for q in alone) == rows[1]["offered"]
+    assert sum(q["abandoned"] for q in alone) / sum(q["offered"] for q in alone) == 0.5
+    html = web.get("/reports/queues", params=days).text
+    block = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html)
+    assert block is not None
+    assert block.group(1) == (
+        '{"datasets": [{"data": [100.0, 50.0, null], "label": "Service level %"}, '
+        '{"data": [0.0, 50.0, null], "label": "Abandon rate %"}], '
+        '"labels": ["2023-11-14", "2023-11-15", "2023-11-16"], "type": "line"}'
+    )
+    assert '<option value="day" selected>Day</option>' in html
+    links = _drills(html)[: len(rows)]
+    assert links[1] == "/calls?queued=true&contact=in&direction=in&from=2023-11-15&to=2023-11-15"
+    assert _count(web, links[0]) == ["in-prev"]
+    assert _count(web, links[1]) == ["in-a", "in-b", "in-c", "in-d"]
+    assert _count(web, links[2]) == []
+    one = _drills(web.get("/reports/queues", params={**days, "queue": "Support Queue"}).text)
+    assert (
+        one[1] == "/calls?queue=Support Queue&contact=in&direction=in&from=2023-11-15&to=2023-11-15"
+    )
+    assert _count(web, one[1]) == ["in-c"]
+    csv_page = web.get("/reports/queues.csv", params=days)
+    api_csv = client.get("/api/reports/queues", params={**days, "format": "csv"}, headers=AUTH)
+    assert csv_page.text == api_csv.text
+    assert csv_page.text.splitlines()[2] == "2023-11-15,4,2,2,0,50.0 %,50.0 %,50.0 %,20.0"
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(web.get("/reports/queues.xlsx", params=days).content)
+    ).active
+    assert sheet is not None
+    assert [c.value for c in sheet[3]] == ["2023-11-15", 4, 2, 2, 0, 0.5, 0.5, 0.5, 20]
+    schema = client.get("/openapi.json").json()
+    by = next(
+        p for p in schema["paths"]["/api/reports/queues"]["get"]["parameters"] if p["name"] == "by"
+    )
+    assert by["schema"]["anyOf"][0]["enum"] == ["queue", "day"]
+
+
+# +1 is the code of the United States, Canada and others: a number counts under the one it is
+# valid in; the Canadian and American legs alternate in time, so a page of one skips the other
+NANP = (
+    ("out-us1", WED_8 + 60, "+12025550123"),
+    ("out-ca1", WED_8 + 120, "+14165550123"),
+    ("out-us2", WED_8 + 180, "+12125551234"),
+    ("out-ca2", WED_8 + 240, "+16135550188"),
+    ("out-us3", WED_8 + 300, "+16502530000"),
+    ("out-none", WED_8 + 360, "+11234567890"),  # area code 123: valid nowhere, so Unknown
+)
+
+
+def test_country_drill_down_of_a_shared_calling_code(
+    app: FastAPI, settings: Settings, engine: Engine, client: TestClient
+) -> None:
+    store(
+        settings,
+        engine,
+        *(leg(ivruniqueid=i, time=t, target=n, target_country="") for i, t, n in NANP),
+    )
+    _user(engine, "boss@example.com", "admin")
+    web = _signed_in(app, "boss@example.com")
+    figures = {r["country"]: r["attempts"] for r in _api(client, "countries")["rows"]}
+    assert figures == {"United States": 3, "Canada": 2, "Unknown": 1}
+    links = dict(
+        zip(figures, _drills(web.get("/reports/countries", params=RANGE).text), strict=False)
+    )
+    assert _count(web, links["United States"]) == ["out-us1", "out-us2", "out-us3"]
+    assert _count(web, links["Canada"]) == ["out-ca1", "out-ca2"]
+    assert _count(web, links["Unknown"]) == ["out-none"]
+    # a page at a time, the keyset cursor carried past the other country's legs
+    for country, expected in (
+        ("United States", ["out-us3", "out-us2", "out-us1"]),
+        ("Canada", ["out-ca2", "out-ca1"]),
+    ):
+        seen, cursor = [], None
+        for _ in range(5):
+            params = {**RANGE, "country": country, "contact": "out", "limit": "1"}
+            page = client.get(
+                "/api/calls",
+                params={**params, **({"cursor": cursor} if cursor else {})},
+                headers=AUTH,
+            ).json()
+            seen += [c["ivruniqueid"] for c in page["calls"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected
+        assert len(seen) == figures[country]
+
+
+def _hebrew_labels(html: str) -> list[str]:
+    """What a report page labels: its title, column headings, the overview's figure names and
+    periods, filter names, choices and chart legends."""
+    shown = re.findall(r"<h1>[^<]*<bdi>([^<]*)</bdi>", html)
+    shown += re.findall(r'<th scope="col"><bdi>([^<]*)</bdi></th>', html)
+    shown += re.findall(r"<label><bdi>([^<]*)</bdi>", html)
+    shown += [o for o in re.findall(r'<option value="[^"]+"[^>]*>([^<]*)</option>', html)]
+    block = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html)
+    if block:
+        shown += [d["label"] for d in json.loads(block.group(1))["datasets"]]
+    if "<td><bdi>" in html and "/reports/overview" in html:
+        shown += re.findall(r"<tr><td><bdi>([^<]*)</bdi></td>", html)
+    return shown
+
+
+def test_hebrew_report_pages_show_no_english_label(
+    app: FastAPI, settings: Settings, engine: Engine
+) -> None:
+    _data(settings, engine)
+    _user(engine, "boss@example.com", "admin")
+    web = _signed_in(app, "boss@example.com")
+    hebrew = TestClient(app, cookies=web.cookies, headers={"Accept-Language": "he"})
+    html = hebrew.get("/reports/queues", params=RANGE).text
+    heads = re.findall(r'<th scope="col"><bdi>([^<]*)</bdi></th>', html)
+    assert heads[:11] == [
+        "מזהה תור", "שם תור", "נכנסו", "נענו", "נטשו", "נטישות קצרות", "שיעור נטישה",
+        "שיעור נטישה ללא נטישות קצרות", "רמת שירות", "זמן מענה ממוצע (שנ׳)",
+        "נענו בהמתנה של 0-10 שנ׳",
+    ]  # fmt: skip
+    assert "<h1>דוחות: <bdi>תורים</bdi></h1>" in html
+    days = hebrew.get("/reports/queues", params={**RANGE, "by": "day"}).text
+    assert re.findall(r'<th scope="col"><bdi>([^<]*)</bdi></th>', days)[:1] == ["יום"]
+    block = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', days)
+    assert block is not None
+    legends = [d["label"] for d in json.loads(block.group(1))["datasets"]]
+    assert legends == ["רמת שירות %", "שיעור נטישה %"]
+    assert '<option value="day" selected>יום</option>' in days
+    overview = hebrew.get("/reports/overview", params=RANGE).text
+    assert re.findall(r"<tr><td><bdi>([^<]*)</bdi></td>", overview)[:3] == [
+        "נכנסו",
+        "נענו",
+        "תא קולי",
+    ]
+    for report in app.state.reports.values():
+        chosen = [{p: c} for p, values in report.choices.items() for c in values]
+        for params in ({**RANGE}, *({**RANGE, **c} for c in chosen)):
+            page = hebrew.get(f"/reports/{report.name}", params=params).text
+            shown = _hebrew_labels(page)
+            assert shown, report.name
+            english = [s for s in shown if re.search("[A-Za-z]", s.replace("IVR", ""))]
+            assert english == [], (report.name, english)
+    listing = hebrew.get("/reports").text
+    assert "<bdi>שיעור מענה לפי מדינה</bdi>" in listing

@@ -32,7 +32,7 @@ PARTIES = [
 ]
 
 
-def store(engine: Engine) -> None:
+def store(engine: Engine, **fields: object) -> None:
     base = normalize(sample("outgoing-answered.json"), tz=IL)
     items = []
     for n in range(36):
@@ -53,6 +53,7 @@ def store(engine: Engine) -> None:
             caller="anonymous" if n % 5 == 0 else caller,
             target=target,
             did=did,
+            **fields,  # type: ignore[arg-type]
         )
         items.append(legs_repo.Incoming(leg, "json"))
     with write_transaction(engine) as conn:
@@ -136,3 +137,29 @@ def test_each_column_is_read_from_its_time_index(db_url: str, engine: Engine) ->
     ]
     # no "USE TEMP B-TREE FOR ORDER BY": each page is read in the index's order
     assert seen == [f"SEARCH legs USING INDEX ix_legs_{c}_started ({c}=?)" for c in indexes]
+
+
+def _odd(e164: str | None) -> str:
+    """A stand-in for the reports' rule: the numbers ending in 2 or 4 are "Odd"'s."""
+    return "Odd" if e164 and e164[-1] in "24" else ""
+
+
+@pytest.mark.parametrize("agents", [None, ("7", "8")])
+def test_a_country_rule_keeps_its_legs_and_whole_pages(
+    engine: Engine, agents: tuple[str, ...] | None
+) -> None:
+    # blank target_country everywhere: every +97250 target is a candidate in SQL, and the rule
+    # keeps those it counts under the country (a page reads on past the others)
+    store(engine, target_country="")
+    sql_only = LegFilter(agents=agents, country="Odd", country_prefixes=("+97250",))
+    found = replace(sql_only, country_of=_odd)
+    with engine.connect() as conn:
+        candidates = {
+            r.ivruniqueid: r.target_e164
+            for r in conn.execute(select(legs.c.ivruniqueid, legs.c.target_e164))
+        }
+    expected = [i for i in one_query(engine, sql_only) if _odd(candidates[i]) == "Odd"]
+    assert len(expected) == (24 if agents is None else 18)
+    assert len(one_query(engine, sql_only)) == (36 if agents is None else 30)
+    for limit in (1, 4, 50):
+        assert paged(engine, found, limit) == expected

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, select
 from cdrhub.analytics.customers import missed_customers, repeat_callers
 from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.facts import OUTGOING_TYPES
-from cdrhub.analytics.query import Scope, fetch, total
+from cdrhub.analytics.periods import to_local
+from cdrhub.analytics.query import DAY, Scope, fetch, total
 from cdrhub.analytics.specs import FILTER_DIMS, WAIT_LABELS
 from cdrhub.analytics.tables import names
 from cdrhub.voicenter import vocab
@@ -22,6 +23,9 @@ Row = dict[str, Any]
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 # The filters every analytics report honours: the time range and the dimensions.
 FILTERS = ("from", "to", *FILTER_DIMS)
+# the countries report's row of the attempts whose country neither target_country nor the number
+# tells
+UNKNOWN_COUNTRY = "Unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ def _countries(conn: Connection, scope: Scope, params: Mapping[str, str]) -> lis
     for r in fetch(conn, "calls", scope, ["country"], where=where, counters=counters):
         rows.append(
             {
-                "country": r["country"] or "Unknown",
+                "country": r["country"] or UNKNOWN_COUNTRY,
                 "attempts": r["contacts"],
                 "answered": r["answered"],
                 "answer_ratio": ratio(r["answered"], r["contacts"]),
@@ -146,9 +150,42 @@ def queue_figures(r: Mapping[str, int]) -> Row:
     }
 
 
+QUEUE_GROUPS = ("queue", "day")
+QUEUE_WHERE = {"direction": "in", "queue": ("!=", "")}
+# every day of a bounded range gets its row (a line chart shows a day without calls); past this
+# many days only those with calls
+MAX_FILLED_DAYS = 3660
+
+
+def _range_days(scope: Scope) -> list[str]:
+    """The local dates of a bounded scope, first to last ([] when open or too long)."""
+    if scope.start is None or scope.end is None or scope.end <= scope.start:
+        return []
+    first = to_local(scope.start, scope.tz).date()
+    last = to_local(scope.end - timedelta(microseconds=1), scope.tz).date()
+    count = (last - first).days + 1
+    if count > MAX_FILLED_DAYS:
+        return []
+    return [(first + timedelta(days=i)).isoformat() for i in range(count)]
+
+
+def _queue_days(conn: Connection, scope: Scope) -> list[Row]:
+    """The queues' figures summed per local day (the day and hour rollups serve it)."""
+    found = {r[DAY]: r for r in fetch(conn, "calls", scope, [DAY], where=QUEUE_WHERE)}
+    empty = dict.fromkeys(("contacts", "answered", "abandoned", "short_abandoned", "sl_met",
+                           "wait_answered"), 0)  # fmt: skip
+    days = sorted({*_range_days(scope), *(d for d, r in found.items() if r["contacts"])})
+    return [{"day": day, **queue_figures(found.get(day, empty))} for day in days]
+
+
 def _queues(conn: Connection, scope: Scope, params: Mapping[str, str]) -> list[Row]:
+    by = params.get("by") or "queue"
+    if by not in QUEUE_GROUPS:
+        raise ReportError(f"by must be one of {', '.join(QUEUE_GROUPS)}")
+    if by == "day":
+        return _queue_days(conn, scope)
     label = _names(conn, "queue")
-    where = {"direction": "in", "queue": ("!=", "")}
+    where = QUEUE_WHERE
     rows = []
     for r in fetch(conn, "calls", scope, ["queue"], where=where):
         if not r["contacts"]:
@@ -301,8 +338,11 @@ REPORTS: dict[str, Report] = {
             "queues",
             "offered = contacts that entered the queue; abandon_rate = abandoned / offered; "
             "service_level = answered with wait <= target / (offered - short abandons); "
-            "asa = queue wait of answered / answered",
+            "asa = queue wait of answered / answered; by=day: the same over every queue, per "
+            "local day",
             _queues,
+            ("by",),
+            choices={"by": QUEUE_GROUPS},
         ),
         Report(
             "ivr",

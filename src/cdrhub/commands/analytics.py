@@ -58,7 +58,8 @@ def report(
     sort: str | None = typer.Option(None, help="agents: incoming | outgoing."),
     by: str | None = typer.Option(
         None,
-        help="cost: department | agent | type | country; callbacks: none | queue | day | agent.",
+        help="cost: department | agent | type | country; queues: queue | day; "
+        "callbacks: none | queue | day | agent.",
     ),
     min_calls: int | None = typer.Option(
         None,

@@ -32,12 +32,19 @@ class LegFilter:
     status: str | None = None
     queue_id: int | None = None
     queue_name: str | None = None
+    queued: bool | None = None  # True: legs of some queue; False: legs of none
     direction: str | None = None
     # The drill-down of the reports (the domain's rules come in as values; store knows none):
     # the customer's country: target_country, else (blank) a target number with one of the
-    # calling-code prefixes of that country
+    # calling-code prefixes of that country, whose country by `country_of` (the reports' rule,
+    # given the target's E.164) is this one: a code shared by several countries (+1, +7, +44)
+    # selects in SQL every leg of the code, and `country_of` keeps those of this country only
     country: str | None = None
     country_prefixes: tuple[str, ...] = ()
+    country_of: Callable[[str | None], str] | None = None
+    # the blank-country legs whose number `country_of` names no country count under `country`
+    # too (the reports' row of unknown countries): every blank one is a candidate in SQL
+    country_unknown: bool = False
     weekday: int | None = None  # local (started_at_local), 0 = Sunday
     hour: int | None = None  # local, 0..23
     answered: bool | None = None  # False: missed (any status but `answered_status`)
@@ -53,12 +60,11 @@ def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
     if found.country is not None:
         blank = or_(c.target_country.is_(None), func.trim(c.target_country) == "")
         by_number = [c.target_e164.startswith(p, autoescape=True) for p in found.country_prefixes]
-        where.append(
-            or_(
-                func.trim(c.target_country) == found.country,
-                and_(blank, or_(*by_number)) if by_number else false(),
-            )
-        )
+        if found.country_unknown:
+            candidates: ColumnElement[bool] = blank
+        else:
+            candidates = and_(blank, or_(*by_number)) if by_number else false()
+        where.append(or_(func.trim(c.target_country) == found.country, candidates))
     if found.weekday is not None:
         where.append(extract("dow", c.started_at_local) == found.weekday)
     if found.hour is not None:
@@ -124,9 +130,32 @@ def _single(found: LegFilter) -> list[ColumnElement[bool]]:
         where.append(c.queue_id == found.queue_id)
     if found.queue_name is not None:
         where.append(c.queue_name == found.queue_name)
+    if found.queued is not None:
+        where.append(c.queue_id.is_not(None) if found.queued else c.queue_id.is_(None))
     if found.direction is not None:
         where.append(c.direction == found.direction)
     return [*where, *_drill(found)]
+
+
+def _keeper(found: LegFilter) -> Callable[[RowMapping], bool] | None:
+    """What the SQL of a country drill-down cannot tell: which blank-country legs of a shared
+    calling code are that country's (None: the SQL's rows are the answer)."""
+    if found.country is None or found.country_of is None:
+        return None
+    country = "" if found.country_unknown else found.country
+    country_of = found.country_of
+
+    def keep(row: RowMapping) -> bool:
+        if (row["target_country"] or "").strip(" "):
+            return True  # matched by name in SQL
+        return country_of(row["target_e164"]) == country
+
+    return keep
+
+
+# the most rows read at once while a keeper drops some (a page first, then twice as many each
+# time: a long run of another country's legs costs a few reads, not one per page)
+MAX_BATCH = 4000
 
 
 def page_legs(
@@ -147,20 +176,47 @@ def page_legs(
     from its (column, started_at, id) index, and the pages merged here."""
     groups = parties(found)
     where = [*(or_(*group) for group in groups[1:]), *_single(found), *limits]
+    branches = groups[0] if groups else (true(),)
+    keep = _keeper(found)
+    if keep is None:
+        rows = _read(conn, branches, where, after, limit + 1)
+    else:
+        # read on past the rows the keeper drops, in key order, until a page and one more are
+        # kept: the next page starts after the last kept row, as with SQL alone
+        rows, cursor, size = [], after, limit + 1
+        while len(rows) <= limit:
+            batch = _read(conn, branches, where, cursor, size)
+            rows += [r for r in batch if keep(r)]
+            if len(batch) < size or batch[-1]["started_at"] is None:
+                break
+            cursor = (batch[-1]["started_at"], batch[-1]["id"])
+            size = min(size * 2, MAX_BATCH)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    return rows, (last["started_at"], last["id"]) if last and last["started_at"] else None
+
+
+def _read(
+    conn: Connection,
+    branches: Sequence[ColumnElement[bool]],
+    where: Sequence[ColumnElement[bool]],
+    after: Key | None,
+    count: int,
+) -> list[RowMapping]:
+    """Up to `count` legs newest first (started_at, then id, descending) after the leg `after`
+    names: each branch's first `count`, merged."""
+    where = list(where)
     if after is not None:
         at, ident = after
         where.append(or_(legs.c.started_at < at, and_(legs.c.started_at == at, legs.c.id < ident)))
     newest = (legs.c.started_at.desc(), legs.c.id.desc())
-    branches = groups[0] if groups else (true(),)
     rows: dict[int, RowMapping] = {}
     for branch in branches:
-        query = select(legs).where(branch, *where).order_by(*newest).limit(limit + 1)
+        query = select(legs).where(branch, *where).order_by(*newest).limit(count)
         rows.update((row["id"], row) for row in conn.execute(query).mappings())
     ordered = sorted(rows.values(), key=_newest_first(conn.dialect.name), reverse=True)
-    more = len(ordered) > limit
-    ordered = ordered[:limit]
-    last = ordered[-1] if more else None
-    return ordered, (last["started_at"], last["id"]) if last and last["started_at"] else None
+    return ordered[:count]
 
 
 def _newest_first(dialect: str) -> Callable[[RowMapping], tuple[int, datetime, int]]:

@@ -210,6 +210,9 @@ def list_calls(
     weekday: int | None = Query(None, ge=0, le=6, description="local weekday, 0 = Sunday"),
     hour: int | None = Query(None, ge=0, le=23, description="local hour"),
     missed: bool | None = Query(None, description="true: not answered; false: answered"),
+    queued: bool | None = Query(
+        None, description="true: legs of some queue (as the queues report counts); false: of none"
+    ),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of a page"),
 ) -> dict[str, Any]:
@@ -230,6 +233,7 @@ def list_calls(
         "contact": contact,
         "country": country,
         "missed": None if missed is None else str(missed),
+        "queued": None if queued is None else str(queued),
     }
     drill |= {"weekday": None if weekday is None else str(weekday)}
     drill |= {"hour": None if hour is None else str(hour)}

@@ -33,6 +33,7 @@ from cdrhub.people.sessions import Session
 from cdrhub.people.users import User
 from cdrhub.timerange import parse_range
 from cdrhub.web.pages import guard
+from cdrhub.web.pages import report_labels as labels
 from cdrhub.web.pages.templating import HEADERS, page
 
 router = APIRouter(include_in_schema=False)
@@ -105,20 +106,31 @@ def drill_link(report: str, row: Mapping[str, Any], params: Mapping[str, str]) -
         found = {"contact": "in", "weekday": str(row["weekday"]), "hour": str(row["hour"])}
     elif report == "queues" and row.get("queue_id"):
         found = {"queue": str(row["queue_id"]), "contact": "in", "direction": "in"}
+    elif report == "queues" and row.get("day"):
+        # the day's contacts of every queue, or of the one queue asked for
+        queues = _split(params.get("queue"))
+        chosen = {"queue": queues[0]} if len(queues) == 1 else {"queued": "true"}
+        found = {**chosen, "contact": "in", "direction": "in"}
+        span = {"from": row["day"], "to": row["day"]}
     else:
         return None
     return "/calls?" + urlencode({**found, **span})
 
 
-def _table(answer: Mapping[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
+def _table(answer: Mapping[str, Any], params: Mapping[str, str], say: labels.Say) -> dict[str, Any]:
+    """The rows as the page shows them: headings (and the overview's figure names) in the
+    page's language, cells as the CSV has them, and each row's drill-down link."""
     rows = answer["rows"]
     if answer["report"] in VERTICAL:
         head, cells = vertical(rows)
-        return {"head": head, "rows": [{"cells": c, "link": None} for c in cells]}
+        head = [labels.column(h, say) for h in head]
+        lines = [[labels.column(c[0], say), *c[1:]] for c in cells]
+        return {"head": head, "rows": [{"cells": c, "link": None} for c in lines]}
     head, cells = people_rows(rows)
+    cells = [[labels.cell(h, v, say) for h, v in zip(head, c, strict=True)] for c in cells]
     links = [drill_link(answer["report"], r, params) for r in rows]
     return {
-        "head": head,
+        "head": [labels.column(h, say) for h in head],
         "rows": [{"cells": c, "link": link} for c, link in zip(cells, links, strict=True)],
     }
 
@@ -134,14 +146,23 @@ CHARTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def chart(answer: Mapping[str, Any]) -> dict[str, Any] | None:
-    spec = CHARTS.get(answer["report"])
+# Reports (and their `by`) drawn as lines over time rather than bars; every row is a point.
+LINES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("queues", "day"): ("day", ("service_level", "abandon_rate")),
+}
+MAX_POINTS = 400
+
+
+def chart(answer: Mapping[str, Any], say: labels.Say = str) -> dict[str, Any] | None:
+    """Chart.js's `type` and `data` of an answer (None: nothing to draw)."""
+    line = LINES.get((answer["report"], str(answer["filters"].get("by") or "")))
+    spec = line or CHARTS.get(answer["report"])
     if spec is None or not answer["rows"]:
         return None
     label, figures = spec
-    rows = answer["rows"][:30]
-    names = {"agent_code": "agent_name", "queue_id": "queue_name", "layer_id": "layer_name"}
-    labels = [str(r.get(names.get(label, ""), None) or r.get(label, "")) for r in rows]
+    rows = answer["rows"][:MAX_POINTS] if line else answer["rows"][:30]
+    named = {"agent_code": "agent_name", "queue_id": "queue_name", "layer_id": "layer_name"}
+    points = [str(r.get(named.get(label, ""), None) or r.get(label, "")) for r in rows]
     sets = []
     for column in figures:
         ratio = is_ratio(column)
@@ -149,8 +170,9 @@ def chart(answer: Mapping[str, Any]) -> dict[str, Any] | None:
             None if r.get(column) is None else round(r[column] * 100, 1) if ratio else r[column]
             for r in rows
         ]
-        sets.append({"label": heading(column) + (" %" if ratio else ""), "data": values})
-    return {"labels": labels, "datasets": sets}
+        name = labels.column(heading(column), say)
+        sets.append({"label": name + (" %" if ratio else ""), "data": values})
+    return {"type": "line" if line else "bar", "labels": points, "datasets": sets}
 
 
 def heatmap(answer: Mapping[str, Any], params: Mapping[str, str]) -> list[dict[str, Any]] | None:
@@ -182,13 +204,16 @@ def heatmap(answer: Mapping[str, Any], params: Mapping[str, str]) -> list[dict[s
 @router.get("/reports")
 def reports_list(request: Request, session: Session = Depends(guard.signed_in)) -> Response:
     reports = list(request.app.state.reports.values())
+    lang = guard.lang_of(request)
+    say = labels.say_in(lang)
     return page(
         request,
-        guard.lang_of(request),
+        lang,
         "reports.html",
         user=session.user,
         csrf=session.csrf,
         reports=reports,
+        titles={r.name: labels.title(r.name, say) for r in reports},
     )
 
 
@@ -271,6 +296,7 @@ def report_page(
     except (InputError, ReportError) as exc:
         error = str(exc)
     query = urlencode(params)
+    say = labels.say_in(lang)
     return page(
         request,
         lang,
@@ -283,10 +309,13 @@ def report_page(
         query=query,
         error=error,
         answer=answer,
-        table=_table(answer, params) if answer else None,
-        before=_table(before, earlier or {}) if before else None,
+        table=_table(answer, params, say) if answer else None,
+        before=_table(before, earlier or {}, say) if before else None,
         before_filters=before["filters"] if before else None,
-        chart=chart(answer) if answer else None,
+        chart=chart(answer, say) if answer else None,
         heatmap=heatmap(answer, params) if answer else None,
         choices=report.choices,
+        title=labels.title(report.name, say),
+        names={n: labels.column(n, say) for n in (*report.filters, *report.params)},
+        choice_names={c: labels.choice(c, say) for cs in report.choices.values() for c in cs},
     )

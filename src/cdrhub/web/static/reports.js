@@ -9,17 +9,23 @@
     var canvas = document.getElementById("report-chart");
     if (drawn) { drawn.destroy(); drawn = null; }
     if (!block || !canvas || typeof Chart === "undefined") return;
-    var data = JSON.parse(block.textContent);
+    var given = JSON.parse(block.textContent);
+    var data = { labels: given.labels, datasets: given.datasets };
+    // a line runs over time (days), left to right or right to left; bars turn sideways when many
+    var line = given.type === "line";
     var rtl = document.documentElement.dir === "rtl";
+    var sideways = !line && data.labels.length > 8;
     canvas.dir = rtl ? "rtl" : "ltr";
     drawn = new Chart(canvas, {
-      type: "bar",
+      type: line ? "line" : "bar",
       data: data,
       options: {
         animation: false,
-        indexAxis: data.labels.length > 8 ? "y" : "x",
+        indexAxis: sideways ? "y" : "x",
         locale: document.documentElement.lang === "he" ? "he-IL" : "en-IL",
-        scales: { x: { reverse: rtl && data.labels.length <= 8 } },
+        scales: line
+          ? { x: { reverse: rtl }, y: { min: 0, max: 100 } }
+          : { x: { reverse: rtl && !sideways } },
         plugins: {
           legend: { rtl: rtl, textDirection: rtl ? "rtl" : "ltr" },
           tooltip: { rtl: rtl, textDirection: rtl ? "rtl" : "ltr" }
