@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from cdrhub.automations import callbacks, live
 from cdrhub.automations.tables import callback_items
@@ -33,8 +33,8 @@ def _outgoing(uid: str, at: int) -> dict[str, Any]:
 
 def _events(engine: Engine, cursor: live.Cursor, count: int = 0) -> list[dict[str, Any]]:
     """The settled events after `cursor`; with `count`, waits (up to 10 s) until that many are
-    settled: on PostgreSQL a writing transaction anywhere in the cluster (other tests' too)
-    that began before ours holds the horizon back until it ends."""
+    settled: on PostgreSQL a writing transaction on the same database that began before ours
+    holds the horizon back until it ends."""
     deadline = time.monotonic() + 10
     while True:
         with engine.connect() as conn:
@@ -123,6 +123,30 @@ def test_a_row_that_commits_late_with_a_lower_id_is_not_lost(pg_engine: Engine) 
     assert sorted(e["data"]["n"] for e in events) == ["fast", "slow"]
     assert [e["cursor"] for e in events] == sorted(e["cursor"] for e in events)
     assert _events(pg_engine, events[-1]["cursor"]) == []
+
+
+@pytest.mark.postgres
+def test_a_transaction_in_another_database_does_not_hold_the_feed(pg_engine: Engine) -> None:
+    """A writing transaction open on another database of the server (another application, a
+    long import elsewhere) cannot add an event here: the feed goes on past it."""
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL, _truncate_all
+
+    _truncate_all(pg_engine)
+    item = {"id": 1, "customer_number": "+972501234567", "queue_name": "q", "department_name": None}
+    with pg_engine.connect() as conn:
+        start = live.now_cursor(conn)
+    with psycopg.connect(PG_ADMIN_URL) as elsewhere:  # the server's `postgres` database
+        (other_xid,) = elsewhere.execute("SELECT pg_current_xact_id()").fetchone() or (0,)
+        with pg_engine.begin() as conn:
+            live.record(conn, live.OPENED, item, utcnow(), n="after")
+        with pg_engine.connect() as conn:
+            events = live.after(conn, start)
+            ours = conn.execute(text("SELECT pg_current_xact_id()")).scalar_one()
+        assert [e["data"]["n"] for e in events] == ["after"]
+        assert int(str(other_xid)) < int(str(ours))  # it began before ours and is still open
+        elsewhere.rollback()
 
 
 def test_callback_items_keep_the_department_name(

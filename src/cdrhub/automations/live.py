@@ -8,9 +8,11 @@ Events are rows written in the transaction of the change they report. A reader k
   last id read.
 - PostgreSQL's writers run side by side and a row with a lower id can commit after one with a
   higher id. Each row carries its transaction's id (`pg_current_xact_id()`), and a reader takes
-  only rows of transactions older than the oldest one still running (`pg_snapshot_xmin`): no
-  such row can appear later, so resuming from a cursor neither loses nor repeats an event. The
-  price: a transaction that stays open holds the feed back until it ends.
+  only rows of transactions older than the oldest one still running that could have written
+  one: no such row can appear later, so resuming from a cursor neither loses nor repeats an
+  event. The price: a writing transaction on this database that stays open holds the feed back
+  until it ends. Transactions of other databases on the same server (a long import elsewhere,
+  another application) cannot write here and do not hold it back.
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Text, cast, func, literal, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Text,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 
 from cdrhub.automations.tables import live_events
 
@@ -52,9 +64,24 @@ def _tx(conn: Connection) -> Any:
     return literal(0)
 
 
+# The oldest transaction of the statement's snapshot that may still add an event: its running
+# transactions (xip) but those seen running in another database, else the snapshot's xmax. A
+# transaction that ends between the snapshot and the read of pg_stat_activity is not seen
+# there, so it still counts (the safe side); backend_xid is a 32-bit xid, xip's are 64-bit.
+HORIZON = """(
+SELECT LEAST(
+    pg_snapshot_xmax(snap.s)::text::bigint,
+    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(snap.s) AS x
+     WHERE x::text::bigint % 4294967296 NOT IN (
+         SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL
+           AND datname IS DISTINCT FROM current_database())))
+FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
+
+
 def _horizon(conn: Connection) -> Any:
-    """Transactions below this id have all ended (PostgreSQL)."""
-    return cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+    """Transactions below this id that could write here have all ended (PostgreSQL)."""
+    return literal_column(HORIZON, BigInteger())
 
 
 def record(
