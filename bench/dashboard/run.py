@@ -69,6 +69,7 @@ def samples(url: str) -> dict[str, str]:
         "agent": agents.most_common(1)[0][0],
         "last_day": last.isoformat(),
         "month_from": (last - timedelta(days=30)).isoformat(),
+        "year_from": (last - timedelta(days=364)).isoformat(),
     }
 
 
@@ -76,16 +77,27 @@ def questions(s: dict[str, str], today: str, reports: list[str]) -> list[tuple[s
     """(name, page, the API answer on the same data). The Live page and the wallboard show
     today (empty in the demo data, which ends before); the queues report of the data's last
     full day beside them shows what a busy today would cost. Every report's page for the last
-    30 days (with the 30 before, the page's "previous period"), and the agents report for the
-    whole data set."""
+    30 days (with the 30 before, the page's "previous period"), the agents report for the
+    whole data set, and service level and abandon rate by day for a month and for a year."""
     last = s["last_day"]
     month = f"from={s['month_from']}&to={last}"
     every = f"from=2000-01-01&to={last}"
     report_pages = [(f"report-{r}", f"/reports/{r}?{month}", f"/api/reports/{r}?{month}")
                     for r in reports]  # fmt: skip
-    report_pages.append(
-        ("report-agents-all", f"/reports/agents?{every}", f"/api/reports/agents?{every}")
-    )
+    year = f"from={s['year_from']}&to={last}"
+    report_pages += [
+        ("report-agents-all", f"/reports/agents?{every}", f"/api/reports/agents?{every}"),
+        (
+            "report-queues-day",
+            f"/reports/queues?by=day&{month}",
+            f"/api/reports/queues?by=day&{month}",
+        ),
+        (
+            "report-queues-day-year",
+            f"/reports/queues?by=day&{year}",
+            f"/api/reports/queues?by=day&{year}",
+        ),
+    ]
     return [
         *report_pages,
         ("live", "/", f"/api/reports/queues?from={today}&to={today}"),
