@@ -1,8 +1,8 @@
 """What `cdrhub serve`'s processes import, kept small (bench/README.md, Footprint): the server
 and the ingest writer never load phonenumbers' geocoder (~100 MB of place names), nor psycopg
 on SQLite; the writer loads no web framework; a start on a database at every migration head
-does not import Alembic (nor xlsxwriter, needed by a download only). Each checked in a fresh
-interpreter."""
+does not import Alembic, nor xlsxwriter (a download), httpx (the jobs that call out) or rich (a
+command's progress bar). Each checked in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ if __name__ == "__main__":
 """
 
 NEVER = ("phonenumbers.geocoder", "phonenumbers.geodata", "psycopg")
-NOT_ON_A_CURRENT_DATABASE = ("alembic", "xlsxwriter")
+# loaded when needed: migrations to run, a download, a job that calls out, a progress bar
+NOT_ON_A_CURRENT_DATABASE = ("alembic", "xlsxwriter", "httpx", "rich")
 NOT_IN_THE_WRITER = ("fastapi", "starlette", "uvicorn", "pydantic")
 
 
