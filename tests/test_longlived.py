@@ -1,5 +1,6 @@
 """longlived.settle: what the process holds after start-up is frozen and the first collector
-generation waits for 10,000 net allocations (run in a child: it changes the whole process)."""
+generation waits for 10,000 net allocations; longlived.building holds the collector off while a
+start imports (run in a child: each changes the whole process)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,33 @@ def test_settled_gives_the_collector_back_as_it_was() -> None:
         [sys.executable, "-c", SETTLED], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == [[[10_000, 10, 10], True], [[700, 10, 10], 0]]
+
+
+BUILDING = """
+import gc, json
+from cdrhub import longlived
+seen = []
+with longlived.building():
+    seen.append(gc.isenabled())
+seen.append(gc.isenabled())
+gc.disable()
+with longlived.building():
+    seen.append(gc.isenabled())
+seen.append(gc.isenabled())
+gc.enable()
+try:
+    with longlived.building():
+        raise ImportError("a module that failed")
+except ImportError:
+    seen.append(gc.isenabled())
+import cdrhub.cli  # builds its commands in such a window
+seen.append(gc.isenabled())
+print(json.dumps(seen))
+"""
+
+
+def test_building_holds_the_collector_off_and_gives_it_back_as_it_was() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", BUILDING], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == [False, True, False, False, True, True]

@@ -250,7 +250,8 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = parser.parse_args()
-    variants = dict(v.split("=", 1) for v in args.variant) or {
+    # absolute: each server runs in its own temporary directory
+    variants = {n: os.path.abspath(p) for n, p in (v.split("=", 1) for v in args.variant)} or {
         "this": str(Path(sys.executable).parent / "cdrhub")
     }
     for name, cdrhub in variants.items():  # a first start writes the bytecode caches

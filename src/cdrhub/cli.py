@@ -4,11 +4,14 @@ know no command line."""
 
 from __future__ import annotations
 
-import typer
+from cdrhub import longlived
 
-from cdrhub.commands import analytics, automations, config, core, crm, ops, people
-from cdrhub.commands.common import CommandGroup, input_or_exit, root_options, settings_or_exit
-from cdrhub.commands.core import startup_lines
+with longlived.building():  # the commands import every domain (the ingest writer process too)
+    import typer
+
+    from cdrhub.commands import analytics, automations, config, core, crm, ops, people
+    from cdrhub.commands.common import CommandGroup, input_or_exit, root_options, settings_or_exit
+    from cdrhub.commands.core import startup_lines
 
 # CommandGroup turns known errors of every command into one line and an exit code; a traceback
 # that does get through shows no local variables (they may hold secrets).

@@ -2,7 +2,8 @@
 worker by `cdrhub.domains`, and `job_dead`, which tells the managers when any job gives up.
 
 Each re-checks the guards at send time (quiet hours; for texts the opt-out list and one text per
-number per period), then calls its channel client with the job's idempotency key.
+number per period), then calls its channel client with the job's idempotency key. The channel
+clients, and httpx under them, are imported by the first job that sends: a start loads none.
 """
 
 from __future__ import annotations
@@ -14,15 +15,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cdrhub.automations import guards, notifications, suppression
-from cdrhub.automations.channels import (
-    base,
-    click2call,
-    meta_whatsapp,
-    slack,
-    smtp_email,
-    twilio,
-    webhook,
-)
 from cdrhub.automations.config import AutomationConfig, Channel, load_config
 from cdrhub.automations.plan import JOB_PREFIX
 from cdrhub.jobs.outbox import ClaimedJob, PermanentFailure, Reschedule, Skip
@@ -70,7 +62,9 @@ def _guarded(send: Callable[[JobContext, Channel, AutomationConfig], Any], kind:
             with write_transaction(ctx.engine) as conn:
                 if reserved and number:
                     suppression.release_text(conn, number, ctx.key)
-                if isinstance(exc, base.RecipientOptedOut) and number:
+                from cdrhub.automations.channels.base import RecipientOptedOut
+
+                if isinstance(exc, RecipientOptedOut) and number:
                     suppression.add_opt_out(conn, number, ctx.now, exc.reason)
             raise
 
@@ -78,6 +72,8 @@ def _guarded(send: Callable[[JobContext, Channel, AutomationConfig], Any], kind:
 
 
 def _sms(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    from cdrhub.automations.channels import twilio
+
     p = ctx.payload
     return twilio.send_message(
         channel.options, to=p["to"], body=p["text"], idempotency_key=ctx.idempotency_key
@@ -85,6 +81,8 @@ def _sms(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
 
 
 def _whatsapp(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    from cdrhub.automations.channels import meta_whatsapp, twilio
+
     p = ctx.payload
     if channel.type == "meta":
         return meta_whatsapp.send_template(
@@ -108,6 +106,8 @@ def _whatsapp(ctx: JobContext, channel: Channel, config: AutomationConfig) -> An
 
 
 def _email(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    from cdrhub.automations.channels import smtp_email
+
     p = ctx.payload
     return smtp_email.send_email(
         channel.options,
@@ -119,12 +119,16 @@ def _email(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
 
 
 def _slack(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    from cdrhub.automations.channels import slack
+
     return slack.post(
         channel.options, text=ctx.payload["text"], idempotency_key=ctx.idempotency_key
     )
 
 
 def _webhook(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    from cdrhub.automations.channels import webhook
+
     p = ctx.payload
     return webhook.deliver(
         channel.options, event=p["event"], data=p["data"], idempotency_key=ctx.idempotency_key
@@ -132,6 +136,8 @@ def _webhook(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any
 
 
 def _click2call(ctx: JobContext, channel: Channel, config: AutomationConfig) -> Any:
+    from cdrhub.automations.channels import click2call
+
     p = ctx.payload
     return click2call.call(
         channel.options,

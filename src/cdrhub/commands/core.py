@@ -38,24 +38,27 @@ def serve(
 ) -> None:
     """Start the web service: ingest, API, widget, and the outbox worker (unless
     CDRHUB_RUN_WORKER=false). Migrates the database first."""
-    import uvicorn
+    from cdrhub import longlived
 
-    from cdrhub import logs, longlived
-    from cdrhub.web.app import app_from_environment, create_app
+    with longlived.building():
+        import uvicorn
 
-    settings = settings_or_exit()
-    logs.configure(settings)
-    # uvicorn sets up each process it starts (the --workers too) with the same configuration
-    log_config = logs.dict_config(settings)
-    if workers > 1 and settings.is_sqlite:
-        typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
-        raise typer.Exit(2)
-    database_file_or_exit(settings, create=True)
-    try:  # the domains read their sections here (CRM, automations, analytics)
-        application = create_app(settings)
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        from cdrhub import logs
+        from cdrhub.web.app import app_from_environment, create_app
+
+        settings = settings_or_exit()
+        logs.configure(settings)
+        # uvicorn sets up each process it starts (the --workers too) with the same configuration
+        log_config = logs.dict_config(settings)
+        if workers > 1 and settings.is_sqlite:
+            typer.echo("--workers > 1 needs PostgreSQL: SQLite has one writer at a time", err=True)
+            raise typer.Exit(2)
+        database_file_or_exit(settings, create=True)
+        try:  # the domains read their sections here (CRM, automations, analytics)
+            application = create_app(settings)
+        except ConfigError as exc:
+            typer.echo(f"configuration error: {exc}", err=True)
+            raise typer.Exit(2) from exc
     base = settings.public_url or f"http://{host}:{port}"
     for line in startup_lines(settings, application.state.generated_secrets, base):
         typer.echo(line)

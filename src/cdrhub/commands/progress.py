@@ -7,18 +7,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 
@@ -47,6 +41,17 @@ def shown(quiet: bool) -> bool:
 @contextmanager
 def progress_bar(label: str, total: int | None, *, quiet: bool = False) -> Iterator[Bar]:
     """A bar of `total` steps (None: unknown, the bar pulses) that is drawn only when shown."""
+    # rich here: every process that imports the commands (`serve`, its writer) needs no bar
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn(label),
         BarColumn(),

@@ -3,7 +3,8 @@
 
 Each handler loads the leg's current content (a revision supersedes what was enqueued), talks
 to the outside service through the settings' base URL and records what it created in
-`crm_links`, so that a retry or a redelivery updates instead of duplicating.
+`crm_links`, so that a retry or a redelivery updates instead of duplicating. The connectors,
+and httpx under them, are imported by the first job that calls out: a start loads none.
 """
 
 from __future__ import annotations
@@ -12,27 +13,25 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, BinaryIO
-
-import httpx
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cdrhub.calls.model import CallLeg
-from cdrhub.crm.connectors import webhook
-from cdrhub.crm.connectors.hubspot import HubSpotApi, push_to_hubspot
 from cdrhub.crm.connectors.links import get_link, save_link
 from cdrhub.crm.connectors.payload import call_event
-from cdrhub.crm.connectors.pipedrive import PipedriveApi, call_log_body
 from cdrhub.crm.contacts import contacts_for_phone
 from cdrhub.crm.embed import embed_secret, recording_path
 from cdrhub.crm.recordings.archive import archive_recording, get_recording, read_recording
-from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import make_storage
 from cdrhub.crm.recordings.urlpolicy import redirect_target
 from cdrhub.crm.settings import CrmSettings, load_crm_settings
-from cdrhub.jobs.http import tls_context
 from cdrhub.jobs.outbox import PermanentFailure, Skip
 from cdrhub.jobs.registry import Handler, JobContext
 from cdrhub.store.legs import content_hash, get_leg
+
+if TYPE_CHECKING:
+    import httpx
+
+    from cdrhub.crm.connectors.pipedrive import PipedriveApi
 
 KIND_RECORDING = "crm.recording"
 KIND_HUBSPOT = "crm.hubspot"
@@ -56,6 +55,14 @@ def _our_contact(ctx: JobContext, leg: CallLeg) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def _client() -> httpx.Client:
+    import httpx
+
+    from cdrhub.jobs.http import tls_context
+
+    return httpx.Client(verify=tls_context())
+
+
 def archive_job(ctx: JobContext) -> dict[str, Any]:
     cfg = load_crm_settings(ctx.settings).recordings
     storage = make_storage(cfg)
@@ -63,6 +70,8 @@ def archive_job(ctx: JobContext) -> dict[str, Any]:
 
 
 def hubspot_job(ctx: JobContext) -> dict[str, Any]:
+    from cdrhub.crm.connectors.hubspot import HubSpotApi, push_to_hubspot
+
     crm = load_crm_settings(ctx.settings)
     if not crm.hubspot.enabled:
         raise Skip("HubSpot is not configured")
@@ -72,7 +81,7 @@ def hubspot_job(ctx: JobContext) -> dict[str, Any]:
     known_contact = (link.remote_contact_id if link else None) or (
         contact["external_ids"].get("hubspot") if contact else None
     )
-    with httpx.Client(verify=tls_context()) as client:
+    with _client() as client:
         result = push_to_hubspot(
             HubSpotApi(crm.hubspot, client),
             leg,
@@ -125,6 +134,8 @@ def _recording_file(
             f.seek(0)
             yield f, f"{leg.ivruniqueid}.{ext}", archived.content_type
         return
+    from cdrhub.crm.recordings.fetch import download_recording
+
     with download_recording(leg.record_url or "", crm.recordings) as got:
         yield got.file, f"{leg.ivruniqueid}.{got.kind.extension}", got.kind.content_type
 
@@ -148,6 +159,8 @@ def _attach(
 
 
 def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
+    from cdrhub.crm.connectors.pipedrive import PipedriveApi, call_log_body
+
     crm = load_crm_settings(ctx.settings)
     cfg = crm.pipedrive
     if not cfg.enabled:
@@ -155,7 +168,7 @@ def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
     leg = _leg(ctx)
     digest = content_hash(leg)
     link = get_link(ctx.engine, "pipedrive", leg.ivruniqueid)
-    with httpx.Client(verify=tls_context()) as client:
+    with _client() as client:
         api = PipedriveApi(cfg, client)
         if link and link.content_hash == digest:
             call_log_id, action, person_id = link.remote_id, "kept", link.remote_contact_id
@@ -192,12 +205,14 @@ def pipedrive_job(ctx: JobContext) -> dict[str, Any]:
 
 
 def webhook_job(ctx: JobContext) -> dict[str, Any]:
+    from cdrhub.crm.connectors import webhook
+
     crm = load_crm_settings(ctx.settings)
     target = crm.webhook(ctx.payload["target"])
     if target is None:
         raise Skip(f"webhook {ctx.payload['target']!r} is no longer configured")
     event = call_event(_leg(ctx))
-    with httpx.Client(verify=tls_context()) as client:
+    with _client() as client:
         return webhook.deliver(client, target, event, "msg_" + ctx.idempotency_key, time.time())
 
 

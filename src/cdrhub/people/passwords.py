@@ -10,8 +10,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 MIN_LENGTH = 10
 _HASHER = PasswordHasher()
 # Verified when the e-mail address is unknown, so that a wrong address costs the same time as
-# a wrong password and does not tell which addresses exist.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+# a wrong password and does not tell which addresses exist. A constant, not hashed at import
+# (argon2 costs every process that imports this module a fifth of a second of CPU); it has the
+# hasher's parameters, hence its cost (tests/people/test_passwords.py), and the password behind
+# it, random and thrown away, is never accepted: `verify_password` answers False without a user.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$759FSfb6qHsMH6VuRZxaEw"
+    "$Loz21OIxhGay/qeYizQzZtpbMY2lKoK6pTT0yhxx21o"
+)
 
 
 class WeakPassword(ValueError):

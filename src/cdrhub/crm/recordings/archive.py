@@ -16,7 +16,6 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from cdrhub.calls.model import CallLeg
-from cdrhub.crm.recordings.fetch import download_recording
 from cdrhub.crm.recordings.storage import Storage, StorageMissing
 from cdrhub.crm.recordings.urlpolicy import is_fetchable
 from cdrhub.crm.settings import RecordingSettings
@@ -137,6 +136,8 @@ def archive_recording(
         raise PermanentFailure(f"no recording noted for {ivruniqueid}")
     if row["status"] == "archived" and row["storage"] == storage.name:
         return {"archived": row["object_key"], "sha256": row["sha256"], "already": True}
+    from cdrhub.crm.recordings.fetch import download_recording  # httpx: loaded by a job only
+
     source = row["source_url"]
     try:
         got = download_recording(source, cfg)

@@ -18,8 +18,10 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -150,6 +152,8 @@ def _parse(url: str, schemes: tuple[str, ...]) -> Target:
         raise Refused("no URL, or one too long")
     if not _PRINTABLE.match(url) or "\\" in url:
         raise Refused("URL with spaces, control, backslash or non-ASCII characters")
+    import httpx  # here: the settings and the API import this module, a start needs no httpx
+
     try:
         parsed = httpx.URL(url)
         raw_host = parsed.raw_host.decode("ascii")

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
@@ -242,6 +241,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def as_xlsx(answer: Mapping[str, Any], right_to_left: bool) -> bytes:
     """The rows of the answer as a sheet: numbers as numbers, money in shekels (₪ format),
     ratios with a % format, the formula in the first line."""
+    import xlsxwriter  # type: ignore[import-untyped]  # no stubs; here: only a download needs it
+
     columns, rows = flat_rows(answer["rows"])
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
