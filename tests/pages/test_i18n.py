@@ -85,3 +85,27 @@ DYNAMIC = (
     "ratio_returned_within_24h",
 )
 LATIN = re.compile("[A-Za-z]")
+
+
+def test_number_filters_format_as_babel_does() -> None:
+    """The pages' number and percent filters (locale and patterns parsed once) write what
+    Babel's format_decimal and format_percent write, in both languages."""
+    from babel.numbers import format_decimal, format_percent
+
+    from cdrhub.web.pages.templating import environment
+
+    en = environment("en").filters
+    assert (en["number"](1234567.891), en["number"](-3.25, 1), en["percent"](0.9345)) == (
+        "1,234,568",
+        "-3.2",
+        "93.4%",
+    )
+    for lang, locale in (("en", "en_IL"), ("he", "he_IL")):
+        filters = environment(lang).filters
+        for value in (0, 1, 0.5, 1234.5, 1234567.891, -3.25, 10**12):
+            for digits in (0, 1, 2):
+                pattern = f"#,##0.{'0' * digits}" if digits else "#,##0"
+                expected = format_decimal(value, format=pattern, locale=locale)
+                assert filters["number"](value, digits) == expected
+            expected = format_percent(value, format="#,##0.0%", locale=locale)
+            assert filters["percent"](value) == expected
