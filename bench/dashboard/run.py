@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -211,6 +212,9 @@ def main() -> None:
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip(),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "args": vars(args),
     }
