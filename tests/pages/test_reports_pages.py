@@ -160,7 +160,7 @@ def test_drill_down_lists_exactly_the_legs_behind_each_figure(
         "out-uk2",
     ]
     assert checked[
-        "/calls?queue=1234567&contact=in&direction=in&from=2023-11-15&to=2023-11-15"
+        "/calls?queue_id=1234567&contact=in&direction=in&from=2023-11-15&to=2023-11-15"
     ] == [
         "in-a",
         "in-b",
@@ -288,8 +288,9 @@ def test_queues_by_day_a_line_chart_table_and_drill_down(
     assert _count(web, links[1]) == ["in-a", "in-b", "in-c", "in-d"]
     assert _count(web, links[2]) == []
     one = _drills(web.get("/reports/queues", params={**days, "queue": "Support Queue"}).text)
-    assert (
-        one[1] == "/calls?queue=Support Queue&contact=in&direction=in&from=2023-11-15&to=2023-11-15"
+    assert one[1] == (
+        "/calls?queued=true&contact=in&direction=in&queue_id=Support Queue"
+        "&from=2023-11-15&to=2023-11-15"
     )
     assert _count(web, one[1]) == ["in-c"]
     csv_page = web.get("/reports/queues.csv", params=days)

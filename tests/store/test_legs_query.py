@@ -93,6 +93,14 @@ FILTERS = {
         12,
     ),
     "nothing": (LegFilter(), 36),
+    # the reports' agent dimension: agent_code alone, one time-ordered branch per code
+    "exact agent": (LegFilter(agent_codes=("7",)), 12),
+    "exact agents": (LegFilter(agent_codes=("7", "9")), 18),
+    "no exact agent": (LegFilter(agent_codes=()), 0),
+    "number and exact agent": (LegFilter(phone_e164=NUMBER, agent_codes=("8",)), 6),
+    "exact agent among agents": (LegFilter(agents=("7",), agent_codes=("8",)), 12),
+    "type label": (LegFilter(agent_codes=("7",), type_labels=("Extension Outgoing", "Q")), 12),
+    "another type label": (LegFilter(type_labels=("Queue",)), 0),
 }
 
 
@@ -109,7 +117,7 @@ def test_merged_pages_equal_the_single_query(engine: Engine, name: str) -> None:
 def test_each_column_is_read_from_its_time_index(db_url: str, engine: Engine) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("the plan's wording is SQLite's; PostgreSQL's planner chooses by its stats")
-    found = LegFilter(phone_e164=NUMBER, phone_text="anonymous", agents=("7",))
+    found = LegFilter(phone_e164=NUMBER, phone_text="anonymous", agent_codes=("8",), agents=("7",))
     seen = []
     with engine.connect() as conn:
         for group in parties(found):
@@ -130,6 +138,7 @@ def test_each_column_is_read_from_its_time_index(db_url: str, engine: Engine) ->
         "caller",
         "target",
         "did",
+        "agent_code",  # the exact agent code
         "agent_code",
         "representative_code",
         "caller_extension",

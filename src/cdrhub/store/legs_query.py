@@ -52,6 +52,13 @@ class LegFilter:
     type_keys: tuple[str, ...] | None = None  # one of these known types
     # with type_keys: a leg linked to another (original_ivruniqueid) counts only with these
     linked_type_keys: tuple[str, ...] | None = None
+    # the reports' dimensions, as the rollups key a leg (values come resolved: codes, ids and
+    # the reports' type labels): agent_code (not the representative or an extension),
+    # department_id, queue_id, and type_key, else the type as received (trimmed)
+    agent_codes: tuple[str, ...] | None = None
+    department_ids: tuple[int, ...] | None = None
+    queue_ids: tuple[int, ...] | None = None
+    type_labels: tuple[str, ...] | None = None
 
 
 def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
@@ -84,13 +91,21 @@ def _drill(found: LegFilter) -> list[ColumnElement[bool]]:
                 c.type_key.in_(found.linked_type_keys),
             )
         )
+    if found.department_ids is not None:
+        where.append(c.department_id.in_(found.department_ids))
+    if found.queue_ids is not None:
+        where.append(c.queue_id.in_(found.queue_ids))
+    if found.type_labels is not None:
+        labels = sorted(found.type_labels)
+        received = and_(c.type_key.is_(None), func.trim(c.type).in_(labels))
+        where.append(or_(c.type_key.in_(labels), received))
     return where
 
 
 def parties(found: LegFilter) -> list[tuple[ColumnElement[bool], ...]]:
     """The filters that hold when any one of several conditions does, each condition served by
     an index ordered by time ((column, started_at, id)): the number (in E.164, or as written
-    when it is no phone number), then the agent."""
+    when it is no phone number), the exact agent code, then the agent in any role."""
     c = legs.c
     groups: list[tuple[ColumnElement[bool], ...]] = []
     if found.phone_e164 is not None:
@@ -99,6 +114,9 @@ def parties(found: LegFilter) -> list[tuple[ColumnElement[bool], ...]]:
     if found.phone_text is not None:
         text = found.phone_text
         groups.append((c.caller == text, c.target == text, c.did == text))
+    if found.agent_codes is not None:
+        exact = tuple(c.agent_code == code for code in sorted(found.agent_codes))
+        groups.append(exact or (false(),))
     if found.agents is not None:
         codes = sorted(found.agents)
         columns = (c.agent_code, c.representative_code, c.caller_extension, c.target_extension)

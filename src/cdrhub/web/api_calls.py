@@ -22,7 +22,7 @@ from cdrhub.timefmt import iso_utc, iso_wall
 from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
-from cdrhub.web.drill import drill_filter, named_agents
+from cdrhub.web.drill import drill_filter, named_agents, report_dims
 
 router = APIRouter(
     prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
@@ -213,6 +213,20 @@ def list_calls(
     queued: bool | None = Query(
         None, description="true: legs of some queue (as the queues report counts); false: of none"
     ),
+    department: str | None = Query(
+        None, description="department ids or names, comma-separated, as the reports' `department`"
+    ),
+    queue_id: str | None = Query(
+        None, description="queue ids or names, comma-separated, as the reports' `queue`"
+    ),
+    agent_code: str | None = Query(
+        None,
+        description="agent codes or names, comma-separated, as the reports' `agent`: the leg's "
+        "agent_code only (not the representative or an extension, unlike `agent`)",
+    ),
+    type_label: str | None = Query(
+        None, description="call types, comma-separated, as the reports' `type` labels them"
+    ),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=200, description="`next_cursor` of a page"),
 ) -> dict[str, Any]:
@@ -239,8 +253,11 @@ def list_calls(
     drill |= {"hour": None if hour is None else str(hour)}
     found = drill_filter(found, drill)
     after = _decode_cursor(cursor) if cursor else None
+    dims = {"department": department, "queue_id": queue_id, "agent_code": agent_code}
+    dims |= {"type_label": type_label}
     with _read(request) as conn:
         check_received(conn, found)
+        found = report_dims(conn, found, dims)
         rows, last = page_legs(conn, named_agents(conn, found), after=after, limit=limit)
     return {
         "calls": [leg_json(r) for r in rows],

@@ -1,7 +1,8 @@
 """The drill-down filters of `/api/calls` and the Calls page: the legs behind a report's figure
-(`contact`, `country`, `weekday`, `hour`, `missed`), read by the reports' own rules
-(analytics/facts.py) into the store's LegFilter; and `agent` (a code or a name) as the reports
-read it."""
+(`contact`, `country`, `weekday`, `hour`, `missed`, `queued`), read by the reports' own rules
+(analytics/facts.py) into the store's LegFilter; the reports' dimension filters (`department`,
+`queue_id`, `agent_code`, `type_label`), resolved as the reports resolve theirs; and `agent`
+(a code or a name) as the reports read it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import replace
 import phonenumbers
 from sqlalchemy import Connection
 
+from cdrhub.analytics.errors import ReportError
 from cdrhub.analytics.facts import (
     DIALER_INCOMING,
     INCOMING_TYPES,
@@ -21,12 +23,22 @@ from cdrhub.analytics.facts import (
 from cdrhub.analytics.filters import Filters, resolve_dims
 from cdrhub.analytics.reports import UNKNOWN_COUNTRY
 from cdrhub.calls.country_names import NAMES as COUNTRY_NAMES
-from cdrhub.inputs import InputError, bounded_int
+from cdrhub.inputs import MAX_INT, InputError, bounded_int, split_values
 from cdrhub.store.legs_query import LegFilter
 from cdrhub.voicenter.vocab import ANSWERED
 
-NAMES = ("contact", "country", "weekday", "hour", "missed", "queued")
+# each report dimension (analytics' FILTER_DIMS) by the parameter that carries its filter: the
+# report's values as given (codes or names, comma-separated), selecting the legs the rollups
+# count under them (analytics/facts.py leg_facts)
+DIMENSIONS = {
+    "department": "department",
+    "queue_id": "queue",
+    "agent_code": "agent",
+    "type_label": "type",
+}
+NAMES = ("contact", "country", "weekday", "hour", "missed", "queued", *DIMENSIONS)
 CONTACTS = ("in", "out")
+TYPE_LABEL_TEXT = "`type_label` is neither a known call type nor one a stored leg carries"
 
 
 @functools.cache
@@ -93,6 +105,46 @@ def named_agents(conn: Connection, found: LegFilter) -> LegFilter:
         return found
     codes = resolve_dims(conn, Filters(dims={"agent": found.agents}))["agent"]
     return replace(found, agents=tuple(sorted(codes)))
+
+
+def report_dims(conn: Connection, found: LegFilter, params: Mapping[str, str | None]) -> LegFilter:
+    """`found` narrowed by the reports' dimension filters present in `params` (`DIMENSIONS`),
+    resolved by the reports' own rule (`resolve_dims`: codes given and codes of the names given;
+    a type loosely spelled to its canonical name) and matched as the rollups key a leg."""
+    given = {}
+    for name, dim in DIMENSIONS.items():
+        values = split_values(str(params.get(name) or ""), name)
+        if values:
+            given[dim] = values
+    if not given:
+        return found
+    try:
+        codes = resolve_dims(conn, Filters(dims=given))
+    except ReportError:  # the one it raises: a type neither known nor received
+        raise InputError(TYPE_LABEL_TEXT) from None
+    if "department" in codes:
+        found = replace(found, department_ids=_ids(codes["department"]))
+    if "queue" in codes:
+        found = replace(found, queue_ids=_ids(codes["queue"]))
+    if "agent" in codes:
+        found = replace(found, agent_codes=tuple(sorted(codes["agent"])))
+    if "type" in codes:
+        found = replace(found, type_labels=tuple(sorted(codes["type"])))
+    return found
+
+
+def _ids(codes: frozenset[str]) -> tuple[int, ...]:
+    """The ids among dimension codes: a rollup keys an id as its decimal text, so any other
+    spelling ("07", a name no table knows) matches no leg."""
+    ids = set()
+    for code in codes:
+        try:
+            number = int(code)
+        except ValueError:
+            continue
+        if str(number) == code and abs(number) <= MAX_INT:
+            ids.add(number)
+    return tuple(sorted(ids))
 
 
 def _yes_no(params: Mapping[str, str | None], name: str) -> bool | None:

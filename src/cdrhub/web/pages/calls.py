@@ -25,7 +25,7 @@ from cdrhub.store.legs_query import LegFilter, page_legs
 from cdrhub.store.schema import legs
 from cdrhub.timerange import parse_range
 from cdrhub.web.drill import NAMES as DRILL
-from cdrhub.web.drill import drill_filter, named_agents
+from cdrhub.web.drill import drill_filter, named_agents, report_dims
 from cdrhub.web.pages import guard
 from cdrhub.web.pages.templating import local_time, page
 
@@ -98,6 +98,7 @@ def calls_page(request: Request, session: Session = Depends(guard.signed_in)) ->
     try:
         found = _filter(request, params)
         with request.app.state.engine.connect() as conn:
+            found = report_dims(conn, found, params)
             rows, next_key = _page(conn, found, session.user, params.get("after"))
     except InputError as exc:
         error = str(exc)
@@ -127,6 +128,7 @@ def calls_page(request: Request, session: Session = Depends(guard.signed_in)) ->
         error=error,
         after=after,
         directions=DIRECTIONS,
+        drill_keys=("queue", *DRILL),
     )
 
 

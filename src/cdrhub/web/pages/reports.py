@@ -31,6 +31,7 @@ from cdrhub.inputs import InputError
 from cdrhub.people.sessions import Session
 from cdrhub.people.users import User
 from cdrhub.timerange import parse_range
+from cdrhub.web.drill import DIMENSIONS
 from cdrhub.web.pages import guard
 from cdrhub.web.pages import report_labels as labels
 from cdrhub.web.pages.templating import HEADERS, page
@@ -93,27 +94,33 @@ def _run(request: Request, report: Report, params: Mapping[str, str]) -> dict[st
     )
 
 
+# each dimension filter of a report by the Calls page's parameter applying it as reports do
+CARRIED = {dim: name for name, dim in DIMENSIONS.items()}
+
+
 def drill_link(report: str, row: Mapping[str, Any], params: Mapping[str, str]) -> str | None:
-    """The Calls page listing the legs behind a row's main figure."""
+    """The Calls page listing the legs behind a row's main figure: the row's own values and
+    every dimension filter of the report (a row's value is within the report's filter)."""
     span = {k: params[k] for k in ("from", "to") if params.get(k)}
     if report == "agents" and row.get("agent_code"):
         contact = "out" if params.get("sort") == "outgoing" else "in"
-        found = {"agent": row["agent_code"], "contact": contact}
+        found = {"agent_code": row["agent_code"], "contact": contact}
     elif report == "countries" and row.get("country"):
         found = {"country": row["country"], "contact": "out"}
     elif report == "peak-hours":
         found = {"contact": "in", "weekday": str(row["weekday"]), "hour": str(row["hour"])}
     elif report == "queues" and row.get("queue_id"):
-        found = {"queue": str(row["queue_id"]), "contact": "in", "direction": "in"}
+        found = {"queue_id": str(row["queue_id"]), "contact": "in", "direction": "in"}
     elif report == "queues" and row.get("day"):
-        # the day's contacts of every queue, or of the one queue asked for
-        queues = _split(params.get("queue"))
-        chosen = {"queue": queues[0]} if len(queues) == 1 else {"queued": "true"}
-        found = {**chosen, "contact": "in", "direction": "in"}
+        # the day's contacts of every queue (of those the report's `queue` names, if any)
+        found = {"queued": "true", "contact": "in", "direction": "in"}
         span = {"from": row["day"], "to": row["day"]}
     else:
         return None
-    return "/calls?" + urlencode({**found, **span})
+    dims = {name: params[dim] for dim, name in CARRIED.items() if params.get(dim)}
+    return "/calls?" + urlencode(
+        {**found, **{k: v for k, v in dims.items() if k not in found}, **span}
+    )
 
 
 def _table(answer: Mapping[str, Any], params: Mapping[str, str], say: labels.Say) -> dict[str, Any]:
