@@ -96,7 +96,7 @@ def test_report_help_names_every_report() -> None:
     result = CliRunner().invoke(app, ["report", "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0
     assert (
-        "agents (--sort), countries, peak-hours, queues, ivr, overview, repeat-callers "
+        "agents (--sort), countries, peak-hours, queues (--by), ivr, overview, repeat-callers "
         "(--min-calls), cost (--by), callbacks (--by, --within-hours)"
         in " ".join(result.output.replace("│", " ").split())
     )
