@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from cdrhub import domains, longlived
@@ -18,6 +19,7 @@ from cdrhub.commands.common import Commands, migrated_engine, settings_or_exit
 from cdrhub.commands.progress import QUIET, progress_bar
 from cdrhub.config import ConfigError
 from cdrhub.inputs import MAX_INT
+from cdrhub.store.statistics import refresh_after_load
 
 
 def _report_names() -> str:
@@ -102,6 +104,13 @@ def report(
     typer.echo(RENDERERS[format_](answer), nl=format_ != "csv")  # CSV ends its own lines
 
 
+def _refresh_statistics(engine: Engine, added: int) -> None:
+    began = time.perf_counter()
+    if refresh_after_load(engine, added):
+        seconds = time.perf_counter() - began
+        typer.echo(f"planner statistics refreshed (ANALYZE) in {seconds:.1f} s", err=True)
+
+
 @commands.command("import")
 def import_(
     file: Path = typer.Argument(
@@ -130,6 +139,7 @@ def import_(
         store_wires(engine, settings, read_wires(file, handle, report), domains.hooks(settings),
                     batch_size=batch_size, progress=advance, report=report)  # fmt: skip
     typer.echo(summary(report, time.perf_counter() - started))
+    _refresh_statistics(engine, report.result.new)
     for error in report.errors:
         typer.echo(f"  rejected {error}", err=True)
     r = report.result
@@ -202,6 +212,7 @@ def demo(
             progress=lambda _count: bar.set(reached[0]),
         )  # fmt: skip
         bar.set(days)
+    _refresh_statistics(engine, result.new)
     engine.dispose()
     seconds = time.perf_counter() - started
     typer.echo(
