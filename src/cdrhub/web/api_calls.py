@@ -22,7 +22,7 @@ from cdrhub.timefmt import iso_utc, iso_wall
 from cdrhub.timerange import parse_range
 from cdrhub.voicenter import vocab
 from cdrhub.web import shapes
-from cdrhub.web.drill import drill_filter, named_agents, report_dims
+from cdrhub.web.drill import drill_filter, report_dims
 
 router = APIRouter(
     prefix="/api", tags=["calls"], dependencies=[Depends(require_api_key)], responses=API_ERRORS
@@ -258,7 +258,7 @@ def list_calls(
     with _read(request) as conn:
         check_received(conn, found)
         found = report_dims(conn, found, dims)
-        rows, last = page_legs(conn, named_agents(conn, found), after=after, limit=limit)
+        rows, last = page_legs(conn, found, after=after, limit=limit)
     return {
         "calls": [leg_json(r) for r in rows],
         "next_cursor": _encode_cursor(last) if last else None,

@@ -98,7 +98,7 @@ def drill_filter(found: LegFilter, params: Mapping[str, str | None]) -> LegFilte
     return found
 
 
-def named_agents(conn: Connection, found: LegFilter) -> LegFilter:
+def _named_agents(conn: Connection, found: LegFilter) -> LegFilter:
     """`agent` as every report reads it: the code given, and the codes of the agents who carry
     that name (analytics' names table)."""
     if not found.agents:
@@ -110,7 +110,9 @@ def named_agents(conn: Connection, found: LegFilter) -> LegFilter:
 def report_dims(conn: Connection, found: LegFilter, params: Mapping[str, str | None]) -> LegFilter:
     """`found` narrowed by the reports' dimension filters present in `params` (`DIMENSIONS`),
     resolved by the reports' own rule (`resolve_dims`: codes given and codes of the names given;
-    a type loosely spelled to its canonical name) and matched as the rollups key a leg."""
+    a type loosely spelled to its canonical name) and matched as the rollups key a leg; and its
+    `agent` resolved by the same rule."""
+    found = _named_agents(conn, found)
     given = {}
     for name, dim in DIMENSIONS.items():
         values = split_values(str(params.get(name) or ""), name)

@@ -25,7 +25,7 @@ from cdrhub.store.legs_query import LegFilter, page_legs
 from cdrhub.store.schema import legs
 from cdrhub.timerange import parse_range
 from cdrhub.web.drill import NAMES as DRILL
-from cdrhub.web.drill import drill_filter, named_agents, report_dims
+from cdrhub.web.drill import drill_filter, report_dims
 from cdrhub.web.pages import guard
 from cdrhub.web.pages.templating import local_time, page
 
@@ -142,7 +142,6 @@ def _page(
             key = (datetime.fromisoformat(at), int(ident))
         except ValueError:
             raise InputError("after: not a page of this list") from None
-    found = named_agents(conn, found)
     return page_legs(conn, found, after=key, limit=PAGE, limits=visible(user))
 
 
