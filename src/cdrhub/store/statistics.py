@@ -19,12 +19,11 @@ def refresh_after_load(engine: Engine, added: int) -> bool:
     would wait for; whether it ran."""
     if engine.dialect.name != "postgresql" or added <= BASE_ROWS:
         return False
-    with engine.connect() as conn:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         # the rows at the last ANALYZE (or VACUUM, or CREATE INDEX); -1: never counted
         known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'legs'::regclass"))
         rows = float(known.scalar_one())
-    if rows >= 0 and added <= BASE_ROWS + SCALE * rows:
-        return False
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        if rows >= 0 and added <= BASE_ROWS + SCALE * rows:
+            return False
+        conn.execute(text("ANALYZE"))
     return True
