@@ -128,3 +128,47 @@ def test_a_broken_first_line_leaves_the_other_lines(settings: Settings, tmp_path
         "  rejected line 1: not JSON (Expecting property name enclosed in double quotes: "
         "line 2 column 1 (char 23))"
     ]
+
+
+def test_a_line_nested_too_deeply_is_rejected_not_a_traceback(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text("[" * 100_000 + "\n" + "[" * 50_000 + "]" * 50_000 + f"\n{_cdr('g1')}\n")
+    assert _import(settings, path) == (
+        ["read 3 lines: stored 1 new, 0 duplicate, 0 revised; 2 rejected"],
+        [
+            "  rejected line 1: not JSON (nested too deeply to read)",
+            "  rejected line 2: not JSON (nested too deeply to read)",
+        ],
+    )
+
+
+def test_bytes_that_are_not_utf8_reject_their_line_only(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(f"{_cdr('h1')}\n".encode() + b'{"ivruniqueid": "h\xff\xfe"}\n'
+                     + f"{_cdr('h2')}\n".encode())  # fmt: skip
+    assert _import(settings, path) == (
+        ["read 3 lines: stored 2 new, 0 duplicate, 0 revised; 1 rejected"],
+        ["  rejected line 2: not UTF-8 text"],
+    )
+    csv_path = tmp_path / "mixed.csv"
+    csv_path.write_bytes(b"ivruniqueid,type,status,time\nc\xff1,Queue,ANSWER,1700050000\n"
+                         b"c2,Queue,ANSWER,1700050000\n")  # fmt: skip
+    assert _import(settings, csv_path) == (
+        ["read 2 rows: stored 1 new, 0 duplicate, 0 revised; 1 rejected"],
+        ["  rejected row 2: not UTF-8 text"],
+    )
+
+
+def test_a_csv_field_over_the_limit_stops_with_one_line(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("ivruniqueid,type,status,time\nc3,Queue,ANSWER,1700050000\n"
+                    f"c4,{'x' * 200_000},ANSWER,1700050000\n")  # fmt: skip
+    assert _import(settings, path, code=1) == (
+        ["read 1 row: stored 1 new, 0 duplicate, 0 revised; 0 rejected"],
+        [
+            "stopped after 1 row: not CSV (field larger than field limit (131072)): "
+            f"the rest of {path} was not read"
+        ],
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ class ImportReport:
     read: int = 0  # the CDRs among them handed to `normalize` (a JSON line may hold several)
     rejected: int = 0  # CDRs `normalize` refused, and lines that held no CDR at all
     errors: list[str] = field(default_factory=list)  # the first few, with line numbers
+    stopped: str | None = None  # why the rest of the file could not be read, if it could not
 
     def reject(self, where: str, why: str) -> None:
         self.rejected += 1
@@ -125,8 +127,14 @@ def _json_lines(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, An
         if not line.strip():
             continue
         report.lines += 1
+        if NOT_UTF8.search(line):
+            report.reject(f"line {number}", NOT_UTF8_TEXT)
+            continue
         try:
             value = json.loads(line)
+        except RecursionError:  # a hostile or broken file: one line, not a traceback
+            report.reject(f"line {number}", "not JSON (nested too deeply to read)")
+            continue
         except ValueError as exc:
             report.reject(f"line {number}", f"not JSON ({exc})")
             continue
@@ -134,13 +142,19 @@ def _json_lines(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, An
 
 
 NOT_JSON = object()
+# a file opened with errors="surrogateescape" (as `cdrhub import` opens it) holds each byte that
+# is not UTF-8 as one of these: the line or row holding it is rejected, the others are read
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
+NOT_UTF8_TEXT = "not UTF-8 text"
 
 
 def _parsed(text: str) -> Any:
     """The JSON value `text` holds, or NOT_JSON."""
+    if NOT_UTF8.search(text):
+        return NOT_JSON
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_JSON
 
 
@@ -156,14 +170,32 @@ def _csv_rows(handle: IO[str], report: ImportReport) -> Iterator[tuple[str, Any]
     report.unit = "row"
     for number, row in enumerate(csv.DictReader(handle), 2):
         report.lines += 1
+        if any(NOT_UTF8.search(str(v)) for v in (*row.keys(), *row.values())):
+            report.reject(f"row {number}", NOT_UTF8_TEXT)
+            continue
         yield f"row {number}", {k: v for k, v in row.items() if k is not None}
 
 
 def read_wires(path: Path, handle: IO[str], report: ImportReport) -> Iterator[tuple[str, Any]]:
-    """(where, wire dict) from JSON lines (a line may hold an array) or CSV with a header."""
-    if path.suffix.lower() == ".csv":
-        return _csv_rows(handle, report)
-    return _json_lines(handle, report)
+    """(where, wire dict) from JSON lines (a line may hold an array) or CSV with a header. A
+    file that stops being readable (bytes that are not UTF-8, a CSV field over the csv module's
+    limit) ends the reading there, with `report.stopped` saying why."""
+    wires = (
+        _csv_rows(handle, report) if path.suffix.lower() == ".csv" else _json_lines(handle, report)
+    )
+    while True:
+        try:
+            yield next(wires)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            report.stopped = (
+                f"after {_plural(report.lines, report.unit)}: not UTF-8 text ({exc.reason})"
+            )
+            return
+        except csv.Error as exc:
+            report.stopped = f"after {_plural(report.lines, report.unit)}: not CSV ({exc})"
+            return
 
 
 def store_wires(

@@ -127,7 +127,9 @@ def import_(
     report = ImportReport()
     started = time.perf_counter()
     size = file.stat().st_size
-    with longlived.settled(), file.open(encoding="utf-8-sig", newline="") as handle, progress_bar(
+    # bytes that are not UTF-8 come through as surrogates: that line is rejected, not the file
+    opened = file.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    with longlived.settled(), opened as handle, progress_bar(
         "import (bytes)", size, quiet=quiet
     ) as bar:  # fmt: skip
 
@@ -142,6 +144,9 @@ def import_(
     _refresh_statistics(engine, report.result.new)
     for error in report.errors:
         typer.echo(f"  rejected {error}", err=True)
+    if report.stopped:
+        typer.echo(f"stopped {report.stopped}: the rest of {file} was not read", err=True)
+        raise typer.Exit(1)
     r = report.result
     if report.rejected and not (r.new or r.duplicate or r.revised):
         typer.echo(f"every line of {file} was rejected: nothing stored", err=True)
